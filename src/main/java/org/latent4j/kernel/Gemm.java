@@ -1,0 +1,406 @@
+package org.latent4j.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM: {@code C = alpha * op(A) * op(B) + beta * C}, op in {identity, transpose}.
+ *
+ * <p>All matrices are row-major {@code float[]} with an offset and a leading dimension (the
+ * stride between rows as stored). Both operands are packed into panels: A into panels of
+ * {@link #MR} rows laid out k-major (so the micro-kernel broadcasts consecutive floats), B into
+ * panels of {@link #NR} columns (so it loads whole vectors). The k dimension is cut into blocks
+ * of {@link #KC}; the micro-kernel keeps an MR x NR tile of C in registers while it runs over
+ * one block. Tasks own disjoint tiles of C and walk k in the same order, so the result is
+ * bitwise the same for any thread count (and any vector width: each element of C is summed in
+ * one lane, in k order, with fused multiply-adds).
+ *
+ * <p>An instance holds the packing buffers and is not thread-safe; keep one per executing plan.
+ * It allocates only when a call needs more buffer than any call before.
+ */
+public final class Gemm {
+    private static final VectorSpecies<Float> S = Simd.FLOAT;
+    private static final int L = S.length();
+
+    /**
+     * Rows of the register tile. The tile is MR x 2 vectors: with 16 vector registers (AVX2,
+     * 256-bit) 4 x 2 leaves room for both B vectors and the broadcast without spills; with 32
+     * (AVX-512) 8 x 2.
+     */
+    public static final int MR = S.vectorBitSize() >= 512 ? 8 : 4;
+    /** Columns of the register tile: two vectors. */
+    public static final int NR = 2 * L;
+    /**
+     * Largest depth of a k block. Fixed (not derived from the machine) because the k blocking
+     * decides the rounding; see {@link #blockDepth(int)}.
+     */
+    public static final int KC = 256;
+    /**
+     * Rows of A a task keeps in L2 (MC x KC floats, half of L2), swept under one KC x NR
+     * panel of B that stays in L1. Does not affect results.
+     */
+    public static final int MC = Math.max(MR, (Integer.getInteger("latent4j.gemm.mc",
+            CacheInfo.l2Bytes() / 2 / (KC * Float.BYTES)) / MR) * MR);
+
+    private final Parallelism parallelism;
+    private float[] packedA = new float[0];
+    private float[] packedB = new float[0];
+    private float[][] tiles = new float[0][];
+
+    public Gemm(Parallelism parallelism) {
+        if (parallelism == null) {
+            throw new IllegalArgumentException("parallelism must not be null (use Parallelism.serial())");
+        }
+        this.parallelism = parallelism;
+    }
+
+    public Parallelism parallelism() {
+        return parallelism;
+    }
+
+    /**
+     * {@code C = alpha * op(A) * op(B) + beta * C}.
+     *
+     * @param c      output, m x n, row-major with leading dimension ldc; not read when beta == 0
+     * @param transA false: A is stored m x k (lda >= k); true: A is stored k x m (lda >= m)
+     * @param transB false: B is stored k x n (ldb >= n); true: B is stored n x k (ldb >= k)
+     */
+    public void gemm(float[] c, int cOff, int ldc,
+                     boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, float[] a, int aOff, int lda,
+                     float[] b, int bOff, int ldb, float beta) {
+        checkArgs(c, cOff, ldc, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb);
+        final int mPanels = ceilDiv(m, MR);
+        final int nPanels = ceilDiv(n, NR);
+        long needA = (long) mPanels * MR * k;
+        long needB = (long) nPanels * NR * k;
+        if (needA > Integer.MAX_VALUE - 16 || needB > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("gemm: operands too large to pack (" + m + "x" + k + " and " + k + "x" + n + ")");
+        }
+        if (packedA.length < needA) {
+            packedA = new float[(int) needA];
+        }
+        if (packedB.length < needB) {
+            packedB = new float[(int) needB];
+        }
+        final float[] ap = packedA;
+        final float[] bp = packedB;
+        final int threads = parallelism.threads();
+
+        // Pack: panels of A and of B are independent; deal them out to the threads.
+        final int packTasks = Math.min(threads, mPanels + nPanels);
+        parallelism.forEach(packTasks, t -> {
+            for (int p = t; p < mPanels + nPanels; p += packTasks) {
+                if (p < mPanels) {
+                    packA(ap, p, transA, m, k, a, aOff, lda);
+                } else {
+                    packB(bp, p - mPanels, transB, n, k, b, bOff, ldb);
+                }
+            }
+        });
+
+        // Compute: a grid of tasks, each owning (a group of A panels) x (a group of B panels) of C.
+        int mPer = Math.min(mPanels, MC / MR);
+        int nPer = nPanels;
+        if (threads > 1) {
+            int want = 2 * threads;
+            int mg = ceilDiv(mPanels, mPer);
+            if (mg < want) {
+                int ng = Math.min(nPanels, ceilDiv(want, mg));
+                nPer = ceilDiv(nPanels, ng);
+                if (mg * ceilDiv(nPanels, nPer) < want) {
+                    mPer = Math.max(1, ceilDiv(mPanels, ceilDiv(want, ceilDiv(nPanels, nPer))));
+                }
+            }
+        }
+        final int mPerGroup = mPer;
+        final int nPerGroup = nPer;
+        final int mGroups = ceilDiv(mPanels, mPerGroup);
+        final int nGroups = ceilDiv(nPanels, nPerGroup);
+        final int tasks = mGroups * nGroups;
+        if (tiles.length < tasks) {
+            float[][] t = new float[tasks][];
+            for (int i = 0; i < tasks; i++) {
+                t[i] = i < tiles.length ? tiles[i] : new float[MR * NR];
+            }
+            tiles = t;
+        }
+        final float[][] tileScratch = tiles;
+        parallelism.forEach(tasks, t -> {
+            int ig = t / nGroups;
+            int jg = t % nGroups;
+            int ip0 = ig * mPerGroup;
+            int jp0 = jg * nPerGroup;
+            computeBlock(c, cOff, ldc, m, n, k, alpha, beta, ap, bp, tileScratch[t],
+                    ip0, Math.min(mPanels, ip0 + mPerGroup), jp0, Math.min(nPanels, jp0 + nPerGroup));
+        });
+    }
+
+    private static void computeBlock(float[] c, int cOff, int ldc, int m, int n, int k, float alpha, float beta,
+                                     float[] ap, float[] bp, float[] tile, int ip0, int ip1, int jp0, int jp1) {
+        int kcb = blockDepth(k);
+        for (int pc = 0; pc < k; pc += kcb) {
+            int kc = Math.min(kcb, k - pc);
+            float betaBlock = pc == 0 ? beta : 1f;
+            for (int jp = jp0; jp < jp1; jp++) {
+                int j0 = jp * NR;
+                int nValid = Math.min(NR, n - j0);
+                int bIdx = (jp * k + pc) * NR;
+                for (int ip = ip0; ip < ip1; ip++) {
+                    int i0 = ip * MR;
+                    int mValid = Math.min(MR, m - i0);
+                    int aIdx = (ip * k + pc) * MR;
+                    int cIdx = cOff + i0 * ldc + j0;
+                    boolean full = mValid == MR && nValid == NR;
+                    if (MR == 4) {
+                        kernel4(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc, full, tile, alpha, betaBlock);
+                    } else {
+                        kernel8(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc, full, tile, alpha, betaBlock);
+                    }
+                    if (!full) {
+                        mergeTile(c, cIdx, ldc, tile, mValid, nValid, alpha, betaBlock);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- packing
+
+    /** packed[(panel*k + kk)*MR + r] = op(A)[panel*MR + r][kk], zero past row m. */
+    private static void packA(float[] dst, int panel, boolean transA, int m, int k, float[] a, int aOff, int lda) {
+        int i0 = panel * MR;
+        int rows = Math.min(MR, m - i0);
+        int base = panel * k * MR;
+        if (transA) {
+            // A stored k x m: row kk of storage holds op(A)[.][kk]; copy MR consecutive floats.
+            for (int kk = 0; kk < k; kk++) {
+                int src = aOff + kk * lda + i0;
+                int d = base + kk * MR;
+                System.arraycopy(a, src, dst, d, rows);
+                for (int r = rows; r < MR; r++) {
+                    dst[d + r] = 0f;
+                }
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                int src = aOff + (i0 + r) * lda;
+                int d = base + r;
+                for (int kk = 0; kk < k; kk++) {
+                    dst[d + kk * MR] = a[src + kk];
+                }
+            }
+            for (int r = rows; r < MR; r++) {
+                for (int kk = 0; kk < k; kk++) {
+                    dst[base + r + kk * MR] = 0f;
+                }
+            }
+        }
+    }
+
+    /** packed[(panel*k + kk)*NR + j] = op(B)[kk][panel*NR + j], zero past column n. */
+    private static void packB(float[] dst, int panel, boolean transB, int n, int k, float[] b, int bOff, int ldb) {
+        int j0 = panel * NR;
+        int cols = Math.min(NR, n - j0);
+        int base = panel * k * NR;
+        if (!transB) {
+            for (int kk = 0; kk < k; kk++) {
+                int d = base + kk * NR;
+                System.arraycopy(b, bOff + kk * ldb + j0, dst, d, cols);
+                for (int j = cols; j < NR; j++) {
+                    dst[d + j] = 0f;
+                }
+            }
+        } else {
+            // B stored n x k: column j of op(B) is row j of storage.
+            for (int j = 0; j < cols; j++) {
+                int src = bOff + (j0 + j) * ldb;
+                int d = base + j;
+                for (int kk = 0; kk < k; kk++) {
+                    dst[d + kk * NR] = b[src + kk];
+                }
+            }
+            for (int j = cols; j < NR; j++) {
+                for (int kk = 0; kk < k; kk++) {
+                    dst[base + j + kk * NR] = 0f;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- micro-kernels
+
+    // 4 x 2L register tile: 8 accumulators + 2 B vectors + 1 broadcast.
+    static void kernel4(int kc, float[] ap, int ao, float[] bp, int bo,
+                         float[] c, int ci, int ldc, boolean full, float[] tile, float alpha, float beta) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * (2 * L);
+            int ai = ao + p * 4;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a;
+            a = FloatVector.broadcast(S, ap[ai]); c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, ap[ai + 1]); c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, ap[ai + 2]); c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, ap[ai + 3]); c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+        }
+        if (!full) {
+            c00.intoArray(tile, 0 * 2 * L); c01.intoArray(tile, 0 * 2 * L + L);
+            c10.intoArray(tile, 1 * 2 * L); c11.intoArray(tile, 1 * 2 * L + L);
+            c20.intoArray(tile, 2 * 2 * L); c21.intoArray(tile, 2 * 2 * L + L);
+            c30.intoArray(tile, 3 * 2 * L); c31.intoArray(tile, 3 * 2 * L + L);
+            return;
+        }
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        if (beta == 0f) {
+            c00.mul(va).intoArray(c, ci); c01.mul(va).intoArray(c, ci + L);
+            c10.mul(va).intoArray(c, ci + ldc); c11.mul(va).intoArray(c, ci + ldc + L);
+            c20.mul(va).intoArray(c, ci + 2 * ldc); c21.mul(va).intoArray(c, ci + 2 * ldc + L);
+            c30.mul(va).intoArray(c, ci + 3 * ldc); c31.mul(va).intoArray(c, ci + 3 * ldc + L);
+        } else {
+            FloatVector vb = FloatVector.broadcast(S, beta);
+            FloatVector.fromArray(S, c, ci).fma(vb, c00.mul(va)).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).fma(vb, c01.mul(va)).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + ldc).fma(vb, c10.mul(va)).intoArray(c, ci + ldc);
+            FloatVector.fromArray(S, c, ci + ldc + L).fma(vb, c11.mul(va)).intoArray(c, ci + ldc + L);
+            FloatVector.fromArray(S, c, ci + 2 * ldc).fma(vb, c20.mul(va)).intoArray(c, ci + 2 * ldc);
+            FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(vb, c21.mul(va)).intoArray(c, ci + 2 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 3 * ldc).fma(vb, c30.mul(va)).intoArray(c, ci + 3 * ldc);
+            FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(vb, c31.mul(va)).intoArray(c, ci + 3 * ldc + L);
+        }
+    }
+
+    // 8 x 2L register tile: 16 accumulators + 2 B vectors + 1 broadcast.
+    static void kernel8(int kc, float[] ap, int ao, float[] bp, int bo,
+                         float[] c, int ci, int ldc, boolean full, float[] tile, float alpha, float beta) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * (2 * L);
+            int ai = ao + p * 8;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a;
+            a = FloatVector.broadcast(S, ap[ai]); c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, ap[ai + 1]); c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, ap[ai + 2]); c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, ap[ai + 3]); c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, ap[ai + 4]); c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, ap[ai + 5]); c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+            a = FloatVector.broadcast(S, ap[ai + 6]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
+            a = FloatVector.broadcast(S, ap[ai + 7]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
+        }
+        if (!full) {
+            c00.intoArray(tile, 0 * 2 * L); c01.intoArray(tile, 0 * 2 * L + L);
+            c10.intoArray(tile, 1 * 2 * L); c11.intoArray(tile, 1 * 2 * L + L);
+            c20.intoArray(tile, 2 * 2 * L); c21.intoArray(tile, 2 * 2 * L + L);
+            c30.intoArray(tile, 3 * 2 * L); c31.intoArray(tile, 3 * 2 * L + L);
+            c40.intoArray(tile, 4 * 2 * L); c41.intoArray(tile, 4 * 2 * L + L);
+            c50.intoArray(tile, 5 * 2 * L); c51.intoArray(tile, 5 * 2 * L + L);
+            c60.intoArray(tile, 6 * 2 * L); c61.intoArray(tile, 6 * 2 * L + L);
+            c70.intoArray(tile, 7 * 2 * L); c71.intoArray(tile, 7 * 2 * L + L);
+            return;
+        }
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        if (beta == 0f) {
+            c00.mul(va).intoArray(c, ci); c01.mul(va).intoArray(c, ci + L);
+            c10.mul(va).intoArray(c, ci + ldc); c11.mul(va).intoArray(c, ci + ldc + L);
+            c20.mul(va).intoArray(c, ci + 2 * ldc); c21.mul(va).intoArray(c, ci + 2 * ldc + L);
+            c30.mul(va).intoArray(c, ci + 3 * ldc); c31.mul(va).intoArray(c, ci + 3 * ldc + L);
+            c40.mul(va).intoArray(c, ci + 4 * ldc); c41.mul(va).intoArray(c, ci + 4 * ldc + L);
+            c50.mul(va).intoArray(c, ci + 5 * ldc); c51.mul(va).intoArray(c, ci + 5 * ldc + L);
+            c60.mul(va).intoArray(c, ci + 6 * ldc); c61.mul(va).intoArray(c, ci + 6 * ldc + L);
+            c70.mul(va).intoArray(c, ci + 7 * ldc); c71.mul(va).intoArray(c, ci + 7 * ldc + L);
+        } else {
+            FloatVector vb = FloatVector.broadcast(S, beta);
+            FloatVector.fromArray(S, c, ci).fma(vb, c00.mul(va)).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).fma(vb, c01.mul(va)).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + ldc).fma(vb, c10.mul(va)).intoArray(c, ci + ldc);
+            FloatVector.fromArray(S, c, ci + ldc + L).fma(vb, c11.mul(va)).intoArray(c, ci + ldc + L);
+            FloatVector.fromArray(S, c, ci + 2 * ldc).fma(vb, c20.mul(va)).intoArray(c, ci + 2 * ldc);
+            FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(vb, c21.mul(va)).intoArray(c, ci + 2 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 3 * ldc).fma(vb, c30.mul(va)).intoArray(c, ci + 3 * ldc);
+            FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(vb, c31.mul(va)).intoArray(c, ci + 3 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 4 * ldc).fma(vb, c40.mul(va)).intoArray(c, ci + 4 * ldc);
+            FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(vb, c41.mul(va)).intoArray(c, ci + 4 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 5 * ldc).fma(vb, c50.mul(va)).intoArray(c, ci + 5 * ldc);
+            FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(vb, c51.mul(va)).intoArray(c, ci + 5 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 6 * ldc).fma(vb, c60.mul(va)).intoArray(c, ci + 6 * ldc);
+            FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(vb, c61.mul(va)).intoArray(c, ci + 6 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 7 * ldc).fma(vb, c70.mul(va)).intoArray(c, ci + 7 * ldc);
+            FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(vb, c71.mul(va)).intoArray(c, ci + 7 * ldc + L);
+        }
+    }
+
+    /** C tile (mValid x nValid at ci) = alpha * tile + beta * C; C not read when beta == 0. */
+    static void mergeTile(float[] c, int ci, int ldc, float[] tile, int mValid, int nValid, float alpha, float beta) {
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        FloatVector vb = FloatVector.broadcast(S, beta);
+        for (int r = 0; r < mValid; r++) {
+            int row = ci + r * ldc;
+            for (int j = 0; j < nValid; j += L) {
+                VectorMask<Float> m = S.indexInRange(j, nValid);
+                FloatVector v = FloatVector.fromArray(S, tile, r * NR + j).mul(va);
+                if (beta != 0f) {
+                    v = FloatVector.fromArray(S, c, row + j, m).fma(vb, v);
+                }
+                v.intoArray(c, row + j, m);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- checks and helpers
+
+    static void checkArgs(float[] c, int cOff, int ldc, boolean transA, boolean transB, int m, int n, int k,
+                          float[] a, int aOff, int lda, float[] b, int bOff, int ldb) {
+        if (m <= 0 || n <= 0 || k <= 0) {
+            throw new IllegalArgumentException("gemm: dimensions must be positive, got m=" + m + " (rows of C), n=" + n
+                    + " (columns of C), k=" + k + " (inner dimension)");
+        }
+        checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        checkMatrix("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        checkMatrix("C", c, cOff, ldc, m, n);
+    }
+
+    static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
+        if (x == null) {
+            throw new IllegalArgumentException("gemm: " + name + " must not be null");
+        }
+        if (ld < cols) {
+            throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld
+                    + " but its stored rows have " + cols + " columns");
+        }
+        long last = (long) off + (long) (rows - 1) * ld + cols;
+        if (off < 0 || last > x.length) {
+            throw new IllegalArgumentException("gemm: " + name + " is stored as " + rows + "x" + cols + " (leading dimension " + ld
+                    + ", offset " + off + ") and needs " + last + " floats, but its array has " + x.length);
+        }
+    }
+
+    /**
+     * The k-block depth for a given k: at most {@link #KC}, with the blocks as even as possible
+     * (784 = 4 x 196 rather than 3 x 256 + 16). Depends on k only, never on the threads.
+     */
+    static int blockDepth(int k) {
+        return ceilDiv(k, ceilDiv(k, KC));
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+}
