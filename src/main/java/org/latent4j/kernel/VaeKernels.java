@@ -1,0 +1,210 @@
+package org.latent4j.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fused pieces of a VAE, in numerically stable forms, each forward beside its backward:
+ * reparameterization, KL of a diagonal Gaussian to N(0, I), Bernoulli (BCE with logits) and
+ * Gaussian (squared error) reconstruction terms. Per-row terms are summed over the features of
+ * the row (one sample); the caller reduces over the batch.
+ */
+public final class VaeKernels {
+    private VaeKernels() {}
+
+    private static final VectorSpecies<Float> S = Simd.FLOAT;
+    private static final int L = S.length();
+
+    // ----------------------------------------------------------------- reparameterization
+
+    /** z = mu + exp(0.5 logvar) * eps, element-wise over n. */
+    public static void reparameterize(float[] z, float[] mu, float[] logvar, float[] eps, int n) {
+        checkLength(n);
+        Activations.checkRange("z", z, 0, n);
+        Activations.checkRange("mu", mu, 0, n);
+        Activations.checkRange("logvar", logvar, 0, n);
+        Activations.checkRange("eps", eps, 0, n);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector sd = FloatVector.fromArray(S, logvar, i).mul(0.5f).lanewise(VectorOperators.EXP);
+            sd.fma(FloatVector.fromArray(S, eps, i), FloatVector.fromArray(S, mu, i)).intoArray(z, i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector sd = FloatVector.fromArray(S, logvar, i, m).mul(0.5f).lanewise(VectorOperators.EXP);
+            sd.fma(FloatVector.fromArray(S, eps, i, m), FloatVector.fromArray(S, mu, i, m)).intoArray(z, i, m);
+        }
+    }
+
+    /**
+     * Backward of reparameterization fused with the KL term scaled by {@code klScale}:
+     * dmu = dz + klScale * mu, dlogvar = dz * eps * 0.5 exp(0.5 logvar) + klScale * 0.5 (exp(logvar) - 1).
+     * Pass klScale = 0 for the reparameterization alone.
+     */
+    public static void reparameterizeKlBackward(float[] dmu, float[] dlogvar, float[] dz, float[] mu, float[] logvar,
+                                                float[] eps, float klScale, int n) {
+        checkLength(n);
+        Activations.checkRange("dmu", dmu, 0, n);
+        Activations.checkRange("dlogvar", dlogvar, 0, n);
+        Activations.checkRange("dz", dz, 0, n);
+        Activations.checkRange("mu", mu, 0, n);
+        Activations.checkRange("logvar", logvar, 0, n);
+        Activations.checkRange("eps", eps, 0, n);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            reparamKlStep(dmu, dlogvar, dz, mu, logvar, eps, klScale, i, S.maskAll(true));
+        }
+        if (i < n) {
+            reparamKlStep(dmu, dlogvar, dz, mu, logvar, eps, klScale, i, S.indexInRange(i, n));
+        }
+    }
+
+    private static void reparamKlStep(float[] dmu, float[] dlogvar, float[] dz, float[] mu, float[] logvar,
+                                      float[] eps, float klScale, int i, VectorMask<Float> m) {
+        FloatVector g = FloatVector.fromArray(S, dz, i, m);
+        FloatVector mv = FloatVector.fromArray(S, mu, i, m);
+        FloatVector lv = FloatVector.fromArray(S, logvar, i, m);
+        FloatVector sd = lv.mul(0.5f).lanewise(VectorOperators.EXP);
+        mv.fma(FloatVector.broadcast(S, klScale), g).intoArray(dmu, i, m);
+        FloatVector kl = sd.mul(sd).sub(1f).mul(0.5f * klScale);        // 0.5 (e^lv - 1) * scale
+        g.mul(FloatVector.fromArray(S, eps, i, m)).mul(sd).fma(FloatVector.broadcast(S, 0.5f), kl).intoArray(dlogvar, i, m);
+    }
+
+    // ----------------------------------------------------------------- KL(N(mu, e^logvar) || N(0, I))
+
+    /** out[r] = 0.5 * sum_c (mu^2 + exp(logvar) - 1 - logvar)   (mu, logvar: rows x cols). */
+    public static void gaussianKl(float[] out, float[] mu, float[] logvar, int rows, int cols) {
+        checkShape(rows, cols);
+        Activations.checkRange("out", out, 0, rows);
+        Activations.checkRange("mu", mu, 0, (long) rows * cols);
+        Activations.checkRange("logvar", logvar, 0, (long) rows * cols);
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            FloatVector acc = FloatVector.zero(S);
+            int c = 0;
+            for (int bound = S.loopBound(cols); c < bound; c += L) {
+                acc = acc.add(klTerm(FloatVector.fromArray(S, mu, o + c), FloatVector.fromArray(S, logvar, o + c)));
+            }
+            if (c < cols) {
+                VectorMask<Float> m = S.indexInRange(c, cols);
+                acc = acc.add(klTerm(FloatVector.fromArray(S, mu, o + c, m), FloatVector.fromArray(S, logvar, o + c, m)), m);
+            }
+            out[r] = 0.5f * acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private static FloatVector klTerm(FloatVector mu, FloatVector lv) {
+        // mu^2 + (e^lv - 1 - lv); expm1 keeps the small-logvar case accurate.
+        return mu.fma(mu, lv.lanewise(VectorOperators.EXPM1).sub(lv));
+    }
+
+    // ----------------------------------------------------------------- Bernoulli: BCE with logits
+
+    /**
+     * out[r] = sum_c [max(x, 0) - x t + log1p(exp(-|x|))], the negative Bernoulli log-likelihood
+     * of targets t in [0, 1] given logits x; finite for any finite logit.
+     */
+    public static void bceWithLogits(float[] out, float[] logits, float[] targets, int rows, int cols) {
+        checkShape(rows, cols);
+        Activations.checkRange("out", out, 0, rows);
+        Activations.checkRange("logits", logits, 0, (long) rows * cols);
+        Activations.checkRange("targets", targets, 0, (long) rows * cols);
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            FloatVector acc = FloatVector.zero(S);
+            int c = 0;
+            for (int bound = S.loopBound(cols); c < bound; c += L) {
+                acc = acc.add(bceTerm(FloatVector.fromArray(S, logits, o + c), FloatVector.fromArray(S, targets, o + c)));
+            }
+            if (c < cols) {
+                VectorMask<Float> m = S.indexInRange(c, cols);
+                acc = acc.add(bceTerm(FloatVector.fromArray(S, logits, o + c, m), FloatVector.fromArray(S, targets, o + c, m)), m);
+            }
+            out[r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private static FloatVector bceTerm(FloatVector x, FloatVector t) {
+        FloatVector soft = x.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P);
+        return x.max(0f).sub(x.mul(t)).add(soft);
+    }
+
+    /** dlogits = scale * (sigmoid(x) - t) over n elements. */
+    public static void bceWithLogitsBackward(float[] dlogits, float[] logits, float[] targets, float scale, int n) {
+        checkLength(n);
+        Activations.checkRange("dlogits", dlogits, 0, n);
+        Activations.checkRange("logits", logits, 0, n);
+        Activations.checkRange("targets", targets, 0, n);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector x = FloatVector.fromArray(S, logits, i);
+            FloatVector p = one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
+            p.sub(FloatVector.fromArray(S, targets, i)).mul(scale).intoArray(dlogits, i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromArray(S, logits, i, m);
+            FloatVector p = one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
+            p.sub(FloatVector.fromArray(S, targets, i, m)).mul(scale).intoArray(dlogits, i, m);
+        }
+    }
+
+    // ----------------------------------------------------------------- Gaussian: squared error
+
+    /** out[r] = sum_c (x - t)^2. */
+    public static void squaredError(float[] out, float[] x, float[] targets, int rows, int cols) {
+        checkShape(rows, cols);
+        Activations.checkRange("out", out, 0, rows);
+        Activations.checkRange("x", x, 0, (long) rows * cols);
+        Activations.checkRange("targets", targets, 0, (long) rows * cols);
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            FloatVector acc = FloatVector.zero(S);
+            int c = 0;
+            for (int bound = S.loopBound(cols); c < bound; c += L) {
+                FloatVector d = FloatVector.fromArray(S, x, o + c).sub(FloatVector.fromArray(S, targets, o + c));
+                acc = d.fma(d, acc);
+            }
+            if (c < cols) {
+                VectorMask<Float> m = S.indexInRange(c, cols);
+                FloatVector d = FloatVector.fromArray(S, x, o + c, m).sub(FloatVector.fromArray(S, targets, o + c, m));
+                acc = d.fma(d, acc);
+            }
+            out[r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** dx = scale * 2 (x - t) over n elements. */
+    public static void squaredErrorBackward(float[] dx, float[] x, float[] targets, float scale, int n) {
+        checkLength(n);
+        Activations.checkRange("dx", dx, 0, n);
+        Activations.checkRange("x", x, 0, n);
+        Activations.checkRange("targets", targets, 0, n);
+        float s2 = 2f * scale;
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, x, i).sub(FloatVector.fromArray(S, targets, i)).mul(s2).intoArray(dx, i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, x, i, m).sub(FloatVector.fromArray(S, targets, i, m)).mul(s2).intoArray(dx, i, m);
+        }
+    }
+
+    // ----------------------------------------------------------------- checks
+
+    private static void checkLength(int n) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("length must be positive, got " + n);
+        }
+    }
+
+    private static void checkShape(int rows, int cols) {
+        if (rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException("rows and cols must be positive, got " + rows + "x" + cols);
+        }
+    }
+}
