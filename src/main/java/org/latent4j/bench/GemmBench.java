@@ -53,38 +53,39 @@ public final class GemmBench {
             new Shape(128, 784, 512), new Shape(128, 512, 256), new Shape(128, 256, 784),
             new Shape(512, 512, 512), new Shape(1024, 1024, 1024), new Shape(2048, 2048, 2048));
 
-    /** One measured row. */
-    public record Result(Shape shape, int threads, double gflops, double peakGflops, double naiveGflops) {}
+    /** One measured row; {@code openblasGflops} is NaN when the peer was not measured. */
+    public record Result(Shape shape, int threads, double gflops, double peakGflops, double naiveGflops, double openblasGflops) {}
 
-    /** Timing budget: milliseconds per repetition set and number of repetitions. */
+    /** Timing budget: probe milliseconds, minimum milliseconds per timed repetition, repetitions, naive milliseconds. */
     public record Budget(int probeMillis, int minMillisPerRep, int reps, int naiveMillis) {
         public static final Budget FULL = new Budget(300, 200, 7, 1000);
         public static final Budget QUICK = new Budget(100, 40, 3, 150);
     }
 
-    /** Measures every shape at every thread count. */
-    public static List<Result> run(List<Shape> shapes, int[] threadCounts, Budget budget, java.util.function.Consumer<Result> onResult) {
+    /**
+     * Measures every shape at every thread count: for each thread count the FMA probe first,
+     * then the peer (if any), then ours, then the naive loop (once per shape, single-threaded).
+     */
+    public static List<Result> run(List<Shape> shapes, int[] threadCounts, Budget budget,
+                                   java.util.function.IntFunction<java.util.Map<String, Double>> peer,
+                                   java.util.function.Consumer<Result> onResult) {
         List<Result> out = new ArrayList<>();
+        java.util.Map<Shape, Double> naive = new java.util.HashMap<>();
         for (int threads : threadCounts) {
             try (Parallelism par = Parallelism.of(threads)) {
                 double peak = FmaProbe.peakGflops(par, threads, budget.probeMillis(), 3);
+                java.util.Map<String, Double> peerGflops = peer == null ? java.util.Map.of() : peer.apply(threads);
                 Gemm gemm = new Gemm(par);
                 for (Shape s : shapes) {
                     double g = measure(gemm, s, budget);
-                    double naive = threads == threadCounts[0] || naiveCache(s) < 0 ? measureNaive(s, budget) : naiveCache(s);
-                    Result r = new Result(s, threads, g, peak, naive);
+                    double nv = naive.computeIfAbsent(s, sh -> measureNaive(sh, budget));
+                    Result r = new Result(s, threads, g, peak, nv, peerGflops.getOrDefault(s.toString(), Double.NaN));
                     out.add(r);
                     onResult.accept(r);
                 }
             }
         }
         return out;
-    }
-
-    private static final java.util.Map<Shape, Double> NAIVE = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private static double naiveCache(Shape s) {
-        return NAIVE.getOrDefault(s, -1.0);
     }
 
     static float[] random(int n, long seed) {
@@ -144,9 +145,7 @@ public final class GemmBench {
             GemmNaive.gemm(c, 0, s.n(), false, false, rows, s.n(), s.k(), 1f, a, 0, s.k(), b, 0, s.n(), 0f);
             g[r] = perRowFlops * rows / ((System.nanoTime() - t0) / 1e9) / 1e9;
         }
-        double v = median(g);
-        NAIVE.put(s, v);
-        return v;
+        return median(g);
     }
 
     static double median(double[] x) {

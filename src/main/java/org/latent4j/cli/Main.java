@@ -1,16 +1,76 @@
 package org.latent4j.cli;
 
-import org.latent4j.bench.GemmBench;
-import org.latent4j.kernel.Gemm;
-import org.latent4j.kernel.Simd;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** Temporary entry point while the CLI is being built. */
-public final class Main {
+/**
+ * The {@code latent4j} command line. Usage errors print one line and exit with 2; failures
+ * print one line and exit with 1 (2 for bad input); {@code --debug} adds the stack trace.
+ */
+@Command(name = "latent4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Pure-Java autoencoders and VAEs.",
+        subcommands = {BenchCommand.class, EnvCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
+    boolean debug;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
     public static void main(String[] args) {
-        System.out.println(Simd.describe() + " MR=" + Gemm.MR + " NR=" + Gemm.NR + " KC=" + Gemm.KC + " MC=" + Gemm.MC);
-        int[] threads = args.length > 0 ? java.util.Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1};
-        GemmBench.run(GemmBench.DEFAULT_SHAPES, threads, GemmBench.Budget.QUICK,
-                r -> System.out.printf("%-16s t=%d %7.1f GFLOPS  peak %6.1f (%4.1f%%)  naive %5.2f%n",
-                        r.shape(), r.threads(), r.gflops(), r.peakGflops(), 100 * r.gflops() / r.peakGflops(), r.naiveGflops()));
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line; returns the exit code. */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        Main main = new Main();
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("latent4j: " + ex.getMessage());
+            err.println("Try 'latent4j " + commandPath(ex.getCommandLine()) + "--help' for usage.");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            boolean badInput = ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
+                    || ex instanceof java.io.UncheckedIOException;
+            err.println("latent4j: " + (badInput ? "" : "internal error: ") + message(ex));
+            if (main.debug) {
+                ex.printStackTrace(err);
+            } else if (!badInput) {
+                err.println("(run again with --debug for the stack trace)");
+            }
+            return badInput ? 2 : 1;
+        });
+        return cl.execute(args);
+    }
+
+    private static String commandPath(CommandLine cl) {
+        StringBuilder sb = new StringBuilder();
+        for (CommandLine c = cl; c != null && c.getParent() != null; c = c.getParent()) {
+            sb.insert(0, c.getCommandName() + " ");
+        }
+        return sb.toString();
+    }
+
+    private static String message(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"latent4j " + (v == null ? "(development build)" : v) + ", Java " + Runtime.version()};
+        }
     }
 }

@@ -178,7 +178,9 @@ public final class Gemm {
             for (int kk = 0; kk < k; kk++) {
                 int src = aOff + kk * lda + i0;
                 int d = base + kk * MR;
-                System.arraycopy(a, src, dst, d, rows);
+                for (int r = 0; r < rows; r++) {
+                    dst[d + r] = a[src + r];
+                }
                 for (int r = rows; r < MR; r++) {
                     dst[d + r] = 0f;
                 }
@@ -205,11 +207,19 @@ public final class Gemm {
         int cols = Math.min(NR, n - j0);
         int base = panel * k * NR;
         if (!transB) {
-            for (int kk = 0; kk < k; kk++) {
-                int d = base + kk * NR;
-                System.arraycopy(b, bOff + kk * ldb + j0, dst, d, cols);
-                for (int j = cols; j < NR; j++) {
-                    dst[d + j] = 0f;
+            // Two vectors per k row: a full panel is two plain loads and stores, the last one masked.
+            if (cols == NR) {
+                for (int kk = 0; kk < k; kk++) {
+                    int src = bOff + kk * ldb + j0, d = base + kk * NR;
+                    FloatVector.fromArray(S, b, src).intoArray(dst, d);
+                    FloatVector.fromArray(S, b, src + L).intoArray(dst, d + L);
+                }
+            } else {
+                VectorMask<Float> m0 = S.indexInRange(0, cols), m1 = S.indexInRange(L, cols);
+                for (int kk = 0; kk < k; kk++) {
+                    int src = bOff + kk * ldb + j0, d = base + kk * NR;
+                    FloatVector.fromArray(S, b, src, m0).intoArray(dst, d);       // zero past column n
+                    FloatVector.fromArray(S, b, src + L, m1).intoArray(dst, d + L);
                 }
             }
         } else {

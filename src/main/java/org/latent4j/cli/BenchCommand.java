@@ -1,0 +1,145 @@
+package org.latent4j.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.latent4j.bench.ElementwiseBench;
+import org.latent4j.bench.GemmBench;
+import org.latent4j.bench.NumpyGemm;
+import org.latent4j.kernel.Simd;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", description = "Benchmarks of the engine (JSON lines with --json).",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Elementwise.class})
+final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static String json(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "null";
+    }
+
+    @Command(name = "gemm", description = {
+            "GFLOPS of the packed GEMM beside the FMA peak probe (same run, same threads),",
+            "the naive triple loop, and numpy/OpenBLAS when a python3 with numpy is found."})
+    static final class Gemm implements Callable<Integer> {
+        @Option(names = "--json", description = "One JSON object per line.")
+        boolean json;
+
+        @Option(names = "--quick", description = "Shorter timings (under a minute).")
+        boolean quick;
+
+        @Option(names = "--threads", split = ",", description = "Thread counts (default: 1 and all cores).")
+        int[] threads;
+
+        @Option(names = "--shapes", split = ",", paramLabel = "MxKxN",
+                description = "Shapes (default: 128x784x512,128x512x256,128x256x784,512x512x512,1024x1024x1024,2048x2048x2048).")
+        String[] shapes;
+
+        @Option(names = "--no-openblas", description = "Skip the numpy/OpenBLAS peer.")
+        boolean noOpenblas;
+
+        @Option(names = "--python", description = "The python3 with numpy to use for the peer.")
+        String python;
+
+        @Override
+        public Integer call() {
+            List<GemmBench.Shape> list = new ArrayList<>();
+            if (shapes == null) {
+                list.addAll(GemmBench.DEFAULT_SHAPES);
+            } else {
+                for (String s : shapes) {
+                    list.add(GemmBench.Shape.parse(s));
+                }
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            int[] t = threads != null ? threads : cores > 1 ? new int[] {1, cores} : new int[] {1};
+            for (int x : t) {
+                if (x < 1) {
+                    throw new IllegalArgumentException("--threads: thread counts must be at least 1, got " + x);
+                }
+            }
+            GemmBench.Budget budget = quick ? GemmBench.Budget.QUICK : GemmBench.Budget.FULL;
+            Optional<NumpyGemm> peer = noOpenblas ? Optional.empty() : NumpyGemm.find(python);
+            if (!json) {
+                System.out.println("GEMM, float32, C = A*B, " + Simd.describe() + ", " + cores + " cores, " + LocalDate.now()
+                        + (quick ? ", quick" : ""));
+                System.out.println("peer: " + peer.map(NumpyGemm::description).orElse("none (no python3 with numpy found)"));
+                System.out.printf(Locale.ROOT, "%-16s %7s %9s %9s %7s %10s %8s %9s %9s%n",
+                        "shape (MxKxN)", "threads", "GFLOPS", "peak", "%peak", "OpenBLAS", "ours/OB", "naive", "ours/nv");
+            }
+            GemmBench.run(list, t, budget, peer.isEmpty() ? null : n -> {
+                try {
+                    return peer.get().measure(list, n, budget);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, r -> {
+                if (json) {
+                    System.out.println("{\"shape\":\"" + r.shape() + "\",\"threads\":" + r.threads()
+                            + ",\"gflops\":" + json(r.gflops()) + ",\"peak_gflops\":" + json(r.peakGflops())
+                            + ",\"pct_of_peak\":" + json(100 * r.gflops() / r.peakGflops())
+                            + ",\"naive_gflops\":" + json(r.naiveGflops())
+                            + (Double.isNaN(r.openblasGflops()) ? "" : ",\"openblas_gflops\":" + json(r.openblasGflops()))
+                            + ",\"vector_bits\":" + Simd.FLOAT.vectorBitSize() + "}");
+                } else {
+                    System.out.printf(Locale.ROOT, "%-16s %7d %9.1f %9.1f %6.1f%% %10s %8s %9.2f %8.0fx%n",
+                            r.shape(), r.threads(), r.gflops(), r.peakGflops(), 100 * r.gflops() / r.peakGflops(),
+                            Double.isNaN(r.openblasGflops()) ? "-" : String.format(Locale.ROOT, "%.1f", r.openblasGflops()),
+                            Double.isNaN(r.openblasGflops()) ? "-" : String.format(Locale.ROOT, "%.2f", r.gflops() / r.openblasGflops()),
+                            r.naiveGflops(), r.gflops() / r.naiveGflops());
+                }
+                System.out.flush();
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "elementwise", description = "Vectorized activations against their scalar loops, one thread.")
+    static final class Elementwise implements Callable<Integer> {
+        @Option(names = "--json", description = "One JSON object per line.")
+        boolean json;
+
+        @Option(names = "--quick", description = "Shorter timings.")
+        boolean quick;
+
+        @Option(names = "--size", description = "Elements per call (default ${DEFAULT-VALUE}).", defaultValue = "1000000")
+        int size;
+
+        @Override
+        public Integer call() {
+            if (size < 1) {
+                throw new IllegalArgumentException("--size must be at least 1, got " + size);
+            }
+            if (!json) {
+                System.out.println("Activations, " + size + " floats, 1 thread, " + Simd.describe() + ", " + LocalDate.now());
+                System.out.printf(Locale.ROOT, "%-11s %-9s %12s %12s %8s%n", "activation", "pass", "vector ns/el", "scalar ns/el", "speedup");
+            }
+            ElementwiseBench.run(size, quick ? GemmBench.Budget.QUICK : GemmBench.Budget.FULL, r -> {
+                if (json) {
+                    System.out.println("{\"activation\":\"" + r.activation().name().toLowerCase(Locale.ROOT) + "\",\"pass\":\"" + r.pass()
+                            + "\",\"n\":" + r.n() + ",\"threads\":1,\"vector_ns_per_element\":" + String.format(Locale.ROOT, "%.4f", r.vectorNsPerElement())
+                            + ",\"scalar_ns_per_element\":" + String.format(Locale.ROOT, "%.4f", r.scalarNsPerElement())
+                            + ",\"speedup\":" + json(r.speedup()) + "}");
+                } else {
+                    System.out.printf(Locale.ROOT, "%-11s %-9s %12.3f %12.3f %7.1fx%n", r.activation().name().toLowerCase(Locale.ROOT),
+                            r.pass(), r.vectorNsPerElement(), r.scalarNsPerElement(), r.speedup());
+                }
+                System.out.flush();
+            });
+            return 0;
+        }
+    }
+
+}
