@@ -73,7 +73,7 @@ public final class GemmBench {
         java.util.Map<Shape, Double> naive = new java.util.HashMap<>();
         for (int threads : threadCounts) {
             try (Parallelism par = Parallelism.of(threads)) {
-                double peak = FmaProbe.peakGflops(par, threads, budget.probeMillis(), 3);
+                double peak = FmaProbe.peakGflops(par, threads, budget.probeMillis(), 5);
                 java.util.Map<String, Double> peerGflops = peer == null ? java.util.Map.of() : peer.apply(threads);
                 Gemm gemm = new Gemm(par);
                 for (Shape s : shapes) {

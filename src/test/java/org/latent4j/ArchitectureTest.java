@@ -1,0 +1,74 @@
+package org.latent4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Layering of the packages, read from the sources: a lower layer never imports a higher one,
+ * and nothing but the CLI imports the CLI's libraries (picocli is an optional dependency).
+ */
+class ArchitectureTest {
+    /** Layer rank of each package under org.latent4j; an import must not go to a higher rank. */
+    static final Map<String, Integer> RANK = Map.of(
+            "kernel", 0, "runtime", 0,
+            "dsl", 1, "graph", 1,
+            "train", 2, "model", 2, "data", 2,
+            "io", 3, "bench", 3,
+            "cli", 4);
+
+    record Violation(Path file, String imported) {}
+
+    static List<Path> sources() throws IOException {
+        try (Stream<Path> s = Files.walk(Path.of("src/main/java"))) {
+            return s.filter(p -> p.toString().endsWith(".java")).toList();
+        }
+    }
+
+    static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
+
+    @Test
+    void lowerLayersNeverImportHigherOnesAndOnlyTheCliUsesPicocli() throws IOException {
+        List<Path> files = sources();
+        assertTrue(files.size() > 5, "sources not found from " + Path.of("").toAbsolutePath());
+        List<String> violations = new ArrayList<>();
+        for (Path f : files) {
+            String pkg = f.getParent().getFileName().toString();
+            Integer own = RANK.get(pkg);
+            assertTrue(own != null, "package " + pkg + " (" + f + ") has no layer in ArchitectureTest.RANK");
+            Matcher m = IMPORT.matcher(Files.readString(f));
+            while (m.find()) {
+                String imp = m.group(1);
+                if (imp.startsWith("picocli") && !pkg.equals("cli")) {
+                    violations.add(f + " imports " + imp + " (a CLI-only library)");
+                }
+                if (imp.startsWith("org.latent4j.")) {
+                    String target = imp.substring("org.latent4j.".length()).split("\\.")[0];
+                    Integer rank = RANK.get(target);
+                    if (rank != null && rank > own) {
+                        violations.add(f + " (" + pkg + ") imports " + imp + " from the higher layer " + target);
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), violations);
+    }
+
+    @Test
+    void noJavaSerializationInTheEngine() throws IOException {
+        for (Path f : sources()) {
+            String s = Files.readString(f);
+            assertTrue(!s.contains("ObjectInputStream") && !s.contains("readObject("), f + " uses Java serialization");
+        }
+    }
+}
