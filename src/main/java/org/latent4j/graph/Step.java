@@ -1,0 +1,16 @@
+package org.latent4j.graph;
+
+/**
+ * One lowered step of a plan: which kernel sequence to run ({@link Kind}) for which node.
+ * {@code accumulate} on a backward step means the gradient of the node's input already holds a
+ * contribution from another consumer, so this step adds to it instead of overwriting.
+ */
+public record Step(Kind kind, int node, boolean accumulate) {
+    /** The executable step kinds: forward of each op, then the backward rules. */
+    public enum Kind {
+        DENSE_FORWARD, MATMUL_FORWARD, BIAS_ADD_FORWARD, ACTIVATION_FORWARD, REPARAMETERIZE_FORWARD, KL_FORWARD,
+        BERNOULLI_NLL_FORWARD, GAUSSIAN_NLL_FORWARD,
+        BERNOULLI_NLL_BACKWARD, GAUSSIAN_NLL_BACKWARD, REPARAMETERIZE_KL_BACKWARD,
+        DENSE_BACKWARD, MATMUL_BACKWARD, BIAS_ADD_BACKWARD, ACTIVATION_BACKWARD
+    }
+}
