@@ -24,15 +24,15 @@ public final class Activations {
         if (n <= 0) {
             throw new IllegalArgumentException("activation: length must be positive, got " + n);
         }
-        biasForward(act, a, y, yOff, x, xOff, null, 1, n);
+        biasForward(act, a, y, yOff, x, xOff, null, 0, 1, n);
     }
 
     /**
-     * y[r][c] = act(x[r][c] + bias[c]) for rows x cols row-major blocks (bias may be null:
-     * then no bias). The fused bias-add + activation that follows a dense layer's GEMM.
+     * y[r][c] = act(x[r][c] + bias[biasOff + c]) for rows x cols row-major blocks (bias may be
+     * null: then no bias). The fused bias-add + activation that follows a dense layer's GEMM.
      */
     public static void biasForward(Activation act, float a, float[] y, int yOff, float[] x, int xOff,
-                                   float[] bias, int rows, int cols) {
+                                   float[] bias, int biasOff, int rows, int cols) {
         act.checkParameter(a);
         long n = (long) rows * cols;
         if (rows <= 0 || cols <= 0) {
@@ -41,20 +41,21 @@ public final class Activations {
         checkRange("y", y, yOff, n);
         checkRange("x", x, xOff, n);
         if (bias != null) {
-            checkRange("bias", bias, 0, cols);
+            checkRange("bias", bias, biasOff, cols);
         }
+        int bo = biasOff;
         for (int r = 0; r < rows; r++) {
             int yo = yOff + r * cols, xo = xOff + r * cols;
             switch (act) {
-                case IDENTITY -> identity(y, yo, x, xo, bias, cols);
-                case RELU -> relu(y, yo, x, xo, bias, cols);
-                case LEAKY_RELU -> leakyRelu(y, yo, x, xo, bias, cols, a);
-                case ELU -> elu(y, yo, x, xo, bias, cols, a);
-                case TANH -> tanh(y, yo, x, xo, bias, cols);
-                case SIGMOID -> sigmoid(y, yo, x, xo, bias, cols);
-                case SOFTPLUS -> softplus(y, yo, x, xo, bias, cols);
-                case EXP -> exp(y, yo, x, xo, bias, cols);
-                case LOG -> log(y, yo, x, xo, bias, cols);
+                case IDENTITY -> identity(y, yo, x, xo, bias, bo, cols);
+                case RELU -> relu(y, yo, x, xo, bias, bo, cols);
+                case LEAKY_RELU -> leakyRelu(y, yo, x, xo, bias, bo, cols, a);
+                case ELU -> elu(y, yo, x, xo, bias, bo, cols, a);
+                case TANH -> tanh(y, yo, x, xo, bias, bo, cols);
+                case SIGMOID -> sigmoid(y, yo, x, xo, bias, bo, cols);
+                case SOFTPLUS -> softplus(y, yo, x, xo, bias, bo, cols);
+                case EXP -> exp(y, yo, x, xo, bias, bo, cols);
+                case LOG -> log(y, yo, x, xo, bias, bo, cols);
             }
         }
     }
@@ -86,17 +87,17 @@ public final class Activations {
 
     // ------------------------------------------------------------------ forward bodies
 
-    private static FloatVector load(float[] x, int xo, float[] bias, int i) {
+    private static FloatVector load(float[] x, int xo, float[] bias, int bo, int i) {
         FloatVector v = FloatVector.fromArray(S, x, xo + i);
-        return bias == null ? v : v.add(FloatVector.fromArray(S, bias, i));
+        return bias == null ? v : v.add(FloatVector.fromArray(S, bias, bo + i));
     }
 
-    private static FloatVector load(float[] x, int xo, float[] bias, int i, VectorMask<Float> m) {
+    private static FloatVector load(float[] x, int xo, float[] bias, int bo, int i, VectorMask<Float> m) {
         FloatVector v = FloatVector.fromArray(S, x, xo + i, m);
-        return bias == null ? v : v.add(FloatVector.fromArray(S, bias, i, m));
+        return bias == null ? v : v.add(FloatVector.fromArray(S, bias, bo + i, m));
     }
 
-    private static void identity(float[] y, int yo, float[] x, int xo, float[] bias, int n) {
+    private static void identity(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         if (bias == null) {
             if (y != x || yo != xo) {
                 System.arraycopy(x, xo, y, yo, n);
@@ -105,23 +106,23 @@ public final class Activations {
         }
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, i).intoArray(y, yo + i);
+            load(x, xo, bias, bo, i).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, i, m).intoArray(y, yo + i, m);
+            load(x, xo, bias, bo, i, m).intoArray(y, yo + i, m);
         }
     }
 
-    private static void relu(float[] y, int yo, float[] x, int xo, float[] bias, int n) {
+    private static void relu(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         FloatVector zero = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, i).max(zero).intoArray(y, yo + i);
+            load(x, xo, bias, bo, i).max(zero).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, i, m).max(zero).intoArray(y, yo + i, m);
+            load(x, xo, bias, bo, i, m).max(zero).intoArray(y, yo + i, m);
         }
     }
 
@@ -130,14 +131,14 @@ public final class Activations {
         return v.max(v.mul(a));
     }
 
-    private static void leakyRelu(float[] y, int yo, float[] x, int xo, float[] bias, int n, float a) {
+    private static void leakyRelu(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n, float a) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            leaky(load(x, xo, bias, i), a).intoArray(y, yo + i);
+            leaky(load(x, xo, bias, bo, i), a).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            leaky(load(x, xo, bias, i, m), a).intoArray(y, yo + i, m);
+            leaky(load(x, xo, bias, bo, i, m), a).intoArray(y, yo + i, m);
         }
     }
 
@@ -147,49 +148,49 @@ public final class Activations {
         return v.blend(neg, v.compare(VectorOperators.GT, 0f).not());
     }
 
-    private static void elu(float[] y, int yo, float[] x, int xo, float[] bias, int n, float a) {
+    private static void elu(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n, float a) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            elu(load(x, xo, bias, i), a).intoArray(y, yo + i);
+            elu(load(x, xo, bias, bo, i), a).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            elu(load(x, xo, bias, i, m), a).intoArray(y, yo + i, m);
+            elu(load(x, xo, bias, bo, i, m), a).intoArray(y, yo + i, m);
         }
     }
 
     // The operator of lanewise() must be a constant at the call site: passed in as a parameter,
     // C2 cannot intrinsify it and every vector goes through the slow Java fallback (measured ~20x slower).
-    private static void tanh(float[] y, int yo, float[] x, int xo, float[] bias, int n) {
+    private static void tanh(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, i).lanewise(VectorOperators.TANH).intoArray(y, yo + i);
+            load(x, xo, bias, bo, i).lanewise(VectorOperators.TANH).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, i, m).lanewise(VectorOperators.TANH).intoArray(y, yo + i, m);
+            load(x, xo, bias, bo, i, m).lanewise(VectorOperators.TANH).intoArray(y, yo + i, m);
         }
     }
 
-    private static void exp(float[] y, int yo, float[] x, int xo, float[] bias, int n) {
+    private static void exp(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, i).lanewise(VectorOperators.EXP).intoArray(y, yo + i);
+            load(x, xo, bias, bo, i).lanewise(VectorOperators.EXP).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, i, m).lanewise(VectorOperators.EXP).intoArray(y, yo + i, m);
+            load(x, xo, bias, bo, i, m).lanewise(VectorOperators.EXP).intoArray(y, yo + i, m);
         }
     }
 
-    private static void log(float[] y, int yo, float[] x, int xo, float[] bias, int n) {
+    private static void log(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, i).lanewise(VectorOperators.LOG).intoArray(y, yo + i);
+            load(x, xo, bias, bo, i).lanewise(VectorOperators.LOG).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, i, m).lanewise(VectorOperators.LOG).intoArray(y, yo + i, m);
+            load(x, xo, bias, bo, i, m).lanewise(VectorOperators.LOG).intoArray(y, yo + i, m);
         }
     }
 
@@ -199,14 +200,14 @@ public final class Activations {
         return one.div(v.neg().lanewise(VectorOperators.EXP).add(one));
     }
 
-    private static void sigmoid(float[] y, int yo, float[] x, int xo, float[] bias, int n) {
+    private static void sigmoid(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            sigmoid(load(x, xo, bias, i)).intoArray(y, yo + i);
+            sigmoid(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            sigmoid(load(x, xo, bias, i, m)).intoArray(y, yo + i, m);
+            sigmoid(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
         }
     }
 
@@ -215,14 +216,14 @@ public final class Activations {
         return v.max(0f).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
     }
 
-    private static void softplus(float[] y, int yo, float[] x, int xo, float[] bias, int n) {
+    private static void softplus(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            softplus(load(x, xo, bias, i)).intoArray(y, yo + i);
+            softplus(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            softplus(load(x, xo, bias, i, m)).intoArray(y, yo + i, m);
+            softplus(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
         }
     }
 

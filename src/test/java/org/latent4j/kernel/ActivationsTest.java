@@ -135,7 +135,7 @@ class ActivationsTest {
                 bias[c] = act == Activation.LOG ? 0.25f : (float) (r.nextDouble() - 0.5);
             }
             float[] y = x.clone();
-            Activations.biasForward(act, param(act), y, 0, y, 0, bias, rows, cols); // in place
+            Activations.biasForward(act, param(act), y, 0, y, 0, bias, 0, rows, cols); // in place
             for (int i = 0; i < rows * cols; i++) {
                 double ref = ref(act, (double) (x[i] + bias[i % cols]), param(act));
                 close(ref, y[i], 1e-5 * Math.abs(ref) + 1e-6, act + " bias row " + i / cols);
@@ -224,7 +224,7 @@ class ActivationsTest {
         assertTrue(e.getMessage().contains("slope"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Activations.forward(Activation.RELU, 0, x, 4, x, 0, 8));
         assertTrue(e.getMessage().contains("outside its array of length 8"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Activations.biasForward(Activation.RELU, 0, x, 0, x, 0, new float[3], 2, 4));
+        e = assertThrows(IllegalArgumentException.class, () -> Activations.biasForward(Activation.RELU, 0, x, 0, x, 0, new float[3], 0, 2, 4));
         assertTrue(e.getMessage().startsWith("bias"), e.getMessage());
     }
 }

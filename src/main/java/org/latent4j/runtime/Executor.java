@@ -1,0 +1,258 @@
+package org.latent4j.runtime;
+
+import org.latent4j.graph.Graph;
+import org.latent4j.graph.Node;
+import org.latent4j.graph.Op;
+import org.latent4j.graph.ParamSpec;
+import org.latent4j.graph.Plan;
+import org.latent4j.graph.Step;
+import org.latent4j.kernel.Activation;
+import org.latent4j.kernel.Activations;
+import org.latent4j.kernel.Gemm;
+import org.latent4j.kernel.Parallelism;
+import org.latent4j.kernel.Philox;
+import org.latent4j.kernel.Reductions;
+import org.latent4j.kernel.VaeKernels;
+
+/**
+ * Runs a {@link Plan} with the engine's kernels on buffers allocated once for up to
+ * {@code maxBatch} samples. Parameters and their gradients live in flat arenas laid out by the
+ * graph ({@link ParamSpec#offset()}). An executor is not thread-safe: use one per thread.
+ */
+public final class Executor {
+    private final Plan plan;
+    private final Graph g;
+    private final Gemm gemm;
+    private final int maxBatch;
+    private final float[][] slots;
+    private final int[] paramOffset0;
+    private final int[] paramOffset1;
+    private final Step[] steps;
+    private final Node[] nodes;
+
+    public Executor(Plan plan, Parallelism parallelism, int maxBatch) {
+        if (maxBatch <= 0) {
+            throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
+        }
+        this.plan = plan;
+        this.g = plan.graph();
+        this.gemm = new Gemm(parallelism);
+        this.maxBatch = maxBatch;
+        int[] widths = plan.slotWidths();
+        slots = new float[widths.length][];
+        for (int s = 0; s < widths.length; s++) {
+            long size = (long) widths[s] * maxBatch;
+            if (size > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("batch of " + maxBatch + " needs a buffer of " + size + " floats, too many for one array");
+            }
+            slots[s] = new float[(int) size];
+        }
+        steps = plan.steps().toArray(new Step[0]);
+        nodes = g.nodes().toArray(new Node[0]);
+        paramOffset0 = new int[nodes.length];
+        paramOffset1 = new int[nodes.length];
+        for (Node n : nodes) {
+            paramOffset0[n.id()] = n.params().isEmpty() ? -1 : g.param(n.params().get(0)).offset();
+            paramOffset1[n.id()] = n.params().size() < 2 ? -1 : g.param(n.params().get(1)).offset();
+        }
+    }
+
+    public Plan plan() {
+        return plan;
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** The buffer holding node {@code id}'s output (batch x width, row-major). */
+    public float[] value(int id) {
+        int s = plan.valueSlot()[id];
+        if (s < 0) {
+            throw new IllegalArgumentException("the plan does not compute node " + nodes[id].name());
+        }
+        return slots[s];
+    }
+
+    /** The buffer holding the gradient of node {@code id}'s output. */
+    public float[] grad(int id) {
+        int s = plan.gradSlot()[id];
+        if (s < 0) {
+            throw new IllegalArgumentException("the plan has no gradient for node " + nodes[id].name());
+        }
+        return slots[s];
+    }
+
+    /**
+     * Runs every step. {@code grads} receives the parameter gradients (overwritten) of the mean
+     * over the batch of reconstruction + klWeight * KL; it may be null for a forward-only plan.
+     * The reparameterization noise of this call is Philox(seed, stream = rngStream, index).
+     */
+    public void run(float[] params, float[] grads, int batch, long seed, long rngStream, float klWeight) {
+        if (batch <= 0 || batch > maxBatch) {
+            throw new IllegalArgumentException("batch of " + batch + " rows, but this executor holds 1 to " + maxBatch);
+        }
+        float invB = 1f / batch;
+        for (Step s : steps) {
+            Node n = nodes[s.node()];
+            int id = n.id();
+            switch (s.kind()) {
+                case DENSE_FORWARD -> {
+                    int in = nodes[n.inputs().get(0)].width(), out = n.width();
+                    float[] x = value(n.inputs().get(0)), y = value(id);
+                    gemm.gemm(y, 0, out, false, true, batch, out, in, 1f, x, 0, in, params, paramOffset0[id], in, 0f);
+                    Activations.biasForward(n.activation(), n.activationParam(), y, 0, y, 0, params, paramOffset1[id], batch, out);
+                }
+                case MATMUL_FORWARD -> {
+                    int in = nodes[n.inputs().get(0)].width(), out = n.width();
+                    gemm.gemm(value(id), 0, out, false, true, batch, out, in, 1f, value(n.inputs().get(0)), 0, in,
+                            params, paramOffset0[id], in, 0f);
+                }
+                case BIAS_ADD_FORWARD -> Activations.biasForward(Activation.IDENTITY, 0f, value(id), 0,
+                        value(n.inputs().get(0)), 0, params, paramOffset0[id], batch, n.width());
+                case ACTIVATION_FORWARD -> Activations.forward(n.activation(), n.activationParam(), value(id), 0,
+                        value(n.inputs().get(0)), 0, batch * n.width());
+                case REPARAMETERIZE_FORWARD -> {
+                    float[] eps = slots[plan.auxSlot()[id]];
+                    int count = batch * n.width();
+                    Philox.fillNormal(eps, 0, count, seed, rngStream, 0);
+                    VaeKernels.reparameterize(value(id), value(n.inputs().get(0)), value(n.inputs().get(1)), eps, count);
+                }
+                case KL_FORWARD -> VaeKernels.gaussianKl(value(id), value(n.inputs().get(0)), value(n.inputs().get(1)),
+                        batch, nodes[n.inputs().get(0)].width());
+                case BERNOULLI_NLL_FORWARD -> VaeKernels.bceWithLogits(value(id), value(n.inputs().get(0)), value(n.inputs().get(1)),
+                        batch, nodes[n.inputs().get(0)].width());
+                case GAUSSIAN_NLL_FORWARD -> gaussianNll(n, params, batch);
+                case BERNOULLI_NLL_BACKWARD -> {
+                    int out = n.inputs().get(0);
+                    VaeKernels.bceWithLogitsBackward(grad(out), value(out), value(n.inputs().get(1)), invB, batch * nodes[out].width());
+                }
+                case GAUSSIAN_NLL_BACKWARD -> gaussianNllBackward(n, params, grads, batch, invB);
+                case REPARAMETERIZE_KL_BACKWARD -> {
+                    int mu = n.inputs().get(0), lv = n.inputs().get(1);
+                    if (s.accumulate()) {
+                        throw new IllegalStateException("the mean and log-variance of " + n.name() + " feed other layers; not supported");
+                    }
+                    VaeKernels.reparameterizeKlBackward(grad(mu), grad(lv), grad(id), value(mu), value(lv),
+                            slots[plan.auxSlot()[id]], klWeight * invB, batch * n.width());
+                }
+                case DENSE_BACKWARD -> {
+                    int inId = n.inputs().get(0);
+                    int in = nodes[inId].width(), out = n.width();
+                    float[] dy = grad(id);
+                    // dz = act'(y) * dy, in place; db = column sums; dW = dz^T x; dx (+)= dz W.
+                    Activations.backward(n.activation(), n.activationParam(), dy, 0, dy, 0, value(id), 0, batch * out);
+                    Reductions.colSums(grads, paramOffset1[id], dy, 0, batch, out, false);
+                    gemm.gemm(grads, paramOffset0[id], in, true, false, out, in, batch, 1f, dy, 0, out, value(inId), 0, in, 0f);
+                    if (plan.gradSlot()[inId] >= 0) {
+                        gemm.gemm(grad(inId), 0, in, false, false, batch, in, out, 1f, dy, 0, out, params, paramOffset0[id], in,
+                                s.accumulate() ? 1f : 0f);
+                    }
+                }
+                case MATMUL_BACKWARD -> {
+                    int inId = n.inputs().get(0);
+                    int in = nodes[inId].width(), out = n.width();
+                    float[] dy = grad(id);
+                    gemm.gemm(grads, paramOffset0[id], in, true, false, out, in, batch, 1f, dy, 0, out, value(inId), 0, in, 0f);
+                    if (plan.gradSlot()[inId] >= 0) {
+                        gemm.gemm(grad(inId), 0, in, false, false, batch, in, out, 1f, dy, 0, out, params, paramOffset0[id], in,
+                                s.accumulate() ? 1f : 0f);
+                    }
+                }
+                case BIAS_ADD_BACKWARD -> {
+                    noAccumulate(s, n);
+                    float[] dy = grad(id);
+                    Reductions.colSums(grads, paramOffset0[id], dy, 0, batch, n.width(), false);
+                    System.arraycopy(dy, 0, grad(n.inputs().get(0)), 0, batch * n.width());
+                }
+                case ACTIVATION_BACKWARD -> {
+                    noAccumulate(s, n);
+                    Activations.backward(n.activation(), n.activationParam(), grad(n.inputs().get(0)), 0, grad(id), 0,
+                            value(id), 0, batch * n.width());
+                }
+            }
+        }
+    }
+
+    private static void noAccumulate(Step s, Node n) {
+        if (s.accumulate()) {
+            throw new IllegalStateException(n.name() + ": the input of this layer feeds several layers; not supported for " + n.op());
+        }
+    }
+
+    private static final float LOG_2PI = (float) Math.log(2 * Math.PI);
+
+    /** -log N(x | mean, var) summed over features, per row; var fixed or exp(learned logvar). */
+    private void gaussianNll(Node n, float[] params, int batch) {
+        int outId = n.inputs().get(0);
+        int d = nodes[outId].width();
+        float[] mean = value(outId), x = value(n.inputs().get(1)), loss = value(n.id());
+        if (n.params().isEmpty()) {
+            VaeKernels.squaredError(loss, mean, x, batch, d);
+            float var = n.variance();
+            float c = 0.5f * d * (float) Math.log(2 * Math.PI * var);
+            for (int r = 0; r < batch; r++) {
+                loss[r] = loss[r] / (2f * var) + c;
+            }
+        } else {
+            int lo = paramOffset0[n.id()];
+            for (int r = 0; r < batch; r++) {
+                double s = 0;
+                for (int j = 0; j < d; j++) {
+                    float diff = mean[r * d + j] - x[r * d + j];
+                    float lv = params[lo + j];
+                    s += 0.5 * (diff * diff * Math.exp(-lv) + lv + LOG_2PI);
+                }
+                loss[r] = (float) s;
+            }
+        }
+    }
+
+    private void gaussianNllBackward(Node n, float[] params, float[] grads, int batch, float invB) {
+        int outId = n.inputs().get(0);
+        int d = nodes[outId].width();
+        float[] mean = value(outId), x = value(n.inputs().get(1)), g = grad(outId);
+        if (n.params().isEmpty()) {
+            VaeKernels.squaredErrorBackward(g, mean, x, invB / (2f * n.variance()), batch * d);
+            return;
+        }
+        int lo = paramOffset0[n.id()];
+        for (int j = 0; j < d; j++) {
+            grads[lo + j] = 0f;
+        }
+        for (int r = 0; r < batch; r++) {
+            for (int j = 0; j < d; j++) {
+                float diff = mean[r * d + j] - x[r * d + j];
+                float prec = (float) Math.exp(-params[lo + j]);
+                g[r * d + j] = diff * prec * invB;
+                grads[lo + j] += 0.5f * (1f - diff * diff * prec) * invB;
+            }
+        }
+    }
+
+    /** Puts {@code batch} rows of input (batch x width of node id) into that node's buffer. */
+    public void load(int id, float[] rows, int offset, int batch) {
+        int w = nodes[id].width();
+        if (batch <= 0 || batch > maxBatch) {
+            throw new IllegalArgumentException("batch of " + batch + " rows, but this executor holds 1 to " + maxBatch);
+        }
+        if (offset < 0 || (long) offset + (long) batch * w > rows.length) {
+            throw new IllegalArgumentException("input of " + batch + " x " + w + " floats at " + offset + " does not fit an array of " + rows.length);
+        }
+        System.arraycopy(rows, offset, value(id), 0, batch * w);
+    }
+
+    public Graph graph() {
+        return g;
+    }
+
+    /** True when the plan contains a node of this op (e.g. to know a plan samples z). */
+    public boolean has(Op op) {
+        for (Step s : steps) {
+            if (nodes[s.node()].op() == op) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
