@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each loop is a vector body over {@code loopBound} followed by one masked vector step for the
  * tail (not a scalar tail), so every element goes through the same instructions wherever it sits:
- * a result never depends on how a range was split. The scalar twins ({@link #forwardScalar},
+ * a result never depends on how a range was split. Transcendentals come from {@link VMath}, which
+ * gives the same bits interpreted and compiled. The scalar twins ({@link #forwardScalar},
  * {@link #backwardScalar}) are the plain loops the benchmarks compare against.
  */
 public final class Activations {
@@ -144,7 +145,7 @@ public final class Activations {
 
     private static FloatVector elu(FloatVector v, float a) {
         // x > 0 ? x : a * expm1(x); min(x, 0) keeps expm1 from overflowing, NaN flows through both.
-        FloatVector neg = v.min(0f).lanewise(VectorOperators.EXPM1).mul(a);
+        FloatVector neg = VMath.expm1(v.min(0f)).mul(a);
         return v.blend(neg, v.compare(VectorOperators.GT, 0f).not());
     }
 
@@ -159,45 +160,45 @@ public final class Activations {
         }
     }
 
-    // The operator of lanewise() must be a constant at the call site: passed in as a parameter,
-    // C2 cannot intrinsify it and every vector goes through the slow Java fallback (measured ~20x slower).
+    // One small method per function (no operator passed as a parameter): a lanewise() operator
+    // that is not a constant at its call site cannot be intrinsified (measured ~20x slower).
     private static void tanh(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, bo, i).lanewise(VectorOperators.TANH).intoArray(y, yo + i);
+            VMath.tanh(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, bo, i, m).lanewise(VectorOperators.TANH).intoArray(y, yo + i, m);
+            VMath.tanh(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
         }
     }
 
     private static void exp(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, bo, i).lanewise(VectorOperators.EXP).intoArray(y, yo + i);
+            VMath.exp(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, bo, i, m).lanewise(VectorOperators.EXP).intoArray(y, yo + i, m);
+            VMath.exp(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
         }
     }
 
     private static void log(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, bo, i).lanewise(VectorOperators.LOG).intoArray(y, yo + i);
+            VMath.log(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, bo, i, m).lanewise(VectorOperators.LOG).intoArray(y, yo + i, m);
+            VMath.log(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
         }
     }
 
     /** sigmoid(x) = 1 / (1 + e^-x): e^-x overflows to +inf for x < -88, giving exactly 0, never NaN. */
     private static FloatVector sigmoid(FloatVector v) {
         FloatVector one = FloatVector.broadcast(S, 1f);
-        return one.div(v.neg().lanewise(VectorOperators.EXP).add(one));
+        return one.div(VMath.exp(v.neg()).add(one));
     }
 
     private static void sigmoid(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
@@ -213,7 +214,7 @@ public final class Activations {
 
     /** softplus(x) = max(x, 0) + log1p(e^-|x|): no overflow for any finite x. */
     static FloatVector softplus(FloatVector v) {
-        return v.max(0f).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+        return v.max(0f).add(VMath.log1p(VMath.exp(v.abs().neg())));
     }
 
     private static void softplus(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
@@ -278,8 +279,8 @@ public final class Activations {
 
     /** softplus: dy * (1 - e^-y) = dy * -expm1(-y); log: dy * e^-y. */
     private static FloatVector expGrad(FloatVector dy, FloatVector y, boolean softplus) {
-        return softplus ? dy.mul(y.neg().lanewise(VectorOperators.EXPM1).neg())
-                        : dy.mul(y.neg().lanewise(VectorOperators.EXP));
+        return softplus ? dy.mul(VMath.expm1(y.neg()).neg())
+                        : dy.mul(VMath.exp(y.neg()));
     }
 
     private static void expDerivBackward(float[] dx, int dxo, float[] dy, int dyo, float[] y, int yo, int n, boolean softplus) {

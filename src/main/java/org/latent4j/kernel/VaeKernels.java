@@ -28,12 +28,12 @@ public final class VaeKernels {
         Activations.checkRange("eps", eps, 0, n);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector sd = FloatVector.fromArray(S, logvar, i).mul(0.5f).lanewise(VectorOperators.EXP);
+            FloatVector sd = VMath.exp(FloatVector.fromArray(S, logvar, i).mul(0.5f));
             sd.fma(FloatVector.fromArray(S, eps, i), FloatVector.fromArray(S, mu, i)).intoArray(z, i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector sd = FloatVector.fromArray(S, logvar, i, m).mul(0.5f).lanewise(VectorOperators.EXP);
+            FloatVector sd = VMath.exp(FloatVector.fromArray(S, logvar, i, m).mul(0.5f));
             sd.fma(FloatVector.fromArray(S, eps, i, m), FloatVector.fromArray(S, mu, i, m)).intoArray(z, i, m);
         }
     }
@@ -66,7 +66,7 @@ public final class VaeKernels {
         FloatVector g = FloatVector.fromArray(S, dz, i, m);
         FloatVector mv = FloatVector.fromArray(S, mu, i, m);
         FloatVector lv = FloatVector.fromArray(S, logvar, i, m);
-        FloatVector sd = lv.mul(0.5f).lanewise(VectorOperators.EXP);
+        FloatVector sd = VMath.exp(lv.mul(0.5f));
         mv.fma(FloatVector.broadcast(S, klScale), g).intoArray(dmu, i, m);
         FloatVector kl = sd.mul(sd).sub(1f).mul(0.5f * klScale);        // 0.5 (e^lv - 1) * scale
         g.mul(FloatVector.fromArray(S, eps, i, m)).mul(sd).fma(FloatVector.broadcast(S, 0.5f), kl).intoArray(dlogvar, i, m);
@@ -97,7 +97,7 @@ public final class VaeKernels {
 
     private static FloatVector klTerm(FloatVector mu, FloatVector lv) {
         // mu^2 + (e^lv - 1 - lv); expm1 keeps the small-logvar case accurate.
-        return mu.fma(mu, lv.lanewise(VectorOperators.EXPM1).sub(lv));
+        return mu.fma(mu, VMath.expm1(lv).sub(lv));
     }
 
     // ----------------------------------------------------------------- Bernoulli: BCE with logits
@@ -127,7 +127,7 @@ public final class VaeKernels {
     }
 
     private static FloatVector bceTerm(FloatVector x, FloatVector t) {
-        FloatVector soft = x.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P);
+        FloatVector soft = VMath.log1p(VMath.exp(x.abs().neg()));
         return x.max(0f).sub(x.mul(t)).add(soft);
     }
 
@@ -141,13 +141,13 @@ public final class VaeKernels {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
             FloatVector x = FloatVector.fromArray(S, logits, i);
-            FloatVector p = one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
+            FloatVector p = one.div(VMath.exp(x.neg()).add(one));
             p.sub(FloatVector.fromArray(S, targets, i)).mul(scale).intoArray(dlogits, i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector x = FloatVector.fromArray(S, logits, i, m);
-            FloatVector p = one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
+            FloatVector p = one.div(VMath.exp(x.neg()).add(one));
             p.sub(FloatVector.fromArray(S, targets, i, m)).mul(scale).intoArray(dlogits, i, m);
         }
     }

@@ -180,7 +180,7 @@ public final class Executor {
         }
     }
 
-    private static final float LOG_2PI = (float) Math.log(2 * Math.PI);
+    private static final float LOG_2PI = (float) StrictMath.log(2 * Math.PI);
 
     /** -log N(x | mean, var) summed over features, per row; var fixed or exp(learned logvar). */
     private void gaussianNll(Node n, float[] params, int batch) {
@@ -190,7 +190,7 @@ public final class Executor {
         if (n.params().isEmpty()) {
             VaeKernels.squaredError(loss, mean, x, batch, d);
             float var = n.variance();
-            float c = 0.5f * d * (float) Math.log(2 * Math.PI * var);
+            float c = 0.5f * d * (float) StrictMath.log(2 * Math.PI * var);
             for (int r = 0; r < batch; r++) {
                 loss[r] = loss[r] / (2f * var) + c;
             }
@@ -201,7 +201,7 @@ public final class Executor {
                 for (int j = 0; j < d; j++) {
                     float diff = mean[r * d + j] - x[r * d + j];
                     float lv = params[lo + j];
-                    s += 0.5 * (diff * diff * Math.exp(-lv) + lv + LOG_2PI);
+                    s += 0.5 * (diff * diff * StrictMath.exp(-lv) + lv + LOG_2PI);
                 }
                 loss[r] = (float) s;
             }
@@ -223,7 +223,7 @@ public final class Executor {
         for (int r = 0; r < batch; r++) {
             for (int j = 0; j < d; j++) {
                 float diff = mean[r * d + j] - x[r * d + j];
-                float prec = (float) Math.exp(-params[lo + j]);
+                float prec = (float) StrictMath.exp(-params[lo + j]);
                 g[r * d + j] = diff * prec * invB;
                 grads[lo + j] += 0.5f * (1f - diff * diff * prec) * invB;
             }

@@ -1,0 +1,229 @@
+package org.latent4j.model;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.latent4j.dsl.LikelihoodSpec;
+import org.latent4j.dsl.ModelSpec;
+import org.latent4j.graph.Graph;
+import org.latent4j.graph.ParamSpec;
+import org.latent4j.graph.Plan;
+import org.latent4j.graph.Planner;
+import org.latent4j.io.SafeTensors;
+import org.latent4j.kernel.Activation;
+import org.latent4j.kernel.Activations;
+import org.latent4j.kernel.Parallelism;
+import org.latent4j.kernel.Philox;
+import org.latent4j.runtime.Executor;
+
+/**
+ * A trained autoencoder or VAE ready for use: encode, reconstruct, decode and sample on plain
+ * {@code float[][]} (one row per sample). Safe to call from many threads at once: the weights
+ * are read-only and each thread gets its own buffers. Save and load as one safetensors file.
+ *
+ * <pre>{@code
+ * Autoencoder vae = Autoencoder.load(Path.of("model.safetensors"));
+ * float[][] codes = vae.encode(images);          // latent means
+ * float[][] again = vae.reconstruct(images);     // decoder means (pixel probabilities for Bernoulli)
+ * float[][] fakes = vae.sample(16, 42);          // decoded draws from the prior
+ * }</pre>
+ */
+public final class Autoencoder {
+    private final ModelSpec spec;
+    private final Graph graph;
+    private final float[] params;
+    private final Plan encodePlan;
+    private final Plan decodePlan;
+    private final ThreadLocal<Map<Plan, Executor>> executors = ThreadLocal.withInitial(LinkedHashMap::new);
+
+    private Autoencoder(ModelSpec spec, float[] params) {
+        this.spec = spec;
+        this.graph = Graph.build(spec).fuse();
+        if (params.length != graph.paramCount()) {
+            throw new IllegalArgumentException("the model has " + graph.paramCount() + " parameters but " + params.length + " were given");
+        }
+        this.params = params;
+        int encEnd = spec.isVariational() ? Math.max(graph.mu, graph.logvar) : graph.code;
+        this.encodePlan = Planner.forward(graph, 0, encEnd);
+        this.decodePlan = Planner.forward(graph, graph.decoderStart, graph.output);
+    }
+
+    /** A model from a spec with a known input width and its parameter arena (not copied). */
+    public static Autoencoder of(ModelSpec spec, float[] params) {
+        return new Autoencoder(spec, params);
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    /** The parameter arena (all weights in one array; see {@link #graph()} for the layout). */
+    public float[] parameters() {
+        return params;
+    }
+
+    public int inputDim() {
+        return spec.inputDim();
+    }
+
+    public int latentDim() {
+        return spec.latent().dim();
+    }
+
+    private Executor executor(Plan plan, int rows) {
+        Map<Plan, Executor> m = executors.get();
+        Executor ex = m.get(plan);
+        if (ex == null || ex.maxBatch() < rows) {
+            ex = new Executor(plan, Parallelism.serial(), Math.max(rows, ex == null ? 1 : ex.maxBatch() * 2));
+            m.put(plan, ex);
+        }
+        return ex;
+    }
+
+    /** Latent means (VAE: mu; autoencoder: the code), one row per input row. */
+    public float[][] encode(float[][] x) {
+        return encodeParts(x)[0];
+    }
+
+    /** Latent log-variances of a VAE. */
+    public float[][] encodeLogVariance(float[][] x) {
+        if (!spec.isVariational()) {
+            throw new IllegalStateException("a deterministic autoencoder has no latent variance");
+        }
+        return encodeParts(x)[1];
+    }
+
+    private float[][][] encodeParts(float[][] x) {
+        float[] flat = flatten(x, inputDim(), "input");
+        int n = x.length;
+        Executor ex = executor(encodePlan, n);
+        ex.load(graph.input, flat, 0, n);
+        ex.run(params, null, n, 0, 0, 1f);
+        int zd = latentDim();
+        if (spec.isVariational()) {
+            return new float[][][] {rows(ex.value(graph.mu), n, zd), rows(ex.value(graph.logvar), n, zd)};
+        }
+        return new float[][][] {rows(ex.value(graph.code), n, zd)};
+    }
+
+    /** Decoder means for latent codes z: Bernoulli probabilities or Gaussian means. */
+    public float[][] decode(float[][] z) {
+        float[] flat = flatten(z, latentDim(), "latent code");
+        int n = z.length;
+        Executor ex = executor(decodePlan, n);
+        ex.load(graph.z, flat, 0, n);
+        ex.run(params, null, n, 0, 0, 1f);
+        float[] out = ex.value(graph.output);
+        int d = inputDim();
+        float[] mean = new float[n * d];
+        if (spec.likelihood().kind() == LikelihoodSpec.Kind.BERNOULLI) {
+            Activations.forward(Activation.SIGMOID, 0f, mean, 0, out, 0, n * d);
+        } else {
+            System.arraycopy(out, 0, mean, 0, n * d);
+        }
+        return rows(mean, n, d);
+    }
+
+    /** Decode(encode(x)): the reconstruction through the latent mean. */
+    public float[][] reconstruct(float[][] x) {
+        return decode(encode(x));
+    }
+
+    /** n samples decoded from z ~ N(0, I) drawn from the counter-based generator with this seed. */
+    public float[][] sample(int n, long seed) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("sample count must be positive, got " + n);
+        }
+        int zd = latentDim();
+        float[] z = new float[n * zd];
+        Philox.fillNormal(z, 0, z.length, seed, 0, 0);
+        return decode(rows(z, n, zd));
+    }
+
+    // ------------------------------------------------------------------ files
+
+    /** Metadata key of the model spec (JSON) in the safetensors file. */
+    public static final String SPEC_KEY = "latent4j.spec";
+
+    /**
+     * Saves as one safetensors file, atomically: tensors named as the equivalent PyTorch
+     * modules ({@code encoder.0.weight} of shape (out, in), ...), the spec as JSON in the metadata.
+     */
+    public void save(Path file) throws IOException {
+        List<SafeTensors.Entry> entries = new ArrayList<>();
+        for (ParamSpec p : graph.params().values()) {
+            entries.add(new SafeTensors.Entry(p.name(), p.shape(), params, p.offset()));
+        }
+        Map<String, String> md = new LinkedHashMap<>();
+        md.put(SPEC_KEY, spec.toJson());
+        md.put("format", "pt");
+        SafeTensors.write(file, md, entries);
+    }
+
+    /** Loads a file written by {@link #save}; every tensor is checked against the spec. */
+    public static Autoencoder load(Path file) throws IOException {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        String json = c.metadata().get(SPEC_KEY);
+        if (json == null) {
+            throw new IOException(file + ": no latent4j model spec in the metadata (key " + SPEC_KEY + "); is it a latent4j model?");
+        }
+        ModelSpec spec;
+        Graph g;
+        try {
+            spec = ModelSpec.fromJson(json);
+            g = Graph.build(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        float[] params = new float[g.paramCount()];
+        for (ParamSpec p : g.params().values()) {
+            SafeTensors.Entry e = c.tensors().get(p.name());
+            if (e == null) {
+                throw new IOException(file + ": tensor " + p.name() + " is missing");
+            }
+            if (!java.util.Arrays.equals(e.shape(), p.shape())) {
+                throw new IOException(file + ": tensor " + p.name() + " has shape " + java.util.Arrays.toString(e.shape())
+                        + " but the spec needs " + java.util.Arrays.toString(p.shape()));
+            }
+            System.arraycopy(e.data(), e.offset(), params, p.offset(), p.size());
+        }
+        for (String name : c.tensors().keySet()) {
+            if (!g.params().containsKey(name)) {
+                throw new IOException(file + ": tensor " + name + " is not part of the model spec");
+            }
+        }
+        return new Autoencoder(spec, params);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    static float[] flatten(float[][] x, int width, String what) {
+        if (x == null || x.length == 0) {
+            throw new IllegalArgumentException(what + ": at least one row is needed");
+        }
+        float[] out = new float[x.length * width];
+        for (int r = 0; r < x.length; r++) {
+            if (x[r] == null || x[r].length != width) {
+                throw new IllegalArgumentException(what + " row " + r + " has " + (x[r] == null ? "no" : x[r].length)
+                        + " features but the model takes " + width);
+            }
+            System.arraycopy(x[r], 0, out, r * width, width);
+        }
+        return out;
+    }
+
+    static float[][] rows(float[] flat, int n, int width) {
+        float[][] out = new float[n][width];
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(flat, r * width, out[r], 0, width);
+        }
+        return out;
+    }
+}

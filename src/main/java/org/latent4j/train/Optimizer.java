@@ -1,0 +1,156 @@
+package org.latent4j.train;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.latent4j.kernel.Simd;
+
+/**
+ * Applies an {@link OptimizerSpec} to the flat parameter arena, element-wise and vectorized.
+ * State (moments) is one array per kind of moment, the size of the arena.
+ *
+ * <p>Moments below {@link Float#MIN_NORMAL} are flushed to zero: Java has no flush-to-zero mode,
+ * and the moments of parameters that never get a gradient (weights of always-zero pixels) would
+ * otherwise decay into subnormal floats, which are about 100x slower on x86.
+ */
+public final class Optimizer {
+    private static final VectorSpecies<Float> S = Simd.FLOAT;
+    private static final int L = S.length();
+
+    private final OptimizerSpec spec;
+    private final float[] m;
+    private final float[] v;
+    private long t;
+
+    public Optimizer(OptimizerSpec spec, int size) {
+        this.spec = spec;
+        boolean first = spec.kind() != OptimizerSpec.Kind.SGD || spec.momentum() > 0f;
+        boolean second = spec.kind() == OptimizerSpec.Kind.ADAM || spec.kind() == OptimizerSpec.Kind.ADAMW
+                || spec.kind() == OptimizerSpec.Kind.RMSPROP;
+        m = first && spec.kind() != OptimizerSpec.Kind.RMSPROP ? new float[size] : new float[0];
+        v = second ? new float[size] : new float[0];
+    }
+
+    public OptimizerSpec spec() {
+        return spec;
+    }
+
+    /** Steps taken so far. */
+    public long steps() {
+        return t;
+    }
+
+    /** First and second moments (for checkpoints); empty arrays when the optimizer keeps none. */
+    public float[] firstMoment() {
+        return m;
+    }
+
+    public float[] secondMoment() {
+        return v;
+    }
+
+    public void restore(long steps, float[] first, float[] second) {
+        if (first.length != m.length || second.length != v.length) {
+            throw new IllegalArgumentException("optimizer state has the wrong size for this model");
+        }
+        System.arraycopy(first, 0, m, 0, m.length);
+        System.arraycopy(second, 0, v, 0, v.length);
+        t = steps;
+    }
+
+    /** One update of params from grads with learning rate lr. */
+    public void step(float[] params, float[] grads, float lr) {
+        t++;
+        int n = params.length;
+        switch (spec.kind()) {
+            case SGD -> sgd(params, grads, n, lr);
+            case ADAM, ADAMW -> adam(params, grads, n, lr);
+            case RMSPROP -> rmsprop(params, grads, n, lr);
+        }
+    }
+
+    private static FloatVector flush(FloatVector x) {
+        return x.blend(0f, x.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
+    }
+
+    private void sgd(float[] p, float[] g, int n, float lr) {
+        float mu = spec.momentum(), wd = spec.weightDecay();
+        boolean nesterov = spec.nesterov();
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> k = S.indexInRange(i, n);
+            FloatVector pv = FloatVector.fromArray(S, p, i, k);
+            FloatVector gv = FloatVector.fromArray(S, g, i, k);
+            if (wd != 0f) {
+                gv = pv.fma(FloatVector.broadcast(S, wd), gv);
+            }
+            FloatVector d = gv;
+            if (mu != 0f) {
+                FloatVector buf = flush(FloatVector.fromArray(S, m, i, k).fma(FloatVector.broadcast(S, mu), gv));
+                buf.intoArray(m, i, k);
+                d = nesterov ? buf.fma(FloatVector.broadcast(S, mu), gv) : buf;
+            }
+            pv.sub(d.mul(lr)).intoArray(p, i, k);
+        }
+    }
+
+    private void adam(float[] p, float[] g, int n, float lr) {
+        float b1 = spec.beta1(), b2 = spec.beta2(), eps = spec.epsilon(), wd = spec.weightDecay();
+        boolean decoupled = spec.kind() == OptimizerSpec.Kind.ADAMW;
+        float c1 = (float) (1 - StrictMath.pow(b1, t)), c2 = (float) (1 - StrictMath.pow(b2, t));
+        float stepSize = lr / c1;
+        float invSqrtC2 = (float) (1 / StrictMath.sqrt(c2));
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> k = S.indexInRange(i, n);
+            FloatVector pv = FloatVector.fromArray(S, p, i, k);
+            FloatVector gv = FloatVector.fromArray(S, g, i, k);
+            if (wd != 0f) {
+                if (decoupled) {
+                    pv = pv.mul(1f - lr * wd);
+                } else {
+                    gv = pv.fma(FloatVector.broadcast(S, wd), gv);
+                }
+            }
+            FloatVector mv = flush(FloatVector.fromArray(S, m, i, k).mul(b1).add(gv.mul(1f - b1)));
+            FloatVector vv = flush(FloatVector.fromArray(S, v, i, k).mul(b2).add(gv.mul(gv).mul(1f - b2)));
+            mv.intoArray(m, i, k);
+            vv.intoArray(v, i, k);
+            FloatVector denom = vv.sqrt().mul(invSqrtC2).add(eps);
+            pv.sub(mv.div(denom).mul(stepSize)).intoArray(p, i, k);
+        }
+    }
+
+    private void rmsprop(float[] p, float[] g, int n, float lr) {
+        float rho = spec.beta2(), eps = spec.epsilon(), wd = spec.weightDecay();
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> k = S.indexInRange(i, n);
+            FloatVector pv = FloatVector.fromArray(S, p, i, k);
+            FloatVector gv = FloatVector.fromArray(S, g, i, k);
+            if (wd != 0f) {
+                gv = pv.fma(FloatVector.broadcast(S, wd), gv);
+            }
+            FloatVector vv = flush(FloatVector.fromArray(S, v, i, k).mul(rho).add(gv.mul(gv).mul(1f - rho)));
+            vv.intoArray(v, i, k);
+            pv.sub(gv.div(vv.sqrt().add(eps)).mul(lr)).intoArray(p, i, k);
+        }
+    }
+
+    /**
+     * Scales grads so that their global L2 norm is at most maxNorm; returns the norm before.
+     * The norm is summed in double in index order, so it is the same on any thread count.
+     */
+    public static double clipByNorm(float[] grads, float maxNorm) {
+        double s = 0;
+        for (float x : grads) {
+            s += (double) x * x;
+        }
+        double norm = StrictMath.sqrt(s);
+        if (maxNorm > 0 && norm > maxNorm) {
+            float scale = (float) (maxNorm / norm);
+            for (int i = 0; i < grads.length; i++) {
+                grads[i] *= scale;
+            }
+        }
+        return norm;
+    }
+}

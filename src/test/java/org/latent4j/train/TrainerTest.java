@@ -1,0 +1,108 @@
+package org.latent4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.latent4j.data.Dataset;
+import org.latent4j.data.FashionMnist;
+import org.latent4j.dsl.Model;
+import org.latent4j.dsl.ModelSpec;
+
+class TrainerTest {
+    static final Dataset TRAIN = FashionMnist.bundledTrain().head(600);
+    static final Dataset TEST = FashionMnist.bundledTest().head(200);
+
+    static ModelSpec smallVae() {
+        return Model.encoder().dense(64).relu().gaussianLatent(8).decoder().dense(64).relu().dense(784).bernoulli();
+    }
+
+    @Test
+    void aSmallVaeLearnsOnTheBundledSlice() {
+        TrainingConfig cfg = TrainingConfig.defaults().withEpochs(3).withBatchSize(50);
+        Trainer.Result r = Trainer.fit(smallVae(), TRAIN, TEST, cfg, TrainingListener.NONE);
+        List<EpochStats> h = r.history();
+        assertEquals(3, h.size());
+        assertTrue(h.get(2).trainNegElbo() < h.get(0).trainNegElbo() - 20,
+                "training loss should fall: " + h.get(0).trainNegElbo() + " -> " + h.get(2).trainNegElbo());
+        assertTrue(h.get(2).validationNegElbo() < h.get(0).validationNegElbo(), "validation loss should fall too");
+        for (EpochStats s : h) {
+            assertEquals(s.trainReconstruction() + s.trainKl(), s.trainNegElbo(), 1e-9);
+            assertTrue(s.trainKl() > 0, "a VAE's KL is positive");
+        }
+        // Untrained, a Bernoulli decoder over 784 pixels costs about 784 ln 2 = 543 nats.
+        assertTrue(h.get(2).validationNegElbo() < 400, "validation -ELBO " + h.get(2).validationNegElbo());
+    }
+
+    @Test
+    void sameSeedSameWeightsBitwiseForOneTwoAndThreeThreads() {
+        TrainingConfig cfg = TrainingConfig.defaults().withEpochs(1).withBatchSize(64);
+        Dataset small = TRAIN.head(300);
+        float[] w1 = Trainer.fit(smallVae(), small, null, cfg.withThreads(1), TrainingListener.NONE).model().parameters();
+        float[] w2 = Trainer.fit(smallVae(), small, null, cfg.withThreads(2), TrainingListener.NONE).model().parameters();
+        float[] w3 = Trainer.fit(smallVae(), small, null, cfg.withThreads(3), TrainingListener.NONE).model().parameters();
+        assertArrayEquals(w1, w2);
+        assertArrayEquals(w1, w3);
+        float[] other = Trainer.fit(smallVae(), small, null, cfg.withSeed(7), TrainingListener.NONE).model().parameters();
+        assertTrue(!java.util.Arrays.equals(w1, other), "another seed gives other weights");
+    }
+
+    @Test
+    void everyOptimizerLowersTheLossOfAPlainAutoencoder() {
+        ModelSpec ae = Model.encoder().dense(32).tanh().latent(8).decoder().dense(32).tanh().dense(784).bernoulli();
+        for (OptimizerSpec o : new OptimizerSpec[] {OptimizerSpec.sgd(0.01f), OptimizerSpec.sgd(0.002f, 0.9f, true),
+                OptimizerSpec.adam(2e-3f), OptimizerSpec.adamW(2e-3f, 0.01f), OptimizerSpec.rmsprop(1e-3f)}) {
+            TrainingConfig cfg = TrainingConfig.defaults().withEpochs(3).withBatchSize(50).withOptimizer(o).withClipNorm(50f);
+            List<EpochStats> h = Trainer.fit(ae, TRAIN.head(300), null, cfg, TrainingListener.NONE).history();
+            assertTrue(h.get(2).trainReconstruction() < h.get(0).trainReconstruction(),
+                    o.kind() + ": " + h.get(0).trainReconstruction() + " -> " + h.get(2).trainReconstruction());
+            assertEquals(0.0, h.get(0).trainKl());
+        }
+    }
+
+    @Test
+    void badConfigurationsAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.defaults().withBatchSize(0));
+        assertThrows(IllegalArgumentException.class, () -> OptimizerSpec.adam(-1f));
+        var e = assertThrows(IllegalArgumentException.class, () -> Trainer.fit(
+                Model.encoder(100).dense(8).relu().latent(2).decoder().dense(100).bernoulli(),
+                TRAIN, null, TrainingConfig.defaults().withEpochs(1), TrainingListener.NONE));
+        assertTrue(e.getMessage().contains("takes 100 input features but the data has 784"), e.getMessage());
+    }
+
+    @Test
+    void clippingCapsTheGlobalNorm() {
+        float[] g = {3, 4, 0, 0, 12};
+        double before = Optimizer.clipByNorm(g, 6.5f);
+        assertEquals(13.0, before, 1e-9);
+        double after = Math.sqrt(g[0] * g[0] + g[1] * g[1] + g[4] * g[4]);
+        assertEquals(6.5, after, 1e-5);
+    }
+
+    @Test
+    void adamMatchesItsScalarDefinition() {
+        float[] p = {0.5f, -1f, 2f, 0f, 0.25f, 3f, -2f, 1f, 0.1f};
+        float[] q = p.clone();
+        Optimizer o = new Optimizer(OptimizerSpec.adam(0.01f), p.length);
+        double[] m = new double[p.length], v = new double[p.length];
+        for (int t = 1; t <= 5; t++) {
+            float[] g = new float[p.length];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (float) Math.sin(i + t);
+            }
+            o.step(p, g, 0.01f);
+            for (int i = 0; i < q.length; i++) {
+                m[i] = 0.9 * m[i] + 0.1 * g[i];
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+                double mh = m[i] / (1 - Math.pow(0.9, t)), vh = v[i] / (1 - Math.pow(0.999, t));
+                q[i] -= (float) (0.01 * mh / (Math.sqrt(vh) + 1e-8));
+            }
+        }
+        for (int i = 0; i < p.length; i++) {
+            assertEquals(q[i], p[i], 1e-5, "parameter " + i);
+        }
+    }
+}
