@@ -51,14 +51,24 @@ public final class Activations {
                 case IDENTITY -> identity(y, yo, x, xo, bias, bo, cols);
                 case RELU -> relu(y, yo, x, xo, bias, bo, cols);
                 case LEAKY_RELU -> leakyRelu(y, yo, x, xo, bias, bo, cols, a);
-                case ELU -> elu(y, yo, x, xo, bias, bo, cols, a);
-                case TANH -> tanh(y, yo, x, xo, bias, bo, cols);
-                case SIGMOID -> sigmoid(y, yo, x, xo, bias, bo, cols);
-                case SOFTPLUS -> softplus(y, yo, x, xo, bias, bo, cols);
-                case EXP -> exp(y, yo, x, xo, bias, bo, cols);
-                case LOG -> log(y, yo, x, xo, bias, bo, cols);
+                // The transcendental ones: add the bias into y first, then the VMath loop in place.
+                case ELU -> VMath.elu(y, yo, biased(y, yo, x, xo, bias, bo, cols), bias == null ? xo : yo, cols, a);
+                case TANH -> VMath.tanh(y, yo, biased(y, yo, x, xo, bias, bo, cols), bias == null ? xo : yo, cols);
+                case SIGMOID -> VMath.sigmoid(y, yo, biased(y, yo, x, xo, bias, bo, cols), bias == null ? xo : yo, cols);
+                case SOFTPLUS -> VMath.softplus(y, yo, biased(y, yo, x, xo, bias, bo, cols), bias == null ? xo : yo, cols);
+                case EXP -> VMath.exp(y, yo, biased(y, yo, x, xo, bias, bo, cols), bias == null ? xo : yo, cols);
+                case LOG -> VMath.log(y, yo, biased(y, yo, x, xo, bias, bo, cols), bias == null ? xo : yo, cols);
             }
         }
+    }
+
+    /** With a bias: y = x + bias, and y is the input of the next pass; without: x is. */
+    private static float[] biased(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
+        if (bias == null) {
+            return x;
+        }
+        identity(y, yo, x, xo, bias, bo, n);
+        return y;
     }
 
     /**
@@ -80,9 +90,9 @@ public final class Activations {
             case ELU -> reluBackward(dx, dxOff, dy, dyOff, y, yOff, n, a, true);
             case TANH -> tanhBackward(dx, dxOff, dy, dyOff, y, yOff, n);
             case SIGMOID -> sigmoidBackward(dx, dxOff, dy, dyOff, y, yOff, n);
-            case SOFTPLUS -> expDerivBackward(dx, dxOff, dy, dyOff, y, yOff, n, true);
+            case SOFTPLUS -> VMath.softplusBackward(dx, dxOff, dy, dyOff, y, yOff, n);
             case EXP -> mulBackward(dx, dxOff, dy, dyOff, y, yOff, n);
-            case LOG -> expDerivBackward(dx, dxOff, dy, dyOff, y, yOff, n, false);
+            case LOG -> VMath.expNegBackward(dx, dxOff, dy, dyOff, y, yOff, n);
         }
     }
 
@@ -143,91 +153,6 @@ public final class Activations {
         }
     }
 
-    private static FloatVector elu(FloatVector v, float a) {
-        // x > 0 ? x : a * expm1(x); min(x, 0) keeps expm1 from overflowing, NaN flows through both.
-        FloatVector neg = VMath.expm1(v.min(0f)).mul(a);
-        return v.blend(neg, v.compare(VectorOperators.GT, 0f).not());
-    }
-
-    private static void elu(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n, float a) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            elu(load(x, xo, bias, bo, i), a).intoArray(y, yo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            elu(load(x, xo, bias, bo, i, m), a).intoArray(y, yo + i, m);
-        }
-    }
-
-    // One small method per function (no operator passed as a parameter): a lanewise() operator
-    // that is not a constant at its call site cannot be intrinsified (measured ~20x slower).
-    private static void tanh(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            VMath.tanh(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            VMath.tanh(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
-        }
-    }
-
-    private static void exp(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            VMath.exp(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            VMath.exp(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
-        }
-    }
-
-    private static void log(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            VMath.log(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            VMath.log(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
-        }
-    }
-
-    /** sigmoid(x) = 1 / (1 + e^-x): e^-x overflows to +inf for x < -88, giving exactly 0, never NaN. */
-    private static FloatVector sigmoid(FloatVector v) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return one.div(VMath.exp(v.neg()).add(one));
-    }
-
-    private static void sigmoid(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            sigmoid(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            sigmoid(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
-        }
-    }
-
-    /** softplus(x) = max(x, 0) + log1p(e^-|x|): no overflow for any finite x. */
-    static FloatVector softplus(FloatVector v) {
-        return v.max(0f).add(VMath.log1p(VMath.exp(v.abs().neg())));
-    }
-
-    private static void softplus(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            softplus(load(x, xo, bias, bo, i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            softplus(load(x, xo, bias, bo, i, m)).intoArray(y, yo + i, m);
-        }
-    }
-
     // ------------------------------------------------------------------ backward bodies
 
     /** relu / leaky relu / elu derivative from y; {@code y * 0} carries a NaN of y into dx. */
@@ -274,23 +199,6 @@ public final class Activations {
             FloatVector v = FloatVector.fromArray(S, y, yo + i, m);
             FloatVector g = v.sub(v.mul(v));
             FloatVector.fromArray(S, dy, dyo + i, m).mul(g).intoArray(dx, dxo + i, m);
-        }
-    }
-
-    /** softplus: dy * (1 - e^-y) = dy * -expm1(-y); log: dy * e^-y. */
-    private static FloatVector expGrad(FloatVector dy, FloatVector y, boolean softplus) {
-        return softplus ? dy.mul(VMath.expm1(y.neg()).neg())
-                        : dy.mul(VMath.exp(y.neg()));
-    }
-
-    private static void expDerivBackward(float[] dx, int dxo, float[] dy, int dyo, float[] y, int yo, int n, boolean softplus) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            expGrad(FloatVector.fromArray(S, dy, dyo + i), FloatVector.fromArray(S, y, yo + i), softplus).intoArray(dx, dxo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            expGrad(FloatVector.fromArray(S, dy, dyo + i, m), FloatVector.fromArray(S, y, yo + i, m), softplus).intoArray(dx, dxo + i, m);
         }
     }
 

@@ -26,16 +26,7 @@ public final class VaeKernels {
         Activations.checkRange("mu", mu, 0, n);
         Activations.checkRange("logvar", logvar, 0, n);
         Activations.checkRange("eps", eps, 0, n);
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector sd = VMath.exp(FloatVector.fromArray(S, logvar, i).mul(0.5f));
-            sd.fma(FloatVector.fromArray(S, eps, i), FloatVector.fromArray(S, mu, i)).intoArray(z, i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector sd = VMath.exp(FloatVector.fromArray(S, logvar, i, m).mul(0.5f));
-            sd.fma(FloatVector.fromArray(S, eps, i, m), FloatVector.fromArray(S, mu, i, m)).intoArray(z, i, m);
-        }
+        VMath.reparameterize(z, mu, logvar, eps, n);
     }
 
     /**
@@ -52,24 +43,7 @@ public final class VaeKernels {
         Activations.checkRange("mu", mu, 0, n);
         Activations.checkRange("logvar", logvar, 0, n);
         Activations.checkRange("eps", eps, 0, n);
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            reparamKlStep(dmu, dlogvar, dz, mu, logvar, eps, klScale, i, S.maskAll(true));
-        }
-        if (i < n) {
-            reparamKlStep(dmu, dlogvar, dz, mu, logvar, eps, klScale, i, S.indexInRange(i, n));
-        }
-    }
-
-    private static void reparamKlStep(float[] dmu, float[] dlogvar, float[] dz, float[] mu, float[] logvar,
-                                      float[] eps, float klScale, int i, VectorMask<Float> m) {
-        FloatVector g = FloatVector.fromArray(S, dz, i, m);
-        FloatVector mv = FloatVector.fromArray(S, mu, i, m);
-        FloatVector lv = FloatVector.fromArray(S, logvar, i, m);
-        FloatVector sd = VMath.exp(lv.mul(0.5f));
-        mv.fma(FloatVector.broadcast(S, klScale), g).intoArray(dmu, i, m);
-        FloatVector kl = sd.mul(sd).sub(1f).mul(0.5f * klScale);        // 0.5 (e^lv - 1) * scale
-        g.mul(FloatVector.fromArray(S, eps, i, m)).mul(sd).fma(FloatVector.broadcast(S, 0.5f), kl).intoArray(dlogvar, i, m);
+        VMath.reparameterizeKlBackward(dmu, dlogvar, dz, mu, logvar, eps, klScale, n);
     }
 
     // ----------------------------------------------------------------- KL(N(mu, e^logvar) || N(0, I))
@@ -81,23 +55,8 @@ public final class VaeKernels {
         Activations.checkRange("mu", mu, 0, (long) rows * cols);
         Activations.checkRange("logvar", logvar, 0, (long) rows * cols);
         for (int r = 0; r < rows; r++) {
-            int o = r * cols;
-            FloatVector acc = FloatVector.zero(S);
-            int c = 0;
-            for (int bound = S.loopBound(cols); c < bound; c += L) {
-                acc = acc.add(klTerm(FloatVector.fromArray(S, mu, o + c), FloatVector.fromArray(S, logvar, o + c)));
-            }
-            if (c < cols) {
-                VectorMask<Float> m = S.indexInRange(c, cols);
-                acc = acc.add(klTerm(FloatVector.fromArray(S, mu, o + c, m), FloatVector.fromArray(S, logvar, o + c, m)), m);
-            }
-            out[r] = 0.5f * acc.reduceLanes(VectorOperators.ADD);
+            out[r] = 0.5f * VMath.klRowSum(mu, logvar, r * cols, cols);
         }
-    }
-
-    private static FloatVector klTerm(FloatVector mu, FloatVector lv) {
-        // mu^2 + (e^lv - 1 - lv); expm1 keeps the small-logvar case accurate.
-        return mu.fma(mu, VMath.expm1(lv).sub(lv));
     }
 
     // ----------------------------------------------------------------- Bernoulli: BCE with logits
@@ -112,23 +71,8 @@ public final class VaeKernels {
         Activations.checkRange("logits", logits, 0, (long) rows * cols);
         Activations.checkRange("targets", targets, 0, (long) rows * cols);
         for (int r = 0; r < rows; r++) {
-            int o = r * cols;
-            FloatVector acc = FloatVector.zero(S);
-            int c = 0;
-            for (int bound = S.loopBound(cols); c < bound; c += L) {
-                acc = acc.add(bceTerm(FloatVector.fromArray(S, logits, o + c), FloatVector.fromArray(S, targets, o + c)));
-            }
-            if (c < cols) {
-                VectorMask<Float> m = S.indexInRange(c, cols);
-                acc = acc.add(bceTerm(FloatVector.fromArray(S, logits, o + c, m), FloatVector.fromArray(S, targets, o + c, m)), m);
-            }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
+            out[r] = VMath.bceRowSum(logits, targets, r * cols, cols);
         }
-    }
-
-    private static FloatVector bceTerm(FloatVector x, FloatVector t) {
-        FloatVector soft = VMath.log1p(VMath.exp(x.abs().neg()));
-        return x.max(0f).sub(x.mul(t)).add(soft);
     }
 
     /** dlogits = scale * (sigmoid(x) - t) over n elements. */
@@ -137,19 +81,7 @@ public final class VaeKernels {
         Activations.checkRange("dlogits", dlogits, 0, n);
         Activations.checkRange("logits", logits, 0, n);
         Activations.checkRange("targets", targets, 0, n);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector x = FloatVector.fromArray(S, logits, i);
-            FloatVector p = one.div(VMath.exp(x.neg()).add(one));
-            p.sub(FloatVector.fromArray(S, targets, i)).mul(scale).intoArray(dlogits, i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector x = FloatVector.fromArray(S, logits, i, m);
-            FloatVector p = one.div(VMath.exp(x.neg()).add(one));
-            p.sub(FloatVector.fromArray(S, targets, i, m)).mul(scale).intoArray(dlogits, i, m);
-        }
+        VMath.bceBackward(dlogits, logits, targets, scale, n);
     }
 
     // ----------------------------------------------------------------- Gaussian: squared error
