@@ -52,7 +52,7 @@ class ArchitectureTest {
             Matcher m = IMPORT.matcher(Files.readString(f));
             while (m.find()) {
                 String imp = m.group(1);
-                if (imp.startsWith("picocli") && !pkg.equals("cli")) {
+                if ((imp.startsWith("picocli") || imp.startsWith("me.tongfei")) && !pkg.equals("cli")) {
                     violations.add(f + " imports " + imp + " (a CLI-only library)");
                 }
                 if (imp.startsWith("org.latent4j.")) {

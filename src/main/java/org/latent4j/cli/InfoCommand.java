@@ -1,0 +1,22 @@
+package org.latent4j.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.latent4j.model.Autoencoder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "info", description = "Print a model file's summary: layers, shapes, parameters.")
+final class InfoCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "A .safetensors model file.")
+    Path model;
+
+    @Override
+    public Integer call() throws Exception {
+        Autoencoder m = Autoencoder.load(model);
+        System.out.println(model + ": " + (m.spec().isVariational() ? "VAE" : "autoencoder") + ", "
+                + m.inputDim() + " inputs, " + m.latentDim() + " latent dimensions");
+        System.out.print(m.spec().summary());
+        return 0;
+    }
+}

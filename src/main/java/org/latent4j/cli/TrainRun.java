@@ -1,0 +1,221 @@
+package org.latent4j.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.latent4j.data.Dataset;
+import org.latent4j.data.FashionMnist;
+import org.latent4j.dsl.Json;
+import org.latent4j.dsl.Model;
+import org.latent4j.dsl.ModelSpec;
+import org.latent4j.io.Pictures;
+import org.latent4j.model.Autoencoder;
+import org.latent4j.train.EpochStats;
+import org.latent4j.train.OptimizerSpec;
+import org.latent4j.train.Trainer;
+import org.latent4j.train.TrainingConfig;
+import org.latent4j.train.TrainingListener;
+import picocli.CommandLine.Option;
+
+/** Options and the run shared by {@code demo} and {@code train}: data, recipe, output folder. */
+final class TrainRun {
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Folder with the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, ...); default: the bundled slice "
+                    + "(5000 train, 1000 test images).")
+    Path data;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run folder to write (default: runs/<command>-<date>-<time>).")
+    Path out;
+
+    @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "10")
+    int epochs;
+
+    @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).", defaultValue = "128")
+    int batch;
+
+    @Option(names = "--lr", description = "Adam learning rate (default: ${DEFAULT-VALUE}).", defaultValue = "1e-3")
+    float lr;
+
+    @Option(names = "--seed", description = "Seed of everything random (default: ${DEFAULT-VALUE}).", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--threads", description = "Threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--latent", description = "Latent dimensions (default: ${DEFAULT-VALUE}).", defaultValue = "32")
+    int latent;
+
+    @Option(names = "--beta", description = "Weight of the KL term (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    float beta;
+
+    /** The W1 VAE of the design card: 784-512-256 (ReLU) to a 32-d Gaussian, mirrored, Bernoulli pixels. */
+    static ModelSpec defaultVae(int latent) {
+        return Model.encoder().dense(512).relu().dense(256).relu().gaussianLatent(latent)
+                .decoder().dense(256).relu().dense(512).relu().dense(784).bernoulli();
+    }
+
+    int run(String command, PrintStream o) throws IOException {
+        if (epochs <= 0 || batch <= 0 || latent <= 0) {
+            throw new IllegalArgumentException("--epochs, --batch and --latent must be positive");
+        }
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (t <= 0) {
+            throw new IllegalArgumentException("--threads must be positive, got " + t);
+        }
+        Dataset train, test;
+        if (data == null) {
+            train = FashionMnist.bundledTrain();
+            test = FashionMnist.bundledTest();
+        } else {
+            train = FashionMnist.fromDirectory(data, false);
+            test = FashionMnist.fromDirectory(data, true);
+        }
+        Path dir = out != null ? out : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Files.createDirectories(dir);
+        if (!Files.isWritable(dir)) {
+            throw new IOException(dir + ": the output folder cannot be written");
+        }
+        ModelSpec spec = defaultVae(latent).withInputDim(train.features());
+        TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true);
+        o.printf(Locale.ROOT, "latent4j %s: VAE on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
+                command, train.source(), train.rows(), test.rows(), epochs, batch, lr, seed, t);
+        o.print(spec.summary());
+        List<EpochStats> history = new ArrayList<>();
+        long t0 = System.nanoTime();
+        Trainer.Result result;
+        try (ProgressListener bar = new ProgressListener(epochs, o)) {
+            result = Trainer.fit(spec, train, test, cfg, bar);
+        }
+        history.addAll(result.history());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Autoencoder model = result.model();
+        Path modelFile = dir.resolve("model.safetensors");
+        model.save(modelFile);
+        writePictures(dir, model, test, history);
+        EpochStats last = history.get(history.size() - 1);
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("command", command);
+        metrics.put("data", train.source());
+        metrics.put("train_rows", train.rows());
+        metrics.put("test_rows", test.rows());
+        metrics.put("epochs", epochs);
+        metrics.put("batch", batch);
+        metrics.put("learning_rate", (double) lr);
+        metrics.put("seed", seed);
+        metrics.put("threads", t);
+        metrics.put("beta", (double) beta);
+        metrics.put("seconds", seconds);
+        metrics.put("test_neg_elbo", last.validationNegElbo());
+        metrics.put("test_reconstruction", last.validationReconstruction());
+        metrics.put("test_kl", last.validationKl());
+        List<Object> h = new ArrayList<>();
+        for (EpochStats s : history) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("epoch", s.epoch());
+            e.put("train_reconstruction", s.trainReconstruction());
+            e.put("train_kl", s.trainKl());
+            e.put("train_neg_elbo", s.trainNegElbo());
+            e.put("test_reconstruction", s.validationReconstruction());
+            e.put("test_kl", s.validationKl());
+            e.put("test_neg_elbo", s.validationNegElbo());
+            e.put("epoch_s", s.seconds());
+            e.put("samples_per_s", s.samplesPerSecond());
+            h.add(e);
+        }
+        metrics.put("history", h);
+        metrics.put("spec", Json.parse(spec.toJson()));
+        Files.writeString(dir.resolve("metrics.json"), Json.write(metrics) + "\n");
+        o.printf(Locale.ROOT, "test -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
+                last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), epochs, seconds);
+        o.println("wrote " + dir + "/: model.safetensors, loss.png, reconstructions.png, samples.png, metrics.json");
+        return 0;
+    }
+
+    static void writePictures(Path dir, Autoencoder model, Dataset test, List<EpochStats> history) throws IOException {
+        int n = history.size();
+        double[] trainElbo = new double[n], testElbo = new double[n], recon = new double[n], kl = new double[n], testKl = new double[n];
+        for (int i = 0; i < n; i++) {
+            EpochStats s = history.get(i);
+            trainElbo[i] = s.trainNegElbo();
+            testElbo[i] = s.validationNegElbo();
+            recon[i] = s.trainReconstruction();
+            kl[i] = s.trainKl();
+            testKl[i] = s.validationKl();
+        }
+        Pictures.lineChart(dir.resolve("loss.png"), "loss per image (nats)", "epoch", List.of(
+                new Pictures.Series("train -elbo", trainElbo, Pictures.PALETTE[0]),
+                new Pictures.Series("test -elbo", testElbo, Pictures.PALETTE[1]),
+                new Pictures.Series("train reconstruction", recon, Pictures.PALETTE[2]),
+                new Pictures.Series("train kl", kl, Pictures.PALETTE[3]),
+                new Pictures.Series("test kl", testKl, Pictures.PALETTE[4])));
+        int cols = 8;
+        float[][] inputs = new float[2 * cols][];
+        for (int i = 0; i < inputs.length; i++) {
+            inputs[i] = test.row(i);
+        }
+        float[][] rec = model.reconstruct(inputs);
+        float[][] grid = new float[4 * cols][];
+        for (int c = 0; c < cols; c++) {
+            grid[c] = inputs[c];
+            grid[cols + c] = rec[c];
+            grid[2 * cols + c] = inputs[cols + c];
+            grid[3 * cols + c] = rec[cols + c];
+        }
+        Pictures.imageGrid(dir.resolve("reconstructions.png"), grid, cols, 28, 28, 3);
+        Pictures.imageGrid(dir.resolve("samples.png"), model.sample(64, 2024), 8, 28, 28, 3);
+    }
+
+    /** A progress bar per epoch (a well-kept library: me.tongfei progressbar), then one line per epoch. */
+    static final class ProgressListener implements TrainingListener, AutoCloseable {
+        private final int epochs;
+        private final PrintStream out;
+        private ProgressBar bar;
+        private int epoch;
+
+        ProgressListener(int epochs, PrintStream out) {
+            this.epochs = epochs;
+            this.out = out;
+        }
+
+        @Override
+        public void onBatch(int e, long done, long total, double loss) {
+            if (bar == null || e != epoch) {
+                close();
+                epoch = e;
+                bar = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", e, epochs))
+                        .setInitialMax(total).setUnit(" img", 1).showSpeed().setStyle(ProgressBarStyle.ASCII)
+                        .setUpdateIntervalMillis(250).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(out))
+                        .continuousUpdate().build();
+            }
+            bar.stepTo(done);
+            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.2f", loss));
+        }
+
+        @Override
+        public void onEpoch(EpochStats s) {
+            close();
+            out.printf(Locale.ROOT, "epoch %d/%d: train -ELBO %.2f (recon %.2f, KL %.2f), test -ELBO %.2f, %.1f s, %.0f img/s%n",
+                    s.epoch(), epochs, s.trainNegElbo(), s.trainReconstruction(), s.trainKl(), s.validationNegElbo(),
+                    s.seconds(), s.samplesPerSecond());
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) {
+                bar.close();
+                bar = null;
+            }
+        }
+    }
+}
