@@ -84,57 +84,108 @@ public final class Gemm {
         if (packedB.length < needB) {
             packedB = new float[(int) needB];
         }
-        final float[] ap = packedA;
-        final float[] bp = packedB;
-        final int threads = parallelism.threads();
+        // The call's operands go into fields read by two bodies made once in the constructor, so
+        // that a call allocates nothing (no capturing lambda per call).
+        this.c = c;
+        this.cOff = cOff;
+        this.ldc = ldc;
+        this.transA = transA;
+        this.transB = transB;
+        this.m = m;
+        this.n = n;
+        this.k = k;
+        this.alpha = alpha;
+        this.a = a;
+        this.aOff = aOff;
+        this.lda = lda;
+        this.b = b;
+        this.bOff = bOff;
+        this.ldb = ldb;
+        this.beta = beta;
+        this.mPanels = mPanels;
+        this.nPanels = nPanels;
+        int threads = parallelism.threads();
+        try {
+            // Pack: panels of A and of B are independent; deal them out to the threads.
+            packTasks = Math.min(threads, mPanels + nPanels);
+            parallelism.forEach(packTasks, packBody);
 
-        // Pack: panels of A and of B are independent; deal them out to the threads.
-        final int packTasks = Math.min(threads, mPanels + nPanels);
-        parallelism.forEach(packTasks, t -> {
-            for (int p = t; p < mPanels + nPanels; p += packTasks) {
-                if (p < mPanels) {
-                    packA(ap, p, transA, m, k, a, aOff, lda);
-                } else {
-                    packB(bp, p - mPanels, transB, n, k, b, bOff, ldb);
+            // Compute: a grid of tasks, each owning (a group of A panels) x (a group of B panels) of C.
+            int mPer = Math.min(mPanels, MC / MR);
+            int nPer = nPanels;
+            if (threads > 1) {
+                int want = 2 * threads;
+                int mg = ceilDiv(mPanels, mPer);
+                if (mg < want) {
+                    int ng = Math.min(nPanels, ceilDiv(want, mg));
+                    nPer = ceilDiv(nPanels, ng);
+                    if (mg * ceilDiv(nPanels, nPer) < want) {
+                        mPer = Math.max(1, ceilDiv(mPanels, ceilDiv(want, ceilDiv(nPanels, nPer))));
+                    }
                 }
             }
-        });
-
-        // Compute: a grid of tasks, each owning (a group of A panels) x (a group of B panels) of C.
-        int mPer = Math.min(mPanels, MC / MR);
-        int nPer = nPanels;
-        if (threads > 1) {
-            int want = 2 * threads;
-            int mg = ceilDiv(mPanels, mPer);
-            if (mg < want) {
-                int ng = Math.min(nPanels, ceilDiv(want, mg));
-                nPer = ceilDiv(nPanels, ng);
-                if (mg * ceilDiv(nPanels, nPer) < want) {
-                    mPer = Math.max(1, ceilDiv(mPanels, ceilDiv(want, ceilDiv(nPanels, nPer))));
+            mPerGroup = mPer;
+            nPerGroup = nPer;
+            nGroups = ceilDiv(nPanels, nPerGroup);
+            int tasks = ceilDiv(mPanels, mPerGroup) * nGroups;
+            if (tiles.length < tasks) {
+                float[][] t = new float[tasks][];
+                for (int i = 0; i < tasks; i++) {
+                    t[i] = i < tiles.length ? tiles[i] : new float[MR * NR];
                 }
+                tiles = t;
+            }
+            parallelism.forEach(tasks, computeBody);
+        } finally {
+            this.c = null;
+            this.a = null;
+            this.b = null;
+        }
+    }
+
+    // The current call (valid only inside gemm()).
+    private float[] c;
+    private float[] a;
+    private float[] b;
+    private int cOff;
+    private int ldc;
+    private int aOff;
+    private int lda;
+    private int bOff;
+    private int ldb;
+    private boolean transA;
+    private boolean transB;
+    private int m;
+    private int n;
+    private int k;
+    private float alpha;
+    private float beta;
+    private int mPanels;
+    private int nPanels;
+    private int packTasks;
+    private int mPerGroup;
+    private int nPerGroup;
+    private int nGroups;
+    private final java.util.function.IntConsumer packBody = this::packShare;
+    private final java.util.function.IntConsumer computeBody = this::computeShare;
+
+    private void packShare(int t) {
+        for (int p = t; p < mPanels + nPanels; p += packTasks) {
+            if (p < mPanels) {
+                packA(packedA, p, transA, m, k, a, aOff, lda);
+            } else {
+                packB(packedB, p - mPanels, transB, n, k, b, bOff, ldb);
             }
         }
-        final int mPerGroup = mPer;
-        final int nPerGroup = nPer;
-        final int mGroups = ceilDiv(mPanels, mPerGroup);
-        final int nGroups = ceilDiv(nPanels, nPerGroup);
-        final int tasks = mGroups * nGroups;
-        if (tiles.length < tasks) {
-            float[][] t = new float[tasks][];
-            for (int i = 0; i < tasks; i++) {
-                t[i] = i < tiles.length ? tiles[i] : new float[MR * NR];
-            }
-            tiles = t;
-        }
-        final float[][] tileScratch = tiles;
-        parallelism.forEach(tasks, t -> {
-            int ig = t / nGroups;
-            int jg = t % nGroups;
-            int ip0 = ig * mPerGroup;
-            int jp0 = jg * nPerGroup;
-            computeBlock(c, cOff, ldc, m, n, k, alpha, beta, ap, bp, tileScratch[t],
-                    ip0, Math.min(mPanels, ip0 + mPerGroup), jp0, Math.min(nPanels, jp0 + nPerGroup));
-        });
+    }
+
+    private void computeShare(int t) {
+        int ig = t / nGroups;
+        int jg = t % nGroups;
+        int ip0 = ig * mPerGroup;
+        int jp0 = jg * nPerGroup;
+        computeBlock(c, cOff, ldc, m, n, k, alpha, beta, packedA, packedB, tiles[t],
+                ip0, Math.min(mPanels, ip0 + mPerGroup), jp0, Math.min(nPanels, jp0 + nPerGroup));
     }
 
     private static void computeBlock(float[] c, int cOff, int ldc, int m, int n, int k, float alpha, float beta,

@@ -48,50 +48,106 @@ public final class Philox {
         return ((word >>> 9) + 0.5f) * TWO_POW_MINUS_23;
     }
 
-    /** out[off + i] = uniform(seed, stream, start + i) in (0, 1), for i in [0, n). */
+    /** out[off + i] = uniform(seed, stream, start + i) in (0, 1), for i in [0, n). Allocates nothing. */
     public static void fillUniform(float[] out, int off, int n, long seed, long stream, long start) {
-        checkFill(out, off, n, start);
-        int[] w = new int[4];
-        int k0 = (int) seed, k1 = (int) (seed >>> 32), s0 = (int) stream, s1 = (int) (stream >>> 32);
-        long e = start;
-        int i = 0;
-        while (i < n) {
-            long ctr = e >>> 2;
-            block((int) ctr, (int) (ctr >>> 32), s0, s1, k0, k1, w);
-            for (int lane = (int) (e & 3); lane < 4 && i < n; lane++, i++, e++) {
-                out[off + i] = toUniform(w[lane]);
-            }
-        }
+        fill(out, off, n, seed, stream, start, false);
     }
 
     /**
      * out[off + i] = standard normal(seed, stream, start + i), for i in [0, n). Box-Muller on
-     * the block's words (0, 1) and (2, 3), computed with StrictMath so the values are the same
-     * on every JVM and CPU.
+     * the block's words (0, 1) and (2, 3) in double, with StrictMath's log and our own sin/cos
+     * from exact operations, so the values are the same on every JVM and CPU. Allocates nothing.
      */
     public static void fillNormal(float[] out, int off, int n, long seed, long stream, long start) {
+        fill(out, off, n, seed, stream, start, true);
+    }
+
+    private static void fill(float[] out, int off, int n, long seed, long stream, long start, boolean normal) {
         checkFill(out, off, n, start);
-        int[] w = new int[4];
-        double[] z = new double[4];
         int k0 = (int) seed, k1 = (int) (seed >>> 32), s0 = (int) stream, s1 = (int) (stream >>> 32);
         long e = start;
         int i = 0;
         while (i < n) {
             long ctr = e >>> 2;
-            block((int) ctr, (int) (ctr >>> 32), s0, s1, k0, k1, w);
-            boxMuller(toUniform(w[0]), toUniform(w[1]), z, 0);
-            boxMuller(toUniform(w[2]), toUniform(w[3]), z, 2);
+            // One Philox4x32-10 block, in locals (the same rounds as block()).
+            int c0 = (int) ctr, c1 = (int) (ctr >>> 32), c2 = s0, c3 = s1, r0 = k0, r1 = k1;
+            for (int r = 0; r < 10; r++) {
+                long p0 = (M0 & 0xFFFFFFFFL) * (c0 & 0xFFFFFFFFL);
+                long p1 = (M1 & 0xFFFFFFFFL) * (c2 & 0xFFFFFFFFL);
+                int n0 = (int) (p1 >>> 32) ^ c1 ^ r0;
+                int n2 = (int) (p0 >>> 32) ^ c3 ^ r1;
+                c1 = (int) p1;
+                c3 = (int) p0;
+                c0 = n0;
+                c2 = n2;
+                r0 += W0;
+                r1 += W1;
+            }
+            float v0, v1, v2, v3;
+            if (normal) {
+                double ra = StrictMath.sqrt(-2.0 * StrictMath.log(toUniform(c0)));
+                double rb = StrictMath.sqrt(-2.0 * StrictMath.log(toUniform(c2)));
+                double ua = toUniform(c1) - 0.5, ub = toUniform(c3) - 0.5;   // angle 2 pi u - pi
+                v0 = (float) (ra * cosTwoPi(ua));
+                v1 = (float) (ra * sinTwoPi(ua));
+                v2 = (float) (rb * cosTwoPi(ub));
+                v3 = (float) (rb * sinTwoPi(ub));
+            } else {
+                v0 = toUniform(c0);
+                v1 = toUniform(c1);
+                v2 = toUniform(c2);
+                v3 = toUniform(c3);
+            }
             for (int lane = (int) (e & 3); lane < 4 && i < n; lane++, i++, e++) {
-                out[off + i] = (float) z[lane];
+                out[off + i] = lane == 0 ? v0 : lane == 1 ? v1 : lane == 2 ? v2 : v3;
             }
         }
     }
 
-    private static void boxMuller(float u1, float u2, double[] z, int at) {
-        double r = StrictMath.sqrt(-2.0 * StrictMath.log(u1));
-        double t = 2.0 * Math.PI * u2;
-        z[at] = r * StrictMath.cos(t);
-        z[at + 1] = r * StrictMath.sin(t);
+    // sin and cos of 2 pi u for u in [-1/2, 1/2], in double, from exact operations only (StrictMath's
+    // sin and cos allocate a scratch array on every call, and a training step must allocate nothing).
+    // u is cut into quarter turns: u = q / 4 + f with |f| <= 1/8, then Taylor series of the
+    // remaining angle x = 2 pi f, |x| <= pi / 4, to x^17 (truncation below 1e-17).
+
+    static double sinTwoPi(double u) {
+        double q = Math.rint(4 * u);
+        double x = 2 * Math.PI * (u - 0.25 * q);
+        int k = (int) q & 3;
+        return k == 0 ? sinPoly(x) : k == 1 ? cosPoly(x) : k == 2 ? -sinPoly(x) : -cosPoly(x);
+    }
+
+    static double cosTwoPi(double u) {
+        double q = Math.rint(4 * u);
+        double x = 2 * Math.PI * (u - 0.25 * q);
+        int k = (int) q & 3;
+        return k == 0 ? cosPoly(x) : k == 1 ? -sinPoly(x) : k == 2 ? -cosPoly(x) : sinPoly(x);
+    }
+
+    private static double sinPoly(double x) {
+        double z = x * x;
+        double p = -1.0 / 355687428096000.0;
+        p = p * z + 1.0 / 1307674368000.0;
+        p = p * z - 1.0 / 6227020800.0;
+        p = p * z + 1.0 / 39916800.0;
+        p = p * z - 1.0 / 362880.0;
+        p = p * z + 1.0 / 5040.0;
+        p = p * z - 1.0 / 120.0;
+        p = p * z + 1.0 / 6.0;
+        return x - x * z * p;
+    }
+
+    private static double cosPoly(double x) {
+        double z = x * x;
+        double p = 1.0 / 6402373705728000.0;
+        p = p * z - 1.0 / 20922789888000.0;
+        p = p * z + 1.0 / 87178291200.0;
+        p = p * z - 1.0 / 479001600.0;
+        p = p * z + 1.0 / 3628800.0;
+        p = p * z - 1.0 / 40320.0;
+        p = p * z + 1.0 / 720.0;
+        p = p * z - 1.0 / 24.0;
+        p = p * z + 0.5;
+        return 1 - z * p;
     }
 
     private static void checkFill(float[] out, int off, int n, long start) {

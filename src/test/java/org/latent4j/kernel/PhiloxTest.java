@@ -106,4 +106,13 @@ class PhiloxTest {
         assertEquals(1, m2, 4 * Math.sqrt(2.0 / n));
         assertEquals(3, m4, 4 * Math.sqrt(96.0 / n));
     }
+
+    @Test
+    void ownSineAndCosineMatchStrictMath() {
+        for (int i = -5000; i <= 5000; i++) {
+            double u = i / 10000.0;
+            assertEquals(StrictMath.sin(2 * Math.PI * u), Philox.sinTwoPi(u), 1e-15, "sin at u=" + u);
+            assertEquals(StrictMath.cos(2 * Math.PI * u), Philox.cosTwoPi(u), 1e-15, "cos at u=" + u);
+        }
+    }
 }
