@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Benchmarks of the engine (JSON lines with --json).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Elementwise.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Elementwise.class, BenchCommand.Train.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -142,4 +142,66 @@ final class BenchCommand implements Runnable {
         }
     }
 
+
+    @Command(name = "train", description = {
+            "Training throughput and quality of a reference workload. w1: the W1 VAE (784-512-256-32) on the full",
+            "Fashion-MNIST (60000 train / 10000 test), Adam 1e-3, batch 128; one line per epoch."})
+    static final class Train implements Callable<Integer> {
+        @Option(names = "--workload", description = "Workload (only w1 for now).", defaultValue = "w1")
+        String workload;
+
+        @Option(names = "--json", description = "One JSON object per line.")
+        boolean json;
+
+        @Option(names = "--threads", description = "Threads (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+        int threads;
+
+        @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+        int epochs;
+
+        @Option(names = "--seed", description = "Seed (default: ${DEFAULT-VALUE}).", defaultValue = "42")
+        long seed;
+
+        @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist).")
+        java.nio.file.Path data;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!workload.equalsIgnoreCase("w1")) {
+                throw new IllegalArgumentException("--workload: unknown workload '" + workload + "' (known: w1)");
+            }
+            if (threads < 1 || epochs < 1) {
+                throw new IllegalArgumentException("--threads and --epochs must be at least 1");
+            }
+            java.nio.file.Path dir = data != null ? data : org.latent4j.data.FashionMnist.DEBIAN_DIR;
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                throw new java.io.IOException(dir + ": W1 needs the full Fashion-MNIST; install Debian's dataset-fashion-mnist "
+                        + "(apt-get install dataset-fashion-mnist) or give --data DIR");
+            }
+            org.latent4j.data.Dataset train = org.latent4j.data.FashionMnist.fromDirectory(dir, false);
+            org.latent4j.data.Dataset test = org.latent4j.data.FashionMnist.fromDirectory(dir, true);
+            org.latent4j.train.TrainingConfig cfg = org.latent4j.train.TrainingConfig.defaults()
+                    .withEpochs(epochs).withThreads(threads).withSeed(seed);
+            if (!json) {
+                System.out.println("W1: VAE 784-512-256-32 on " + train.rows() + " / " + test.rows() + " Fashion-MNIST images, Adam 1e-3, batch 128, "
+                        + threads + " thread(s), " + Simd.describe() + ", " + LocalDate.now());
+            }
+            org.latent4j.train.Trainer.fit(TrainRun.defaultVae(32), train, test, cfg, new org.latent4j.train.TrainingListener() {
+                @Override
+                public void onEpoch(org.latent4j.train.EpochStats s) {
+                    if (json) {
+                        System.out.println(String.format(Locale.ROOT,
+                                "{\"workload\":\"w1\",\"epoch\":%d,\"threads\":%d,\"samples_per_s\":%.1f,\"epoch_s\":%.3f,"
+                                        + "\"train_neg_elbo\":%.3f,\"test_neg_elbo\":%.3f,\"test_kl\":%.3f}",
+                                s.epoch(), threads, s.samplesPerSecond(), s.seconds(), s.trainNegElbo(), s.validationNegElbo(), s.validationKl()));
+                    } else {
+                        System.out.printf(Locale.ROOT, "epoch %2d: %8.0f samples/s  %6.2f s  train -ELBO %.2f  test -ELBO %.2f%n",
+                                s.epoch(), s.samplesPerSecond(), s.seconds(), s.trainNegElbo(), s.validationNegElbo());
+                    }
+                    System.out.flush();
+                }
+            });
+            return 0;
+        }
+    }
 }

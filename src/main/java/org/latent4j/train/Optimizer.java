@@ -20,12 +20,18 @@ public final class Optimizer {
     private static final int L = S.length();
 
     private final OptimizerSpec spec;
+    private final org.latent4j.kernel.Parallelism parallelism;
     private final float[] m;
     private final float[] v;
     private long t;
 
     public Optimizer(OptimizerSpec spec, int size) {
+        this(spec, size, org.latent4j.kernel.Parallelism.serial());
+    }
+
+    public Optimizer(OptimizerSpec spec, int size, org.latent4j.kernel.Parallelism parallelism) {
         this.spec = spec;
+        this.parallelism = parallelism;
         boolean first = spec.kind() != OptimizerSpec.Kind.SGD || spec.momentum() > 0f;
         boolean second = spec.kind() == OptimizerSpec.Kind.ADAM || spec.kind() == OptimizerSpec.Kind.ADAMW
                 || spec.kind() == OptimizerSpec.Kind.RMSPROP;
@@ -60,53 +66,122 @@ public final class Optimizer {
         t = steps;
     }
 
-    /** One update of params from grads with learning rate lr. */
+    /**
+     * One update of params from grads with learning rate lr. Element-wise, so the arena is cut
+     * into chunks for the threads (any cut gives the same bits); allocates nothing.
+     */
     public void step(float[] params, float[] grads, float lr) {
+        if (params.length != grads.length || (m.length > 0 && m.length != params.length) || (v.length > 0 && v.length != params.length)) {
+            throw new IllegalArgumentException("optimizer: " + params.length + " parameters, " + grads.length + " gradients, state for "
+                    + Math.max(m.length, v.length));
+        }
         t++;
-        int n = params.length;
-        switch (spec.kind()) {
-            case SGD -> sgd(params, grads, n, lr);
-            case ADAM, ADAMW -> adam(params, grads, n, lr);
-            case RMSPROP -> rmsprop(params, grads, n, lr);
+        curParams = params;
+        curGrads = grads;
+        curLr = lr;
+        int chunks = Math.max(1, Math.min(parallelism.threads(), params.length / CHUNK));
+        curChunks = chunks;
+        try {
+            parallelism.forEach(chunks, chunkBody);
+        } finally {
+            curParams = null;
+            curGrads = null;
         }
     }
 
-    private void sgd(float[] p, float[] g, int n, float lr) {
+    /** Below this many parameters per thread the update runs on one thread. */
+    private static final int CHUNK = 1 << 15;
+    private float[] curParams;
+    private float[] curGrads;
+    private float curLr;
+    private int curChunks;
+    private final java.util.function.IntConsumer chunkBody = this::updateChunk;
+
+    private void updateChunk(int c) {
+        int n = curParams.length;
+        int per = (n / curChunks + L - 1) / L * L;
+        int from = Math.min(n, c * per), to = c == curChunks - 1 ? n : Math.min(n, from + per);
+        switch (spec.kind()) {
+            case SGD -> sgd(curParams, curGrads, from, to, curLr);
+            case ADAM, ADAMW -> adam(curParams, curGrads, from, to, curLr);
+            case RMSPROP -> rmsprop(curParams, curGrads, from, to, curLr);
+        }
+    }
+
+    private void sgd(float[] p, float[] g, int from, int to, float lr) {
         float mu = spec.momentum(), wd = spec.weightDecay();
         boolean nesterov = spec.nesterov();
-        for (int i = 0; i < n; i += L) {
-            VectorMask<Float> k = S.indexInRange(i, n);
-            FloatVector pv = FloatVector.fromArray(S, p, i, k);
-            FloatVector gv = FloatVector.fromArray(S, g, i, k);
+        FloatVector vmu = FloatVector.broadcast(S, mu), vwd = FloatVector.broadcast(S, wd);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, i);
+            FloatVector gv = FloatVector.fromArray(S, g, i);
             if (wd != 0f) {
-                gv = pv.fma(FloatVector.broadcast(S, wd), gv);
+                gv = pv.fma(vwd, gv);
             }
             FloatVector d = gv;
             if (mu != 0f) {
-                FloatVector buf = FloatVector.fromArray(S, m, i, k).fma(FloatVector.broadcast(S, mu), gv);
+                FloatVector buf = FloatVector.fromArray(S, m, i).fma(vmu, gv);
+                buf = buf.blend(0f, buf.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
+                buf.intoArray(m, i);
+                d = nesterov ? buf.fma(vmu, gv) : buf;
+            }
+            pv.sub(d.mul(lr)).intoArray(p, i);
+        }
+        if (i < to) {
+            VectorMask<Float> k = S.indexInRange(i, to);
+            FloatVector pv = FloatVector.fromArray(S, p, i, k);
+            FloatVector gv = FloatVector.fromArray(S, g, i, k);
+            if (wd != 0f) {
+                gv = pv.fma(vwd, gv);
+            }
+            FloatVector d = gv;
+            if (mu != 0f) {
+                FloatVector buf = FloatVector.fromArray(S, m, i, k).fma(vmu, gv);
                 buf = buf.blend(0f, buf.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
                 buf.intoArray(m, i, k);
-                d = nesterov ? buf.fma(FloatVector.broadcast(S, mu), gv) : buf;
+                d = nesterov ? buf.fma(vmu, gv) : buf;
             }
             pv.sub(d.mul(lr)).intoArray(p, i, k);
         }
     }
 
-    private void adam(float[] p, float[] g, int n, float lr) {
+    private void adam(float[] p, float[] g, int from, int to, float lr) {
         float b1 = spec.beta1(), b2 = spec.beta2(), eps = spec.epsilon(), wd = spec.weightDecay();
         boolean decoupled = spec.kind() == OptimizerSpec.Kind.ADAMW;
         float c1 = (float) (1 - StrictMath.pow(b1, t)), c2 = (float) (1 - StrictMath.pow(b2, t));
         float stepSize = lr / c1;
         float invSqrtC2 = (float) (1 / StrictMath.sqrt(c2));
-        for (int i = 0; i < n; i += L) {
-            VectorMask<Float> k = S.indexInRange(i, n);
+        FloatVector vwd = FloatVector.broadcast(S, wd);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, i);
+            FloatVector gv = FloatVector.fromArray(S, g, i);
+            if (wd != 0f) {
+                if (decoupled) {
+                    pv = pv.mul(1f - lr * wd);
+                } else {
+                    gv = pv.fma(vwd, gv);
+                }
+            }
+            FloatVector mv = FloatVector.fromArray(S, m, i).mul(b1).add(gv.mul(1f - b1));
+            FloatVector vv = FloatVector.fromArray(S, v, i).mul(b2).add(gv.mul(gv).mul(1f - b2));
+            mv = mv.blend(0f, mv.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
+            vv = vv.blend(0f, vv.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
+            mv.intoArray(m, i);
+            vv.intoArray(v, i);
+            FloatVector denom = vv.sqrt().mul(invSqrtC2).add(eps);
+            pv.sub(mv.div(denom).mul(stepSize)).intoArray(p, i);
+        }
+        if (i < to) {
+            VectorMask<Float> k = S.indexInRange(i, to);
             FloatVector pv = FloatVector.fromArray(S, p, i, k);
             FloatVector gv = FloatVector.fromArray(S, g, i, k);
             if (wd != 0f) {
                 if (decoupled) {
                     pv = pv.mul(1f - lr * wd);
                 } else {
-                    gv = pv.fma(FloatVector.broadcast(S, wd), gv);
+                    gv = pv.fma(vwd, gv);
                 }
             }
             FloatVector mv = FloatVector.fromArray(S, m, i, k).mul(b1).add(gv.mul(1f - b1));
@@ -120,14 +195,27 @@ public final class Optimizer {
         }
     }
 
-    private void rmsprop(float[] p, float[] g, int n, float lr) {
+    private void rmsprop(float[] p, float[] g, int from, int to, float lr) {
         float rho = spec.beta2(), eps = spec.epsilon(), wd = spec.weightDecay();
-        for (int i = 0; i < n; i += L) {
-            VectorMask<Float> k = S.indexInRange(i, n);
+        FloatVector vwd = FloatVector.broadcast(S, wd);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, i);
+            FloatVector gv = FloatVector.fromArray(S, g, i);
+            if (wd != 0f) {
+                gv = pv.fma(vwd, gv);
+            }
+            FloatVector vv = FloatVector.fromArray(S, v, i).mul(rho).add(gv.mul(gv).mul(1f - rho));
+            vv = vv.blend(0f, vv.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
+            vv.intoArray(v, i);
+            pv.sub(gv.div(vv.sqrt().add(eps)).mul(lr)).intoArray(p, i);
+        }
+        if (i < to) {
+            VectorMask<Float> k = S.indexInRange(i, to);
             FloatVector pv = FloatVector.fromArray(S, p, i, k);
             FloatVector gv = FloatVector.fromArray(S, g, i, k);
             if (wd != 0f) {
-                gv = pv.fma(FloatVector.broadcast(S, wd), gv);
+                gv = pv.fma(vwd, gv);
             }
             FloatVector vv = FloatVector.fromArray(S, v, i, k).mul(rho).add(gv.mul(gv).mul(1f - rho));
             vv = vv.blend(0f, vv.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));

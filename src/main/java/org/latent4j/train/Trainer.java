@@ -77,7 +77,7 @@ public final class Trainer {
         int b = Math.min(cfg.batchSize(), train.rows());
         Plan plan = Planner.training(g);
         Executor ex = new Executor(plan, par, b);
-        Optimizer opt = new Optimizer(cfg.optimizer(), params.length);
+        Optimizer opt = new Optimizer(cfg.optimizer(), params.length, par);
         float[] grads = new float[params.length];
         int d = train.features();
         float[] batchX = new float[b * d];
