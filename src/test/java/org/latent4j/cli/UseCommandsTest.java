@@ -1,0 +1,68 @@
+package org.latent4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.latent4j.data.Csv;
+import org.latent4j.data.FashionMnist;
+import org.latent4j.dsl.Model;
+import org.latent4j.dsl.ModelSpec;
+import org.latent4j.graph.Graph;
+import org.latent4j.model.Autoencoder;
+import org.latent4j.train.Trainer;
+
+class UseCommandsTest {
+    @Test
+    void encodeReconstructSampleEvalAndInfoOnAModelFile(@TempDir Path dir) throws Exception {
+        ModelSpec spec = Model.encoder(784).dense(16).relu().gaussianLatent(3).decoder().dense(16).relu().dense(784).bernoulli();
+        Path model = dir.resolve("m.safetensors");
+        Autoencoder.of(spec, Trainer.initialParams(Graph.build(spec).fuse(), 1)).save(model);
+        float[][] rows = new float[5][];
+        for (int i = 0; i < 5; i++) {
+            rows[i] = FashionMnist.bundledTest().row(i);
+        }
+        Path data = dir.resolve("x.csv");
+        Csv.write(data, rows);
+
+        MainTest.Run r = MainTest.run("encode", "--model", model.toString(), "--data", data.toString(), "--out", dir.resolve("z.csv").toString(), "--variance");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(5, Csv.read(dir.resolve("z.csv")).rows());
+        assertEquals(6, Csv.read(dir.resolve("z.csv")).features());
+
+        r = MainTest.run("reconstruct", "--model", model.toString(), "--data", data.toString(), "--out", dir.resolve("r.csv").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(784, Csv.read(dir.resolve("r.csv")).features());
+        assertTrue(Files.size(dir.resolve("r.png")) > 100);
+
+        r = MainTest.run("sample", "--model", model.toString(), "-n", "7", "--out", dir.resolve("s.csv").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(7, Csv.read(dir.resolve("s.csv")).rows());
+
+        r = MainTest.run("eval", "--model", model.toString(), "--data", data.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"neg_elbo\":") && r.out().contains("\"rows\":5"), r.out());
+
+        r = MainTest.run("info", "--model", model.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("VAE") && r.out().contains("total: "), r.out());
+    }
+
+    @Test
+    void missingFilesAndWrongWidthsAreOneLineExitTwo(@TempDir Path dir) throws Exception {
+        MainTest.Run r = MainTest.run("info", "--model", dir.resolve("nope.safetensors").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no such file") && !r.err().contains("\tat "), r.err());
+        ModelSpec spec = Model.encoder(4).dense(3).relu().latent(2).decoder().dense(4).gaussian();
+        Path model = dir.resolve("m.safetensors");
+        Autoencoder.of(spec, Trainer.initialParams(Graph.build(spec).fuse(), 1)).save(model);
+        Path data = dir.resolve("x.csv");
+        Files.writeString(data, "1,2,3\n");
+        r = MainTest.run("encode", "--model", model.toString(), "--data", data.toString(), "--out", dir.resolve("z.csv").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("has 3 features per row but the model takes 4"), r.err());
+    }
+}
