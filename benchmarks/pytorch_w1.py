@@ -10,20 +10,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-threads, epochs = int(sys.argv[1]), int(sys.argv[2])
-data_dir = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/datasets/fashion-mnist"
-torch.set_num_threads(threads)
-torch.set_flush_denormal(True)
-torch.manual_seed(42)
 
 
-def images(name):
+def images(data_dir, name):
     with gzip.open(f"{data_dir}/{name}", "rb") as f:
         _, n, r, c = struct.unpack(">IIII", f.read(16))
         return torch.frombuffer(bytearray(f.read(n * r * c)), dtype=torch.uint8).reshape(n, r * c).float() / 255.0
 
-
-train, test = images("train-images-idx3-ubyte.gz"), images("t10k-images-idx3-ubyte.gz")
 
 
 class VAE(nn.Module):
@@ -43,25 +36,36 @@ class VAE(nn.Module):
         return rec, kl
 
 
-model = VAE()
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-for epoch in range(1, epochs + 1):
-    perm = torch.randperm(train.shape[0])
-    t0 = time.perf_counter()
-    model.train()
-    for i in range(0, train.shape[0], 128):
-        x = train[perm[i:i + 128]]
-        rec, kl = model(x)
-        loss = (rec + kl).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    sec = time.perf_counter() - t0
-    model.eval()
-    with torch.no_grad():
-        total = 0.0
-        for i in range(0, test.shape[0], 1000):
-            rec, kl = model(test[i:i + 1000])
-            total += float((rec + kl).sum())
-    print(json.dumps({"epoch": epoch, "threads": threads, "samples_per_s": train.shape[0] / sec, "epoch_s": sec,
-                      "test_neg_elbo": total / test.shape[0]}), flush=True)
+def main():
+    threads, epochs = int(sys.argv[1]), int(sys.argv[2])
+    data_dir = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/datasets/fashion-mnist"
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    torch.manual_seed(42)
+    train, test = images(data_dir, "train-images-idx3-ubyte.gz"), images(data_dir, "t10k-images-idx3-ubyte.gz")
+    model = VAE()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for epoch in range(1, epochs + 1):
+        perm = torch.randperm(train.shape[0])
+        t0 = time.perf_counter()
+        model.train()
+        for i in range(0, train.shape[0], 128):
+            x = train[perm[i:i + 128]]
+            rec, kl = model(x)
+            loss = (rec + kl).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        sec = time.perf_counter() - t0
+        model.eval()
+        with torch.no_grad():
+            total = 0.0
+            for i in range(0, test.shape[0], 1000):
+                rec, kl = model(test[i:i + 1000])
+                total += float((rec + kl).sum())
+        print(json.dumps({"epoch": epoch, "threads": threads, "samples_per_s": train.shape[0] / sec, "epoch_s": sec,
+                          "test_neg_elbo": total / test.shape[0]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

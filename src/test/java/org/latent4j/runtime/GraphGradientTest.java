@@ -202,6 +202,46 @@ class GraphGradientTest {
     }
 
     @Test
+    void wholeW1LossOnATinyBatch() {
+        // The W1 VAE itself (1.09M parameters), batch 2: forward against the double reference, and
+        // the gradient of 80 parameters drawn from every tensor against central differences.
+        ModelSpec w1 = Model.encoder(784).dense(512).relu().dense(256).relu().gaussianLatent(32)
+                .decoder().dense(256).relu().dense(512).relu().dense(784).bernoulli();
+        int batch = 2;
+        Setup s = setup(w1, batch, 4);
+        Graph g = s.graph().fuse();
+        float[] params = org.latent4j.train.Trainer.initialParams(g, 11);
+        System.arraycopy(params, 0, s.params(), 0, params.length);
+        float[] eps = new float[batch * 32];
+        Philox.fillNormal(eps, 0, eps.length, SEED, STREAM, 0);
+        float[] grads = new float[g.paramCount()];
+        float loss = runPlan(g, s, grads, 1f, Parallelism.serial())[0];
+        double[] p = new double[params.length];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = params[i];
+        }
+        double ref = referenceLoss(g, p, s.x(), batch, eps, 1f);
+        assertEquals(ref, loss, 1e-5 * Math.abs(ref), "W1 loss");
+        SplittableRandom r = new SplittableRandom(12);
+        int checked = 0;
+        for (ParamSpec ps : g.params().values()) {
+            for (int t = 0; t < 8; t++) {
+                int i = ps.offset() + r.nextInt(ps.size());
+                double h = 1e-4, keep = p[i];
+                p[i] = keep + h;
+                double up = referenceLoss(g, p, s.x(), batch, eps, 1f);
+                p[i] = keep - h;
+                double down = referenceLoss(g, p, s.x(), batch, eps, 1f);
+                p[i] = keep;
+                double fd = (up - down) / (2 * h);
+                assertEquals(fd, grads[i], 2e-3 * Math.abs(fd) + 2e-4, "d W1 loss / d " + paramAt(g, i));
+                checked++;
+            }
+        }
+        assertEquals(80, checked);
+    }
+
+    @Test
     void fusedAndUnfusedPlansAgree() {
         ModelSpec spec = Model.encoder(9).dense(8).relu().gaussianLatent(3).decoder().dense(8).relu().dense(9).bernoulli();
         Setup s = setup(spec, 6, 5);
