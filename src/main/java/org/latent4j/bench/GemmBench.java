@@ -148,7 +148,7 @@ public final class GemmBench {
         return median(g);
     }
 
-    static double median(double[] x) {
+    public static double median(double[] x) {
         double[] y = x.clone();
         Arrays.sort(y);
         int n = y.length;

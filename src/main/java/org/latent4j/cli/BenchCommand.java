@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Benchmarks of the engine (JSON lines with --json).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Elementwise.class, BenchCommand.Train.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Elementwise.class, BenchCommand.Train.class, BenchCommand.Infer.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -201,6 +201,53 @@ final class BenchCommand implements Runnable {
                     System.out.flush();
                 }
             });
+            return 0;
+        }
+    }
+
+    @Command(name = "infer", description = {
+            "Inference of the W1 VAE (random weights; speed does not depend on them): batch-1 reconstruct",
+            "latency (median) and batch-256 encode throughput, on one thread, as one JSON line with --json."})
+    static final class Infer implements Callable<Integer> {
+        @Option(names = "--json", description = "One JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            org.latent4j.dsl.ModelSpec spec = TrainRun.defaultVae(32).withInputDim(784);
+            org.latent4j.model.Autoencoder m = org.latent4j.model.Autoencoder.of(spec,
+                    org.latent4j.train.Trainer.initialParams(org.latent4j.graph.Graph.build(spec).fuse(), 1));
+            org.latent4j.data.Dataset test = org.latent4j.data.FashionMnist.bundledTest();
+            float[][] one = {test.row(0)};
+            float[][] batch = new float[256][];
+            for (int i = 0; i < batch.length; i++) {
+                batch[i] = test.row(i);
+            }
+            long end = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < end) {   // warm-up: C2 compiles the plans' kernels
+                m.reconstruct(one);
+                m.encode(batch);
+            }
+            double[] lat = new double[2001];
+            for (int i = 0; i < lat.length; i++) {
+                long t0 = System.nanoTime();
+                m.reconstruct(one);
+                lat[i] = (System.nanoTime() - t0) / 1e3;
+            }
+            double[] thr = new double[21];
+            for (int i = 0; i < thr.length; i++) {
+                long t0 = System.nanoTime();
+                m.encode(batch);
+                thr[i] = batch.length / ((System.nanoTime() - t0) / 1e9);
+            }
+            double latency = GemmBench.median(lat), throughput = GemmBench.median(thr);
+            if (json) {
+                System.out.println(String.format(Locale.ROOT, "{\"workload\":\"w1\",\"threads\":1,\"reconstruct_batch1_us\":%.1f,\"encode_batch256_samples_per_s\":%.0f}",
+                        latency, throughput));
+            } else {
+                System.out.printf(Locale.ROOT, "W1 VAE, 1 thread: reconstruct batch 1 %.1f us (median of %d), encode batch 256 %.0f samples/s%n",
+                        latency, lat.length, throughput);
+            }
             return 0;
         }
     }

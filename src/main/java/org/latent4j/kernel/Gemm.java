@@ -71,19 +71,65 @@ public final class Gemm {
                      float alpha, float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb, float beta) {
         checkArgs(c, cOff, ldc, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb);
-        final int mPanels = ceilDiv(m, MR);
-        final int nPanels = ceilDiv(n, NR);
-        long needA = (long) mPanels * MR * k;
-        long needB = (long) nPanels * NR * k;
-        if (needA > Integer.MAX_VALUE - 16 || needB > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("gemm: operands too large to pack (" + m + "x" + k + " and " + k + "x" + n + ")");
-        }
-        if (packedA.length < needA) {
-            packedA = new float[(int) needA];
+        long needB = (long) ceilDiv(n, NR) * NR * k;
+        if (needB > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("gemm: operand B too large to pack (" + k + "x" + n + ")");
         }
         if (packedB.length < needB) {
             packedB = new float[(int) needB];
         }
+        run(c, cOff, ldc, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, packedB, true);
+    }
+
+    /**
+     * Packs op(B) (k x n) once, for many products with the same B (a model's weights at
+     * inference): pass the result to {@link #gemmPacked}. Results are bitwise those of {@link #gemm}.
+     */
+    public static float[] packB(boolean transB, int k, int n, float[] b, int bOff, int ldb) {
+        if (k <= 0 || n <= 0) {
+            throw new IllegalArgumentException("gemm: dimensions must be positive, got k=" + k + ", n=" + n);
+        }
+        checkMatrix("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        long need = (long) ceilDiv(n, NR) * NR * k;
+        if (need > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("gemm: operand B too large to pack (" + k + "x" + n + ")");
+        }
+        float[] out = new float[(int) need];
+        for (int p = 0; p < ceilDiv(n, NR); p++) {
+            packB(out, p, transB, n, k, b, bOff, ldb);
+        }
+        return out;
+    }
+
+    /** {@code C = alpha * op(A) * B + beta * C} with B packed by {@link #packB} for this k and n. */
+    public void gemmPacked(float[] c, int cOff, int ldc, boolean transA, int m, int n, int k,
+                           float alpha, float[] a, int aOff, int lda, float[] packed, float beta) {
+        if (m <= 0 || n <= 0 || k <= 0) {
+            throw new IllegalArgumentException("gemm: dimensions must be positive, got m=" + m + ", n=" + n + ", k=" + k);
+        }
+        checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        checkMatrix("C", c, cOff, ldc, m, n);
+        if (packed == null || packed.length != (long) ceilDiv(n, NR) * NR * k) {
+            throw new IllegalArgumentException("gemm: packed B has " + (packed == null ? 0 : packed.length)
+                    + " floats, not the packing of a " + k + "x" + n + " matrix");
+        }
+        run(c, cOff, ldc, transA, false, m, n, k, alpha, a, aOff, lda, null, 0, 0, beta, packed, false);
+    }
+
+    private void run(float[] c, int cOff, int ldc, boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
+                     float[] bPanels, boolean packBNow) {
+        final int mPanels = ceilDiv(m, MR);
+        final int nPanels = ceilDiv(n, NR);
+        long needA = (long) mPanels * MR * k;
+        if (needA > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("gemm: operand A too large to pack (" + m + "x" + k + ")");
+        }
+        if (packedA.length < needA) {
+            packedA = new float[(int) needA];
+        }
+        this.bPanels = bPanels;
+        this.packBNow = packBNow;
         // The call's operands go into fields read by two bodies made once in the constructor, so
         // that a call allocates nothing (no capturing lambda per call).
         this.c = c;
@@ -107,7 +153,7 @@ public final class Gemm {
         int threads = parallelism.threads();
         try {
             // Pack: panels of A and of B are independent; deal them out to the threads.
-            packTasks = Math.min(threads, mPanels + nPanels);
+            packTasks = Math.min(threads, mPanels + (packBNow ? nPanels : 0));
             parallelism.forEach(packTasks, packBody);
 
             // Compute: a grid of tasks, each owning (a group of A panels) x (a group of B panels) of C.
@@ -140,6 +186,7 @@ public final class Gemm {
             this.c = null;
             this.a = null;
             this.b = null;
+            this.bPanels = null;
         }
     }
 
@@ -147,6 +194,8 @@ public final class Gemm {
     private float[] c;
     private float[] a;
     private float[] b;
+    private float[] bPanels;
+    private boolean packBNow;
     private int cOff;
     private int ldc;
     private int aOff;
@@ -170,7 +219,8 @@ public final class Gemm {
     private final java.util.function.IntConsumer computeBody = this::computeShare;
 
     private void packShare(int t) {
-        for (int p = t; p < mPanels + nPanels; p += packTasks) {
+        int total = mPanels + (packBNow ? nPanels : 0);
+        for (int p = t; p < total; p += packTasks) {
             if (p < mPanels) {
                 packA(packedA, p, transA, m, k, a, aOff, lda);
             } else {
@@ -184,7 +234,7 @@ public final class Gemm {
         int jg = t % nGroups;
         int ip0 = ig * mPerGroup;
         int jp0 = jg * nPerGroup;
-        computeBlock(c, cOff, ldc, m, n, k, alpha, beta, packedA, packedB, tiles[t],
+        computeBlock(c, cOff, ldc, m, n, k, alpha, beta, packedA, bPanels, tiles[t],
                 ip0, Math.min(mPanels, ip0 + mPerGroup), jp0, Math.min(nPanels, jp0 + nPerGroup));
     }
 

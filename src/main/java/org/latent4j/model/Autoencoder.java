@@ -81,7 +81,7 @@ public final class Autoencoder {
         Map<Plan, Executor> m = executors.get();
         Executor ex = m.get(plan);
         if (ex == null || ex.maxBatch() < rows) {
-            ex = new Executor(plan, Parallelism.serial(), Math.max(rows, ex == null ? 1 : ex.maxBatch() * 2));
+            ex = new Executor(plan, Parallelism.serial(), Math.max(rows, ex == null ? 1 : ex.maxBatch() * 2), true);
             m.put(plan, ex);
         }
         return ex;

@@ -29,8 +29,21 @@ public final class Executor {
     private final int[] paramOffset1;
     private final Step[] steps;
     private final Node[] nodes;
+    private final boolean constantParams;
+    private float[][] packedWeights;
+    private float[] packedFrom;
 
     public Executor(Plan plan, Parallelism parallelism, int maxBatch) {
+        this(plan, parallelism, maxBatch, false);
+    }
+
+    /**
+     * @param constantParams true when every run gets the same, unchanging parameter array (a
+     *                       trained model at inference): the weights are then packed for the GEMM
+     *                       once, not on every call (same results, far less work at small batches)
+     */
+    public Executor(Plan plan, Parallelism parallelism, int maxBatch, boolean constantParams) {
+        this.constantParams = constantParams;
         if (maxBatch <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
         }
@@ -100,7 +113,11 @@ public final class Executor {
                 case DENSE_FORWARD -> {
                     int in = nodes[n.inputs().get(0)].width(), out = n.width();
                     float[] x = value(n.inputs().get(0)), y = value(id);
-                    gemm.gemm(y, 0, out, false, true, batch, out, in, 1f, x, 0, in, params, paramOffset0[id], in, 0f);
+                    if (constantParams) {
+                        gemm.gemmPacked(y, 0, out, false, batch, out, in, 1f, x, 0, in, packed(params, id, in, out), 0f);
+                    } else {
+                        gemm.gemm(y, 0, out, false, true, batch, out, in, 1f, x, 0, in, params, paramOffset0[id], in, 0f);
+                    }
                     Activations.biasForward(n.activation(), n.activationParam(), y, 0, y, 0, params, paramOffset1[id], batch, out);
                 }
                 case MATMUL_FORWARD -> {
@@ -172,6 +189,20 @@ public final class Executor {
                 }
             }
         }
+    }
+
+    /** The weight of node id (out x in, used transposed) packed for the GEMM, made on first use. */
+    private float[] packed(float[] params, int id, int in, int out) {
+        if (packedFrom != params) {
+            packedWeights = new float[nodes.length][];
+            packedFrom = params;
+        }
+        float[] p = packedWeights[id];
+        if (p == null) {
+            p = Gemm.packB(true, in, out, params, paramOffset0[id], in);
+            packedWeights[id] = p;
+        }
+        return p;
     }
 
     private static void noAccumulate(Step s, Node n) {

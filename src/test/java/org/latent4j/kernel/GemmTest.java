@@ -160,6 +160,24 @@ class GemmTest {
     }
 
     @Test
+    void prepackedBGivesBitwiseTheSameResult() {
+        SplittableRandom r = new SplittableRandom(21);
+        for (int[] s : new int[][] {{1, 512, 784}, {5, 33, 70}, {128, 256, 512}}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                Case c = Case.make(r, s[0], s[1], s[2], false, tb, 1f, 0.5f);
+                float[] expect = c.run(new Gemm(two));
+                float[] packed = Gemm.packB(tb, c.k(), c.n(), c.b(), c.bOff(), c.ldb());
+                float[] got = c.c0().clone();
+                new Gemm(two).gemmPacked(got, c.cOff(), c.ldc(), false, c.m(), c.n(), c.k(), 1f, c.a(), c.aOff(), c.lda(), packed, 0.5f);
+                assertArrayEquals(expect, got, s[0] + "x" + s[2] + "x" + s[1] + " tb=" + tb);
+            }
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> new Gemm(Parallelism.serial())
+                .gemmPacked(new float[4], 0, 2, false, 2, 2, 2, 1f, new float[4], 0, 2, new float[3], 0f));
+        assertTrue(e.getMessage().contains("packed B has 3 floats"), e.getMessage());
+    }
+
+    @Test
     void betaZeroDoesNotReadC() {
         float[] a = {1, 2, 3, 4}, b = {1, 0, 0, 1};
         float[] c = {Float.NaN, Float.NaN, Float.NaN, Float.NaN};
