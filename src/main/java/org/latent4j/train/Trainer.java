@@ -38,7 +38,7 @@ public final class Trainer {
                     + " features but the training data has " + train.features());
         }
         Graph g = Graph.build(s).fuse();
-        float[] params = initialParams(g, cfg.seed());
+        float[] params = initialParams(g, cfg.seed(), cfg.weightInit());
         try (Parallelism par = Parallelism.of(cfg.threads())) {
             List<EpochStats> history = run(g, params, train, validation, cfg, par, listener);
             return new Result(Autoencoder.of(s, params), history);
@@ -47,10 +47,20 @@ public final class Trainer {
 
     /** Xavier-uniform or He-normal weights (by the following activation), zero biases, from the seed. */
     public static float[] initialParams(Graph g, long seed) {
+        return initialParams(g, seed, TrainingConfig.WeightInit.BY_ACTIVATION);
+    }
+
+    /** Initial parameters; {@code init} other than BY_ACTIVATION puts every weight on that scheme. */
+    public static float[] initialParams(Graph g, long seed, TrainingConfig.WeightInit init) {
         float[] p = new float[g.paramCount()];
         int k = 0;
         for (ParamSpec ps : g.params().values()) {
-            switch (ps.init()) {
+            ParamSpec.Init scheme = ps.init() == ParamSpec.Init.ZERO ? ParamSpec.Init.ZERO : switch (init) {
+                case BY_ACTIVATION -> ps.init();
+                case HE -> ParamSpec.Init.HE;
+                case XAVIER -> ParamSpec.Init.XAVIER;
+            };
+            switch (scheme) {
                 case ZERO -> { }
                 case HE -> {
                     Philox.fillNormal(p, ps.offset(), ps.size(), seed, INIT_STREAM + k, 0);

@@ -74,6 +74,31 @@ class TrainerTest {
     }
 
     @Test
+    void weightInitFollowsTheActivationUnlessOverridden() {
+        var g = org.latent4j.graph.Graph.build(Model.encoder(400).dense(300).relu().dense(200).tanh().latent(8)
+                .decoder().dense(400).gaussian()).fuse();
+        var w0 = g.param("encoder.0.weight");   // before relu: He, sd sqrt(2/400) = 0.0707
+        var w2 = g.param("encoder.2.weight");   // before tanh: Xavier, sd sqrt(2/500) = 0.0632
+        float[] p = Trainer.initialParams(g, 3);
+        assertEquals(Math.sqrt(2.0 / 400), sd(p, w0.offset(), w0.size()), 0.002);
+        assertEquals(Math.sqrt(2.0 / 500), sd(p, w2.offset(), w2.size()), 0.002);
+        float[] he = Trainer.initialParams(g, 3, TrainingConfig.WeightInit.HE);
+        assertEquals(Math.sqrt(2.0 / 300), sd(he, w2.offset(), w2.size()), 0.002);
+        var b = g.param("encoder.0.bias");
+        for (int i = b.offset(); i < b.offset() + b.size(); i++) {
+            assertEquals(0f, he[i]);
+        }
+    }
+
+    static double sd(float[] p, int off, int n) {
+        double s = 0;
+        for (int i = off; i < off + n; i++) {
+            s += p[i] * (double) p[i];
+        }
+        return Math.sqrt(s / n);
+    }
+
+    @Test
     void clippingCapsTheGlobalNorm() {
         float[] g = {3, 4, 0, 0, 12};
         double before = Optimizer.clipByNorm(g, 6.5f);
