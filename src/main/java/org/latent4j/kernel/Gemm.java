@@ -324,17 +324,31 @@ public final class Gemm {
                 }
             }
         } else {
-            // B stored n x k: column j of op(B) is row j of storage.
-            for (int j = 0; j < cols; j++) {
-                int src = bOff + (j0 + j) * ldb;
-                int d = base + j;
-                for (int kk = 0; kk < k; kk++) {
-                    dst[d + kk * NR] = b[src + kk];
+            // B stored n x k: column j of op(B) is row j of storage. Walk k in steps of 8 so that
+            // each of the NR source rows is read 8 floats at a time and the panel is written in order.
+            int kk = 0;
+            for (; kk + 8 <= k; kk += 8) {
+                for (int j = 0; j < cols; j++) {
+                    int src = bOff + (j0 + j) * ldb + kk;
+                    int d = base + kk * NR + j;
+                    dst[d] = b[src];
+                    dst[d + NR] = b[src + 1];
+                    dst[d + 2 * NR] = b[src + 2];
+                    dst[d + 3 * NR] = b[src + 3];
+                    dst[d + 4 * NR] = b[src + 4];
+                    dst[d + 5 * NR] = b[src + 5];
+                    dst[d + 6 * NR] = b[src + 6];
+                    dst[d + 7 * NR] = b[src + 7];
+                }
+            }
+            for (; kk < k; kk++) {
+                for (int j = 0; j < cols; j++) {
+                    dst[base + kk * NR + j] = b[bOff + (j0 + j) * ldb + kk];
                 }
             }
             for (int j = cols; j < NR; j++) {
-                for (int kk = 0; kk < k; kk++) {
-                    dst[base + j + kk * NR] = 0f;
+                for (int q = 0; q < k; q++) {
+                    dst[base + j + q * NR] = 0f;
                 }
             }
         }
