@@ -63,15 +63,10 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         long total = 0;
         int w = inputDim;
         sb.append(String.format(Locale.ROOT, "%-28s %-14s %12s%n", "input", "(batch, " + w + ")", ""));
-        int idx = 0;
-        for (LayerSpec l : encoder) {
-            long p = l.kind() == LayerSpec.Kind.DENSE ? (long) w * l.units() + l.units() : 0;
-            if (l.kind() == LayerSpec.Kind.DENSE) {
-                w = l.units();
-            }
-            total += p;
-            sb.append(row("encoder." + idx++ + " " + l.describe(), w, p));
-        }
+        long[] acc = {total, w};
+        rows(sb, "encoder", encoder, acc);
+        total = acc[0];
+        w = (int) acc[1];
         int z = latent.dim();
         if (isVariational()) {
             long p = (long) w * z + z;
@@ -84,16 +79,11 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             sb.append(row("latent dense(" + z + ")", z, p));
             total += p;
         }
-        w = z;
-        idx = 0;
-        for (LayerSpec l : decoder) {
-            long p = l.kind() == LayerSpec.Kind.DENSE ? (long) w * l.units() + l.units() : 0;
-            if (l.kind() == LayerSpec.Kind.DENSE) {
-                w = l.units();
-            }
-            total += p;
-            sb.append(row("decoder." + idx++ + " " + l.describe(), w, p));
-        }
+        acc[0] = total;
+        acc[1] = z;
+        rows(sb, "decoder", decoder, acc);
+        total = acc[0];
+        w = (int) acc[1];
         if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED) {
             sb.append(row("decoder_logvar", w, w));
             total += w;
@@ -101,6 +91,20 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         sb.append(String.format(Locale.ROOT, "likelihood: %s%n", likelihood.describe()));
         sb.append(String.format(Locale.ROOT, "total: %,d parameters, %,d bytes (float32)%n", total, total * 4));
         return sb.toString();
+    }
+
+    /** Appends one row per layer; acc = {parameters so far, current width}, updated. */
+    private static void rows(StringBuilder sb, String prefix, List<LayerSpec> layers, long[] acc) {
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec l = layers.get(i);
+            long p = 0;
+            if (l.kind() == LayerSpec.Kind.DENSE) {
+                p = acc[1] * l.units() + l.units();
+                acc[1] = l.units();
+            }
+            acc[0] += p;
+            sb.append(row(prefix + "." + i + " " + l.describe(), (int) acc[1], p));
+        }
     }
 
     private static String row(String name, int w, long params) {

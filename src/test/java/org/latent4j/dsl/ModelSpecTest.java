@@ -1,0 +1,70 @@
+package org.latent4j.dsl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.latent4j.graph.Graph;
+
+class ModelSpecTest {
+    static final ModelSpec W1 = Model.encoder(784).dense(512).relu().dense(256).relu().gaussianLatent(32)
+            .decoder().dense(256).relu().dense(512).relu().dense(784).bernoulli();
+
+    @Test
+    void summaryCountsTheParametersTheGraphAllocates() {
+        String s = W1.summary();
+        assertTrue(s.contains("total: 1,091,920 parameters, 4,367,680 bytes"), s);
+        assertEquals(1_091_920, Graph.build(W1).paramCount());
+        ModelSpec learned = Model.encoder(10).dense(6).tanh().latent(3).decoder().dense(10).gaussianLearnedVariance();
+        String t = learned.summary();
+        int params = Graph.build(learned).paramCount();
+        assertTrue(t.contains("total: " + String.format(java.util.Locale.ROOT, "%,d", params) + " parameters"), t + " vs " + params);
+    }
+
+    @Test
+    void jsonRoundTripsEveryKindOfSpec() {
+        ModelSpec[] specs = {W1,
+            Model.encoder().dense(8).leakyRelu(0.2f).dense(4).elu(0.5f).latent(2).decoder().dense(8).softplus().dense(5).gaussian(0.25f),
+            Model.encoder(3).dense(2).sigmoid().gaussianLatent(1).decoder().dense(3).gaussianLearnedVariance()};
+        for (ModelSpec s : specs) {
+            assertEquals(s, ModelSpec.fromJson(s.toJson()), s.toJson());
+        }
+    }
+
+    @Test
+    void badSpecsNameWhatIsWrong() {
+        String json = W1.toJson();
+        var e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.fromJson(json.replace("{\"dense\":256}", "{\"conv\":3}")));
+        assertTrue(e.getMessage().contains("encoder[2]") && e.getMessage().contains("unknown layer"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.fromJson(json.replace("\"relu\"", "\"swish\"")));
+        assertTrue(e.getMessage().contains("unknown encoder[1].activation \"swish\""), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.fromJson(json.substring(0, json.length() - 3)));
+        assertTrue(e.getMessage().contains("malformed JSON at character"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.fromJson(json.replace("\"dim\":32", "\"dim\":-4")));
+        assertTrue(e.getMessage().contains("latent.dim"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.fromJson(json.replace("latent4j-model", "keras")));
+        assertTrue(e.getMessage().contains("\"format\" must be \"latent4j-model\""), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.fromJson("[".repeat(100) + "]".repeat(100)));
+        assertTrue(e.getMessage().contains("nested deeper"), e.getMessage());
+    }
+
+    @Test
+    void theBuilderRefusesModelsThatCannotWork() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Model.encoder(4).dense(3).gaussianLatent(2).decoder().dense(4).sigmoid().bernoulli());
+        assertTrue(e.getMessage().contains("bernoulli() takes logits"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(4).latent(2).decoder().relu().gaussian());
+        assertTrue(e.getMessage().contains("at least one dense layer"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(4).dense(0));
+        assertTrue(e.getMessage().contains("dense(0)"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Model.encoder(0));
+        assertThrows(IllegalArgumentException.class, () -> Model.encoder(4).leakyRelu(2f));
+        // Stages are immutable: a shared prefix can be extended twice.
+        EncoderStage base = Model.encoder(8).dense(4).relu();
+        ModelSpec a = base.latent(2).decoder().dense(8).gaussian();
+        ModelSpec b = base.dense(3).latent(2).decoder().dense(8).gaussian();
+        assertEquals(2, a.encoder().size());
+        assertEquals(3, b.encoder().size());
+    }
+}
