@@ -26,7 +26,7 @@ class ArchitectureTest {
             "graph", 2,
             "runtime", 3,
             "io", 4, "data", 4,
-            "train", 5, "model", 5,
+            "train", 5, "model", 5, "linear", 5,
             "bench", 6,
             "cli", 7);
 
