@@ -20,15 +20,15 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
     /** Layer rank of each package under org.latent4j; an import must not go to a higher rank. */
-    static final Map<String, Integer> RANK = Map.of(
-            "kernel", 0,
-            "dsl", 1,
-            "graph", 2,
-            "runtime", 3,
-            "io", 4, "data", 4,
-            "train", 5, "model", 5, "linear", 5,
-            "bench", 6,
-            "cli", 7);
+    static final Map<String, Integer> RANK = Map.ofEntries(
+            Map.entry("kernel", 0),
+            Map.entry("dsl", 1),
+            Map.entry("graph", 2),
+            Map.entry("runtime", 3),
+            Map.entry("io", 4), Map.entry("data", 4),
+            Map.entry("train", 5), Map.entry("model", 5), Map.entry("linear", 5),
+            Map.entry("bench", 6),
+            Map.entry("cli", 7));
 
     record Violation(Path file, String imported) {}
 
