@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 @Command(name = "latent4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Pure-Java autoencoders and VAEs.",
         subcommands = {DemoCommand.class, TrainCommand.class, UseCommands.Eval.class, UseCommands.Encode.class,
-            UseCommands.Reconstruct.class, UseCommands.Sample.class, InfoCommand.class, BenchCommand.class, EnvCommand.class,
+            UseCommands.Reconstruct.class, UseCommands.Sample.class, InfoCommand.class, LinearCommands.PcaCommand.class,
+            LinearCommands.PpcaCommand.class, BenchCommand.class, EnvCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")

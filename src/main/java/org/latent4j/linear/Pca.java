@@ -14,15 +14,10 @@ import org.latent4j.kernel.Parallelism;
 public final class Pca {
     private final float[] mean;          // D
     private final double[][] components; // q x D
-    private final double[] variances;    // all D eigenvalues of the covariance, largest first
+    private final double[] variances;    // the q kept eigenvalues of the covariance, largest first
     private final int q;
-
-    private Pca(float[] mean, double[][] components, double[] variances, int q) {
-        this.mean = mean;
-        this.components = components;
-        this.variances = variances;
-        this.q = q;
-    }
+    private final double totalVariance;  // trace of the covariance
+    private final double discarded;      // sum of the other D - q eigenvalues
 
     /** Fits q components to the rows of data; errors name non-finite cells and impossible q. */
     public static Pca fit(Dataset data, int q, Parallelism parallelism) {
@@ -51,6 +46,7 @@ public final class Pca {
         float[] part = new float[d * d];
         double[][] cov = new double[d][d];
         Gemm gemm = new Gemm(parallelism);
+        int bs = Math.max(Gemm.NR, (d / 4 + Gemm.NR - 1) / Gemm.NR * Gemm.NR);   // column blocks
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
             for (int r = 0; r < m; r++) {
@@ -58,10 +54,24 @@ public final class Pca {
                     xc[r * d + c] = x[(start + r) * d + c] - mean[c];
                 }
             }
-            gemm.gemm(part, 0, d, true, false, d, d, m, 1f, xc, 0, d, xc, 0, d, 0f);
-            for (int i = 0; i < d; i++) {
-                for (int j = 0; j < d; j++) {
-                    cov[i][j] += part[i * d + j];
+            // X_c^T X_c is symmetric: compute the blocks on and above the diagonal only.
+            for (int bi = 0; bi < d; bi += bs) {
+                int mi = Math.min(bs, d - bi);
+                for (int bj = bi; bj < d; bj += bs) {
+                    int nj = Math.min(bs, d - bj);
+                    gemm.gemm(part, bi * d + bj, d, true, false, mi, nj, m, 1f, xc, bi, d, xc, bj, d, 0f);
+                    for (int i = bi; i < bi + mi; i++) {
+                        for (int j = bj; j < bj + nj; j++) {
+                            cov[i][j] += part[i * d + j];
+                        }
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < d; i++) {          // the blocks below the diagonal mirror those above
+            for (int j = 0; j < i; j++) {
+                if (i / bs != j / bs) {
+                    cov[i][j] = cov[j][i];
                 }
             }
         }
@@ -77,28 +87,169 @@ public final class Pca {
                 cov[j][i] = s;
             }
         }
-        SymmetricEigen e = SymmetricEigen.of(cov);
+        double trace = 0;
+        for (int i = 0; i < d; i++) {
+            trace += cov[i][i];
+        }
+        // Few components of many features: subspace iteration on the covariance finds the top
+        // eigenpairs in O(D^2 k) per step; otherwise the full decomposition (O(D^3)).
+        double[] values;
+        double[][] vectors;   // D x (at least q), columns
+        if (d > 64 && q <= d / 4) {
+            SymmetricEigen top = topEigen(cov, q);
+            values = top.values;
+            vectors = top.vectors;
+        } else {
+            SymmetricEigen e = SymmetricEigen.of(cov);
+            values = e.values;
+            vectors = e.vectors;
+        }
         // The covariance comes from float products: an eigenvalue below D * 2^-23 of the largest is
         // round-off of a direction without variance (rank-deficient data, constant columns) and is 0.
-        double floor = Math.max(0.0, e.values[0]) * d * 0x1.0p-23;
-        double[] variances = new double[d];
-        for (int k = 0; k < d; k++) {
-            variances[k] = e.values[k] > floor ? e.values[k] : 0.0;
+        double floor = Math.max(0.0, values[0]) * d * 0x1.0p-23;
+        double[] variances = new double[q];
+        double kept = 0;
+        for (int k = 0; k < q; k++) {
+            variances[k] = values[k] > floor ? values[k] : 0.0;
+            kept += variances[k];
+        }
+        double discarded = Math.max(0.0, trace - kept);
+        if (discarded <= floor * Math.max(1, d - q)) {
+            discarded = 0.0;
         }
         double[][] comps = new double[q][d];
         for (int k = 0; k < q; k++) {
             int arg = 0;
             for (int i = 0; i < d; i++) {
-                if (Math.abs(e.vectors[i][k]) > Math.abs(e.vectors[arg][k])) {
+                if (Math.abs(vectors[i][k]) > Math.abs(vectors[arg][k])) {
                     arg = i;
                 }
             }
-            double sign = e.vectors[arg][k] < 0 ? -1 : 1;
+            double sign = vectors[arg][k] < 0 ? -1 : 1;
             for (int i = 0; i < d; i++) {
-                comps[k][i] = sign * e.vectors[i][k];
+                comps[k][i] = sign * vectors[i][k];
             }
         }
-        return new Pca(mean, comps, variances, q);
+        return new Pca(mean, comps, variances, q, trace, discarded);
+    }
+
+    /**
+     * Top-q eigenpairs of a symmetric positive semi-definite matrix by subspace iteration with
+     * q + 8..q/2 extra vectors and Rayleigh-Ritz, until the top q Ritz values change by less than
+     * 1e-11 of the largest. Deterministic (the start block comes from Philox with a fixed seed).
+     */
+    static SymmetricEigen topEigen(double[][] c, int q) {
+        int d = c.length;
+        int k = Math.min(d, q + Math.max(8, q / 2));
+        float[] start = new float[d * k];
+        org.latent4j.kernel.Philox.fillNormal(start, 0, start.length, 0x5EED, 11, 0);
+        double[][] qm = new double[d][k];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < k; j++) {
+                qm[i][j] = start[i * k + j];
+            }
+        }
+        orthonormalize(qm);
+        double[] prev = null;
+        SymmetricEigen ritz = null;
+        for (int it = 1; it <= 500; it++) {
+            double[][] y = times(c, qm);
+            if (it % 4 == 0 || it == 500) {
+                ritz = SymmetricEigen.of(transposeTimes(qm, y));
+                if (prev != null) {
+                    double change = 0;
+                    for (int j = 0; j < q; j++) {
+                        change = Math.max(change, Math.abs(ritz.values[j] - prev[j]) / Math.max(1e-300, Math.abs(ritz.values[0])));
+                    }
+                    if (change < 1e-11) {
+                        break;
+                    }
+                }
+                prev = ritz.values.clone();
+            }
+            orthonormalize(y);
+            qm = y;
+        }
+        double[][] t = transposeTimes(qm, times(c, qm));
+        ritz = SymmetricEigen.of(t);
+        double[][] vectors = new double[d][k];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < k; j++) {
+                double s = 0;
+                for (int l = 0; l < k; l++) {
+                    s += qm[i][l] * ritz.vectors[l][j];
+                }
+                vectors[i][j] = s;
+            }
+        }
+        return SymmetricEigen.raw(ritz.values, vectors);
+    }
+
+    private static double[][] times(double[][] a, double[][] b) {
+        int n = a.length, m = b.length, k = b[0].length;
+        double[][] out = new double[n][k];
+        for (int i = 0; i < n; i++) {
+            double[] oi = out[i];
+            double[] ai = a[i];
+            for (int j = 0; j < m; j++) {
+                double v = ai[j];
+                double[] bj = b[j];
+                for (int l = 0; l < k; l++) {
+                    oi[l] += v * bj[l];
+                }
+            }
+        }
+        return out;
+    }
+
+    private static double[][] transposeTimes(double[][] a, double[][] b) {
+        int n = a.length, p = a[0].length, k = b[0].length;
+        double[][] out = new double[p][k];
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < p; i++) {
+                double v = a[r][i];
+                double[] oi = out[i];
+                for (int l = 0; l < k; l++) {
+                    oi[l] += v * b[r][l];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Modified Gram-Schmidt, twice, on the columns. */
+    private static void orthonormalize(double[][] a) {
+        int rows = a.length, cols = a[0].length;
+        for (int j = 0; j < cols; j++) {
+            for (int pass = 0; pass < 2; pass++) {
+                for (int kk = 0; kk < j; kk++) {
+                    double dot = 0;
+                    for (int i = 0; i < rows; i++) {
+                        dot += a[i][kk] * a[i][j];
+                    }
+                    for (int i = 0; i < rows; i++) {
+                        a[i][j] -= dot * a[i][kk];
+                    }
+                }
+            }
+            double norm = 0;
+            for (int i = 0; i < rows; i++) {
+                norm += a[i][j] * a[i][j];
+            }
+            norm = Math.sqrt(norm);
+            for (int i = 0; i < rows; i++) {
+                a[i][j] = norm > 0 ? a[i][j] / norm : 0;
+            }
+        }
+    }
+
+    private Pca(float[] mean, double[][] components, double[] variances, int q, double totalVariance, double discarded) {
+        this.mean = mean;
+        this.components = components;
+        this.variances = variances;
+        this.q = q;
+        this.totalVariance = totalVariance;
+        this.discarded = discarded;
     }
 
     public int components() {
@@ -120,38 +271,27 @@ public final class Pca {
 
     /** Variance along each kept component (eigenvalues of the covariance), largest first. */
     public double[] explainedVariance() {
-        return java.util.Arrays.copyOf(variances, q);
+        return variances.clone();
     }
 
-    /** Each kept component's share of the total variance. */
+    /** Each kept component's share of the total variance (the trace of the covariance). */
     public double[] explainedVarianceRatio() {
-        double total = 0;
-        for (double v : variances) {
-            total += v;
-        }
         double[] r = new double[q];
         for (int k = 0; k < q; k++) {
-            r[k] = total == 0 ? 0 : variances[k] / total;
+            r[k] = totalVariance == 0 ? 0 : variances[k] / totalVariance;
         }
         return r;
     }
 
-    /** All D eigenvalues of the covariance, largest first. */
-    public double[] allVariances() {
-        return variances.clone();
+    /** Total variance: the sum of all D eigenvalues. */
+    public double totalVariance() {
+        return totalVariance;
     }
 
     /** Mean of the discarded eigenvalues (PPCA's closed-form noise variance); 0 when q = D. */
     public double discardedMeanVariance() {
-        int d = variances.length;
-        if (q == d) {
-            return 0;
-        }
-        double s = 0;
-        for (int k = q; k < d; k++) {
-            s += variances[k];
-        }
-        return s / (d - q);
+        int d = mean.length;
+        return q == d ? 0 : discarded / (d - q);
     }
 
     /** Coordinates along the components (whitened: divided by each component's standard deviation). */

@@ -16,6 +16,11 @@ public final class SymmetricEigen {
         this.vectors = vectors;
     }
 
+    /** Wraps values (largest first) and column vectors computed elsewhere. */
+    static SymmetricEigen raw(double[] values, double[][] vectors) {
+        return new SymmetricEigen(values, vectors);
+    }
+
     /** Decomposes the symmetric n x n matrix a (only read; must be symmetric and finite). */
     public static SymmetricEigen of(double[][] a) {
         int n = a.length;

@@ -1,0 +1,140 @@
+package org.latent4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.latent4j.data.DataFiles;
+import org.latent4j.data.Dataset;
+import org.latent4j.dsl.Json;
+import org.latent4j.kernel.Parallelism;
+import org.latent4j.linear.Pca;
+import org.latent4j.linear.Ppca;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code pca} and {@code ppca}: fit on a data set and report the spectrum (JSON with --json). */
+final class LinearCommands {
+    private LinearCommands() {}
+
+    static List<Object> list(double[] v) {
+        List<Object> l = new ArrayList<>();
+        for (double x : v) {
+            l.add(x);
+        }
+        return l;
+    }
+
+    static Dataset load(Path data, boolean test) throws java.io.IOException {
+        return DataFiles.read(data, test);
+    }
+
+    @Command(name = "pca", description = "Principal component analysis of a data set (.csv, .npy, IDX images or a Fashion-MNIST folder: its training set).")
+    static final class PcaCommand implements Callable<Integer> {
+        @Option(names = "--data", required = true, paramLabel = "PATH")
+        Path data;
+
+        @Option(names = {"-q", "--components"}, defaultValue = "32", description = "Components (default: ${DEFAULT-VALUE}).")
+        int components;
+
+        @Option(names = "--threads", description = "Threads (default: all cores).")
+        Integer threads;
+
+        @Option(names = "--json", description = "One JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Dataset d = load(data, false);
+            try (Parallelism par = Parallelism.of(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+                long t0 = System.nanoTime();
+                Pca pca = Pca.fit(d, components, par);
+                double sec = (System.nanoTime() - t0) / 1e9;
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("rows", d.rows());
+                m.put("features", d.features());
+                m.put("components", components);
+                m.put("explained_variance", list(pca.explainedVariance()));
+                m.put("explained_variance_ratio", list(pca.explainedVarianceRatio()));
+                m.put("fit_s", sec);
+                print(m, json);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "ppca", description = "Probabilistic PCA: closed form (default) or EM (--em) on a data set.")
+    static final class PpcaCommand implements Callable<Integer> {
+        @Option(names = "--data", required = true, paramLabel = "PATH")
+        Path data;
+
+        @Option(names = {"-q", "--components"}, defaultValue = "32")
+        int components;
+
+        @Option(names = "--em", description = "Fit by EM instead of the closed form.")
+        boolean em;
+
+        @Option(names = "--tolerance", defaultValue = "1e-6", description = "EM: relative change of the log-likelihood to stop at.")
+        double tolerance;
+
+        @Option(names = "--max-iterations", defaultValue = "500")
+        int maxIterations;
+
+        @Option(names = "--seed", defaultValue = "42")
+        long seed;
+
+        @Option(names = "--threads", description = "Threads (default: all cores).")
+        Integer threads;
+
+        @Option(names = "--json")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Dataset d = load(data, false);
+            try (Parallelism par = Parallelism.of(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+                long t0 = System.nanoTime();
+                Map<String, Object> m = new LinkedHashMap<>();
+                Ppca model;
+                Pca pca = Pca.fit(d, components, par);
+                if (em) {
+                    Ppca.EmResult r = Ppca.fitEm(d, components, tolerance, maxIterations, seed);
+                    model = r.model();
+                    m.put("iterations", r.iterations());
+                    m.put("converged", r.converged());
+                } else {
+                    model = Ppca.closedForm(pca);
+                }
+                double sec = (System.nanoTime() - t0) / 1e9;
+                m.put("rows", d.rows());
+                m.put("features", d.features());
+                m.put("components", components);
+                m.put("method", em ? "em" : "closed_form");
+                m.put("explained_variance", list(pca.explainedVariance()));
+                m.put("explained_variance_ratio", list(pca.explainedVarianceRatio()));
+                m.put("noise_variance", model.noiseVariance());
+                m.put("log_likelihood", model.logLikelihood(d));
+                m.put("fit_s", sec);
+                print(m, json);
+            }
+            return 0;
+        }
+    }
+
+    static void print(Map<String, Object> m, boolean json) {
+        if (json) {
+            System.out.println(Json.write(m));
+            return;
+        }
+        for (Map.Entry<String, Object> e : m.entrySet()) {
+            Object v = e.getValue();
+            String s = v instanceof List<?> l && l.size() > 8
+                    ? l.subList(0, 8).stream().map(x -> String.format(Locale.ROOT, "%.4g", (Double) x)).toList() + " ..."
+                    : v instanceof Double dv ? String.format(Locale.ROOT, "%.6g", dv) : String.valueOf(v);
+            System.out.printf(Locale.ROOT, "%-26s %s%n", e.getKey(), s);
+        }
+    }
+}
