@@ -60,6 +60,11 @@ public final class Pictures {
 
     /** A line chart of the series against 1, 2, ... with axes, ticks, a title and a legend. */
     public static void lineChart(Path file, String title, String xLabel, List<Series> series) throws IOException {
+        lineChart(file, title, xLabel, null, series);
+    }
+
+    /** The same with a label under each x position (null: 1, 2, ...). */
+    public static void lineChart(Path file, String title, String xLabel, String[] xTicks, List<Series> series) throws IOException {
         int w = 900, h = 560, left = 90, right = 30, top = 50, bottom = 70;
         int[] px = new int[w * h];
         java.util.Arrays.fill(px, 0xFFFFFFFF);
@@ -99,7 +104,7 @@ public final class Pictures {
         for (int i = 0; i < n; i += every) {
             int x = left + (int) Math.round(pw * (double) i / steps);
             line(px, w, h, x, top + ph, x, top + ph + 6, axis, 1);
-            String label = Integer.toString(i + 1);
+            String label = xTicks != null && i < xTicks.length ? xTicks[i] : Integer.toString(i + 1);
             BitmapFont.draw(px, w, h, label, x - BitmapFont.width(label, 2) / 2, top + ph + 12, 2, axis);
         }
         line(px, w, h, left, top, left, top + ph, axis, 2);
