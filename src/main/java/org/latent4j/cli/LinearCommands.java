@@ -101,7 +101,7 @@ final class LinearCommands {
                 Ppca model;
                 Pca pca = Pca.fit(d, components, par);
                 if (em) {
-                    Ppca.EmResult r = Ppca.fitEm(d, components, tolerance, maxIterations, seed);
+                    Ppca.EmResult r = Ppca.fitEm(d, components, tolerance, maxIterations, seed, par);
                     model = r.model();
                     m.put("iterations", r.iterations());
                     m.put("converged", r.converged());

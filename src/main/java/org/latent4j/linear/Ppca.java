@@ -77,6 +77,12 @@ public final class Ppca {
      * less than {@code tolerance} (relative) or after {@code maxIterations}.
      */
     public static EmResult fitEm(Dataset data, int q, double tolerance, int maxIterations, long seed) {
+        return fitEm(data, q, tolerance, maxIterations, seed, org.latent4j.kernel.Parallelism.serial());
+    }
+
+    /** EM with the GEMMs on the given threads. */
+    public static EmResult fitEm(Dataset data, int q, double tolerance, int maxIterations, long seed,
+                                 org.latent4j.kernel.Parallelism parallelism) {
         int n = data.rows(), d = data.features();
         if (q <= 0 || q >= d) {
             throw new IllegalArgumentException("PPCA: " + q + " components for " + d + " features (1 to " + (d - 1) + " possible)");
@@ -121,39 +127,73 @@ public final class Ppca {
         double prev = Double.NEGATIVE_INFINITY, ll = prev;
         int it = 0;
         boolean converged = false;
-        double[][] a = new double[n][q];
-        while (it < maxIterations) {
-            it++;
+        // The O(N D q) products go through the float GEMM over chunks of rows, summed in double.
+        org.latent4j.kernel.Gemm gemm = new org.latent4j.kernel.Gemm(parallelism);
+        int chunk = Math.min(n, 4096);
+        float[] xc = new float[chunk * d], wf = new float[d * q], af = new float[chunk * q], ezf = new float[chunk * q];
+        float[] sxzf = new float[d * q];
+        while (true) {
             double[][] minv = inverse(mMatrix(w, s2));
-            // A = Xc W; Ez = A Minv (Minv symmetric)
-            project(x, n, d, mean, w, a);
-            double[][] ez = multiply(a, minv);
-            // Szz = N s2 Minv + Ez^T Ez ; Sxz = Xc^T Ez
-            double[][] szz = transposeTimes(ez, ez);
+            for (int i = 0; i < d; i++) {
+                for (int k = 0; k < q; k++) {
+                    wf[i * q + k] = (float) w[i][k];
+                }
+            }
+            double[][] ata = new double[q][q], szz = new double[q][q], sxz = new double[d][q];
+            for (int start = 0; start < n; start += chunk) {
+                int rows = Math.min(chunk, n - start);
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < d; c++) {
+                        xc[r * d + c] = (float) (x[(start + r) * d + c] - mean[c]);
+                    }
+                }
+                gemm.gemm(af, 0, q, false, false, rows, q, d, 1f, xc, 0, d, wf, 0, q, 0f);       // A = Xc W
+                for (int r = 0; r < rows; r++) {
+                    for (int i = 0; i < q; i++) {
+                        double ai = af[r * q + i], e = 0;
+                        for (int j = 0; j < q; j++) {
+                            ata[i][j] += ai * af[r * q + j];
+                            e += af[r * q + j] * minv[j][i];
+                        }
+                        ezf[r * q + i] = (float) e;                                              // E[z] = M^-1 W^T xc
+                    }
+                    for (int i = 0; i < q; i++) {
+                        for (int j = 0; j < q; j++) {
+                            szz[i][j] += (double) ezf[r * q + i] * ezf[r * q + j];
+                        }
+                    }
+                }
+                gemm.gemm(sxzf, 0, q, true, false, d, q, rows, 1f, xc, 0, d, ezf, 0, q, 0f);    // Xc^T E[z]
+                for (int i = 0; i < d; i++) {
+                    for (int k = 0; k < q; k++) {
+                        sxz[i][k] += sxzf[i * q + k];
+                    }
+                }
+            }
+            ll = logLikelihoodFrom(d, n, w, s2, trS, ata, minv);
+            if (it > 0 && Math.abs(ll - prev) <= tolerance * Math.abs(ll)) {
+                converged = true;
+                break;
+            }
+            if (it >= maxIterations) {
+                break;
+            }
+            prev = ll;
+            it++;
+            // M step: W = Sxz (Szz + N s2 M^-1)^-1; s2 from the expected squared residuals.
             for (int i = 0; i < q; i++) {
                 for (int j = 0; j < q; j++) {
                     szz[i][j] += n * s2 * minv[i][j];
                 }
             }
-            double[][] sxz = new double[d][q];
-            for (int r = 0; r < n; r++) {
-                double[] e = ez[r];
-                for (int c = 0; c < d; c++) {
-                    double v = x[r * d + c] - mean[c];
-                    double[] row = sxz[c];
-                    for (int k = 0; k < q; k++) {
-                        row[k] += v * e[k];
-                    }
-                }
-            }
             double[][] wNew = multiply(sxz, inverse(szz));
-            double cross = 0;       // tr(W_new^T Sxz)
+            double cross = 0;
             for (int c = 0; c < d; c++) {
                 for (int k = 0; k < q; k++) {
                     cross += wNew[c][k] * sxz[c][k];
                 }
             }
-            double quad = 0;        // tr(Szz W_new^T W_new)
+            double quad = 0;
             double[][] wtw = transposeTimes(wNew, wNew);
             for (int i = 0; i < q; i++) {
                 for (int j = 0; j < q; j++) {
@@ -165,14 +205,21 @@ public final class Ppca {
             if (!(s2 > 0)) {
                 throw new IllegalArgumentException("PPCA EM: the noise variance fell to " + s2 + " (the data has rank <= " + q + "); use fewer components");
             }
-            ll = meanLogLikelihood(x, n, d, mean, w, s2, trS, a);
-            if (Math.abs(ll - prev) <= tolerance * Math.abs(ll)) {
-                converged = true;
-                break;
-            }
-            prev = ll;
         }
         return new EmResult(new Ppca(mean, w, s2), it, converged, ll);
+    }
+
+    /** The mean log-likelihood from A^T A = sum_n (W^T xc_n)(W^T xc_n)^T and M^-1. */
+    private static double logLikelihoodFrom(int d, int n, double[][] w, double s2, double trS, double[][] ata, double[][] minv) {
+        int q = w[0].length;
+        double t = 0;
+        for (int i = 0; i < q; i++) {
+            for (int j = 0; j < q; j++) {
+                t += minv[i][j] * ata[j][i] / n;
+            }
+        }
+        double logDetC = (d - q) * Math.log(s2) + logDet(mMatrix(w, s2));
+        return -0.5 * (d * Math.log(2 * Math.PI) + logDetC + (trS - t) / s2);
     }
 
     /** Mean log-likelihood per row of data under this model. */

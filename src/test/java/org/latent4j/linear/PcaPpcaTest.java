@@ -147,7 +147,7 @@ class PcaPpcaTest {
         double expect = -0.5 * (D * Math.log(2 * Math.PI) + D + (D - q) * Math.log(discardedMean)
                 + Math.log(LAMBDA[0]) + Math.log(LAMBDA[1]) + Math.log(LAMBDA[2]));
         assertEquals(expect, llClosed, 1e-4 * Math.abs(expect), "closed-form log-likelihood from the eigenvalues");
-        Ppca.EmResult em = Ppca.fitEm(s.data(), q, 1e-12, 5000, 9);
+        Ppca.EmResult em = Ppca.fitEm(s.data(), q, 1e-9, 5000, 9);
         assertTrue(em.converged(), "EM converged in " + em.iterations() + " iterations");
         assertEquals(llClosed, em.logLikelihood(), 1e-4 * Math.abs(llClosed), "EM reaches the maximum likelihood");
         assertEquals(closed.noiseVariance(), em.model().noiseVariance(), 1e-3 * closed.noiseVariance());
