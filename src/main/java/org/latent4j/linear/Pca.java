@@ -149,7 +149,7 @@ public final class Pca {
                 qm[i][j] = start[i * k + j];
             }
         }
-        orthonormalize(qm);
+        Subspaces.orthonormalizeColumns(qm, false);
         // The iterations multiply in float through the GEMM; the final Rayleigh-Ritz step is in double.
         float[] cf = new float[d * d], qf = new float[d * k], yf = new float[d * k];
         for (int i = 0; i < d; i++) {
@@ -186,7 +186,7 @@ public final class Pca {
                 }
                 prev = ritz.values.clone();
             }
-            orthonormalize(y);
+            Subspaces.orthonormalizeColumns(y, false);
             qm = y;
         }
         double[][] t = transposeTimes(qm, times(c, qm));
@@ -234,32 +234,6 @@ public final class Pca {
             }
         }
         return out;
-    }
-
-    /** Modified Gram-Schmidt, twice, on the columns. */
-    private static void orthonormalize(double[][] a) {
-        int rows = a.length, cols = a[0].length;
-        for (int j = 0; j < cols; j++) {
-            for (int pass = 0; pass < 2; pass++) {
-                for (int kk = 0; kk < j; kk++) {
-                    double dot = 0;
-                    for (int i = 0; i < rows; i++) {
-                        dot += a[i][kk] * a[i][j];
-                    }
-                    for (int i = 0; i < rows; i++) {
-                        a[i][j] -= dot * a[i][kk];
-                    }
-                }
-            }
-            double norm = 0;
-            for (int i = 0; i < rows; i++) {
-                norm += a[i][j] * a[i][j];
-            }
-            norm = Math.sqrt(norm);
-            for (int i = 0; i < rows; i++) {
-                a[i][j] = norm > 0 ? a[i][j] / norm : 0;
-            }
-        }
     }
 
     private Pca(float[] mean, double[][] components, double[] variances, int q, double totalVariance, double discarded) {

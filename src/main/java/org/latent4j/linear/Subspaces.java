@@ -49,35 +49,43 @@ public final class Subspaces {
     }
 
     private static double[][] orthonormal(double[][] a) {
-        int d = a.length, q = a[0].length;
-        double[][] o = new double[d][q];
-        for (int i = 0; i < d; i++) {
-            System.arraycopy(a[i], 0, o[i], 0, q);
+        double[][] o = new double[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            o[i] = a[i].clone();
         }
+        return orthonormalizeColumns(o, true);
+    }
+
+    /**
+     * Gram-Schmidt (modified, two passes) on the columns of a, in place; returns a. A column
+     * dependent on the ones before it is an error when {@code fullRank}, else it becomes zero.
+     */
+    static double[][] orthonormalizeColumns(double[][] a, boolean fullRank) {
+        int d = a.length, q = a[0].length;
         for (int j = 0; j < q; j++) {
             for (int pass = 0; pass < 2; pass++) {
                 for (int k = 0; k < j; k++) {
                     double dot = 0;
                     for (int i = 0; i < d; i++) {
-                        dot += o[i][k] * o[i][j];
+                        dot += a[i][k] * a[i][j];
                     }
                     for (int i = 0; i < d; i++) {
-                        o[i][j] -= dot * o[i][k];
+                        a[i][j] -= dot * a[i][k];
                     }
                 }
             }
             double norm = 0;
             for (int i = 0; i < d; i++) {
-                norm += o[i][j] * o[i][j];
+                norm += a[i][j] * a[i][j];
             }
-            if (!(norm > 1e-300)) {
+            if (!(norm > 1e-300) && fullRank) {
                 throw new IllegalArgumentException("column " + j + " is linearly dependent on the others: the matrix does not have rank " + q);
             }
             norm = Math.sqrt(norm);
             for (int i = 0; i < d; i++) {
-                o[i][j] /= norm;
+                a[i][j] = norm > 0 ? a[i][j] / norm : 0;
             }
         }
-        return o;
+        return a;
     }
 }

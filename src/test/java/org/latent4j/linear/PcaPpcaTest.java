@@ -19,29 +19,7 @@ class PcaPpcaTest {
 
     /** Gram-Schmidt on the columns of a (rows x cols), in place; returns a. */
     static double[][] orthonormalColumns(double[][] a) {
-        int rows = a.length, cols = a[0].length;
-        for (int j = 0; j < cols; j++) {
-            for (int pass = 0; pass < 2; pass++) {
-                for (int k = 0; k < j; k++) {
-                    double dot = 0;
-                    for (int i = 0; i < rows; i++) {
-                        dot += a[i][k] * a[i][j];
-                    }
-                    for (int i = 0; i < rows; i++) {
-                        a[i][j] -= dot * a[i][k];
-                    }
-                }
-            }
-            double norm = 0;
-            for (int i = 0; i < rows; i++) {
-                norm += a[i][j] * a[i][j];
-            }
-            norm = Math.sqrt(norm);
-            for (int i = 0; i < rows; i++) {
-                a[i][j] /= norm;
-            }
-        }
-        return a;
+        return Subspaces.orthonormalizeColumns(a, true);
     }
 
     record Synthetic(Dataset data, double[][] u, double[] mean) {}
