@@ -329,6 +329,19 @@ public final class Pca {
         return out;
     }
 
+    /** Anomaly score of each row: its squared reconstruction error, summed over the features. */
+    public double[] score(float[][] x) {
+        float[][] r = reconstruct(x);
+        double[] s = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            for (int j = 0; j < x[i].length; j++) {
+                double e = x[i][j] - r[i][j];
+                s[i] += e * e;
+            }
+        }
+        return s;
+    }
+
     /** inverseTransform(transform(x)): the projection onto the principal subspace. */
     public float[][] reconstruct(float[][] x) {
         return inverseTransform(transform(x, false), false);

@@ -286,6 +286,42 @@ public final class Ppca {
         return new Posterior(mu, cov);
     }
 
+    /**
+     * Anomaly score of each row: -log p(x) under the model, from the q x q matrix M:
+     * x_c^T C^-1 x_c = (|x_c|^2 - (W^T x_c)^T M^-1 (W^T x_c)) / s2. The mean over a data set is
+     * minus {@link #logLikelihood}.
+     */
+    public double[] score(float[][] x) {
+        int d = features(), q = components();
+        double[][] m = mMatrix(w, sigma2);
+        double[][] minv = inverse(m);
+        double logDetC = (d - q) * Math.log(sigma2) + logDet(m);
+        double[] out = new double[x.length];
+        double[] a = new double[q];
+        for (int r = 0; r < x.length; r++) {
+            if (x[r].length != d) {
+                throw new IllegalArgumentException("row " + r + " has " + x[r].length + " features but the PPCA has " + d);
+            }
+            java.util.Arrays.fill(a, 0);
+            double sq = 0;
+            for (int i = 0; i < d; i++) {
+                double v = x[r][i] - mean[i];
+                sq += v * v;
+                for (int k = 0; k < q; k++) {
+                    a[k] += w[i][k] * v;
+                }
+            }
+            double quad = 0;
+            for (int i = 0; i < q; i++) {
+                for (int j = 0; j < q; j++) {
+                    quad += a[i] * minv[i][j] * a[j];
+                }
+            }
+            out[r] = 0.5 * (d * Math.log(2 * Math.PI) + logDetC + (sq - quad) / sigma2);
+        }
+        return out;
+    }
+
     /** W z + mu. */
     public float[] decode(double[] z) {
         int d = features(), q = components();

@@ -132,6 +132,39 @@ class PcaPpcaTest {
     }
 
     @Test
+    void scoresAreReconstructionErrorsAndNegativeLogLikelihoods() {
+        Synthetic s = synthetic(300, 8);
+        int q = 3;
+        Pca pca = Pca.fit(s.data(), q, Parallelism.serial());
+        Ppca ppca = Ppca.closedForm(pca);
+        float[][] rows = new float[s.data().rows()][];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = s.data().row(i);
+        }
+        double[] pcaScore = pca.score(rows), ppcaScore = ppca.score(rows);
+        double meanRecon = 0, meanNll = 0;
+        for (int i = 0; i < rows.length; i++) {
+            meanRecon += pcaScore[i] / rows.length;
+            meanNll += ppcaScore[i] / rows.length;
+        }
+        assertEquals(pca.discardedMeanVariance() * (D - q), meanRecon, 1e-4 * meanRecon, "mean PCA score = optimal loss");
+        assertEquals(-ppca.logLikelihood(s.data()), meanNll, 1e-8 * Math.abs(meanNll), "mean PPCA score = -log-likelihood");
+        // A point far off the principal subspace scores higher than the data.
+        float[] far = rows[0].clone();
+        double[] last = new double[D];
+        for (int i = 0; i < D; i++) {
+            last[i] = s.u()[i][D - 1];   // the least-variance direction
+            far[i] += (float) (20 * last[i]);
+        }
+        double[] farScores = ppca.score(new float[][] {far});
+        double max = 0;
+        for (double v : ppcaScore) {
+            max = Math.max(max, v);
+        }
+        assertTrue(farScores[0] > max, "outlier " + farScores[0] + " vs largest inlier " + max);
+    }
+
+    @Test
     void posteriorMatchesBruteForceBayes() {
         // D = 3, q = 1: p(z | x) by quadrature on a fine grid.
         Synthetic s = synthetic(200, 3);
