@@ -41,7 +41,10 @@ public final class Parallelism implements AutoCloseable {
         return SERIAL;
     }
 
-    /** A dedicated pool of {@code threads} daemon threads; 1 means serial. Close it when done. */
+    /**
+     * {@code threads}-way parallelism: the calling thread plus a dedicated pool of threads - 1
+     * daemon workers; 1 means serial. Close it when done.
+     */
     public static Parallelism of(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
@@ -57,7 +60,10 @@ public final class Parallelism implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
-        return new Parallelism(new ForkJoinPool(threads, factory, null, false), threads, true);
+        // The calling thread always runs a share itself (see forEach), so the pool needs one
+        // worker fewer: threads - 1 workers plus the caller keep exactly `threads` cores busy,
+        // without a spare worker spinning against the caller.
+        return new Parallelism(new ForkJoinPool(threads - 1, factory, null, false), threads, true);
     }
 
     /** Runs on a pool the caller owns, using up to its parallelism; {@link #close()} leaves it running. */
