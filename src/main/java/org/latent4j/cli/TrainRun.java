@@ -38,6 +38,9 @@ final class TrainRun {
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder to write (default: runs/<command>-<date>-<time>).")
     Path out;
 
+    @Option(names = "--model", paramLabel = "FILE", description = "Also save the trained model to this file.")
+    Path modelOut;
+
     @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "10")
     int epochs;
 
@@ -102,6 +105,9 @@ final class TrainRun {
         Autoencoder model = result.model();
         Path modelFile = dir.resolve("model.safetensors");
         model.save(modelFile);
+        if (modelOut != null) {
+            model.save(modelOut);
+        }
         writePictures(dir, model, test, history);
         EpochStats last = history.get(history.size() - 1);
         Map<String, Object> metrics = new LinkedHashMap<>();
@@ -138,7 +144,8 @@ final class TrainRun {
         Files.writeString(dir.resolve("metrics.json"), Json.write(metrics) + "\n");
         o.printf(Locale.ROOT, "test -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
                 last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), epochs, seconds);
-        o.println("wrote " + dir + "/: model.safetensors, loss.png, reconstructions.png, samples.png, metrics.json");
+        o.println("wrote " + dir + "/: model.safetensors, loss.png, reconstructions.png, samples.png, metrics.json"
+                + (modelOut != null ? "; and " + modelOut : ""));
         return 0;
     }
 

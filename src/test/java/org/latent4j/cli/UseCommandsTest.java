@@ -52,6 +52,18 @@ class UseCommandsTest {
     }
 
     @Test
+    void demoWritesTheRunFolderAndTheModelFile(@TempDir Path dir) throws Exception {
+        MainTest.Run r = MainTest.run("demo", "--epochs", "1", "--latent", "4", "--threads", "1",
+                "--out", dir.resolve("run").toString(), "--model", dir.resolve("m.safetensors").toString());
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[] {"model.safetensors", "loss.png", "reconstructions.png", "samples.png", "metrics.json"}) {
+            assertTrue(Files.size(dir.resolve("run").resolve(f)) > 100, f);
+        }
+        assertTrue(Files.readString(dir.resolve("run/metrics.json")).contains("\"test_neg_elbo\":"));
+        assertEquals(4, Autoencoder.load(dir.resolve("m.safetensors")).latentDim());
+    }
+
+    @Test
     void missingFilesAndWrongWidthsAreOneLineExitTwo(@TempDir Path dir) throws Exception {
         MainTest.Run r = MainTest.run("info", "--model", dir.resolve("nope.safetensors").toString());
         assertEquals(2, r.code());
