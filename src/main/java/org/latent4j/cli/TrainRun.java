@@ -195,8 +195,14 @@ final class TrainRun {
             this.out = out;
         }
 
+        /** Without a terminal (CI logs, pipes) the bar's carriage returns only clutter: epoch lines only. */
+        private final boolean terminal = System.console() != null;
+
         @Override
         public void onBatch(int e, long done, long total, double loss) {
+            if (!terminal) {
+                return;
+            }
             if (bar == null || e != epoch) {
                 close();
                 epoch = e;
