@@ -23,6 +23,7 @@ public final class Executor {
     private final Plan plan;
     private final Graph g;
     private final Gemm gemm;
+    private final Parallelism parallelism;
     private final int maxBatch;
     private final float[][] slots;
     private final int[] paramOffset0;
@@ -50,6 +51,7 @@ public final class Executor {
         this.plan = plan;
         this.g = plan.graph();
         this.gemm = new Gemm(parallelism);
+        this.parallelism = parallelism;
         this.maxBatch = maxBatch;
         int[] widths = plan.slotWidths();
         slots = new float[widths.length][];
@@ -118,7 +120,7 @@ public final class Executor {
                     } else {
                         gemm.gemm(y, 0, out, false, true, batch, out, in, 1f, x, 0, in, params, paramOffset0[id], in, 0f);
                     }
-                    Activations.biasForward(n.activation(), n.activationParam(), y, 0, y, 0, params, paramOffset1[id], batch, out);
+                    rows(RowOp.BIAS_ACTIVATION, n, y, null, params, paramOffset1[id], batch, out);
                 }
                 case MATMUL_FORWARD -> {
                     int in = nodes[n.inputs().get(0)].width(), out = n.width();
@@ -137,8 +139,8 @@ public final class Executor {
                 }
                 case KL_FORWARD -> VaeKernels.gaussianKl(value(id), value(n.inputs().get(0)), value(n.inputs().get(1)),
                         batch, nodes[n.inputs().get(0)].width());
-                case BERNOULLI_NLL_FORWARD -> VaeKernels.bceWithLogits(value(id), value(n.inputs().get(0)), value(n.inputs().get(1)),
-                        batch, nodes[n.inputs().get(0)].width());
+                case BERNOULLI_NLL_FORWARD -> rows(RowOp.BERNOULLI_ROWS, n, value(n.inputs().get(0)), value(n.inputs().get(1)),
+                        value(id), 0, batch, nodes[n.inputs().get(0)].width());
                 case GAUSSIAN_NLL_FORWARD -> gaussianNll(n, params, batch);
                 case BERNOULLI_NLL_BACKWARD -> {
                     int out = n.inputs().get(0);
@@ -158,7 +160,7 @@ public final class Executor {
                     int in = nodes[inId].width(), out = n.width();
                     float[] dy = grad(id);
                     // dz = act'(y) * dy, in place; db = column sums; dW = dz^T x; dx (+)= dz W.
-                    Activations.backward(n.activation(), n.activationParam(), dy, 0, dy, 0, value(id), 0, batch * out);
+                    rows(RowOp.ACTIVATION_BACKWARD, n, dy, value(id), null, 0, batch, out);
                     Reductions.colSums(grads, paramOffset1[id], dy, 0, batch, out, false);
                     gemm.gemm(grads, paramOffset0[id], in, true, false, out, in, batch, 1f, dy, 0, out, value(inId), 0, in, 0f);
                     if (plan.gradSlot()[inId] >= 0) {
@@ -203,6 +205,64 @@ public final class Executor {
             packedWeights[id] = p;
         }
         return p;
+    }
+
+    // ------------------------------------------------------------------ row-parallel element-wise steps
+
+    /** The element-wise steps split over rows (each row is computed alike whatever the split). */
+    private enum RowOp { BIAS_ACTIVATION, ACTIVATION_BACKWARD, BERNOULLI_ROWS }
+
+    /** Below this many floats a step runs on the calling thread. */
+    private static final int PARALLEL_FLOATS = 1 << 15;
+    private RowOp rowOp;
+    private Node rowNode;
+    private float[] rowA;
+    private float[] rowB;
+    private float[] rowC;
+    private int rowOff;
+    private int rowCount;
+    private int rowWidth;
+    private int rowShares;
+    private final java.util.function.IntConsumer rowBody = this::rowShare;
+
+    /** Runs op on rows [0, batch) of width floats, on the threads when large. Allocates nothing. */
+    private void rows(RowOp op, Node n, float[] a, float[] b, float[] c, int off, int batch, int width) {
+        rowOp = op;
+        rowNode = n;
+        rowA = a;
+        rowB = b;
+        rowC = c;
+        rowOff = off;
+        rowCount = batch;
+        rowWidth = width;
+        rowShares = (long) batch * width >= PARALLEL_FLOATS ? Math.min(parallelism.threads(), batch) : 1;
+        try {
+            parallelism.forEach(rowShares, rowBody);
+        } finally {
+            rowA = null;
+            rowB = null;
+            rowC = null;
+        }
+    }
+
+    private void rowShare(int t) {
+        int r0 = (int) ((long) rowCount * t / rowShares), r1 = (int) ((long) rowCount * (t + 1) / rowShares);
+        if (r1 <= r0) {
+            return;
+        }
+        int w = rowWidth;
+        Node n = rowNode;
+        switch (rowOp) {
+            case BIAS_ACTIVATION -> Activations.biasForward(n.activation(), n.activationParam(), rowA, r0 * w, rowA, r0 * w,
+                    rowC, rowOff, r1 - r0, w);
+            case ACTIVATION_BACKWARD -> Activations.backward(n.activation(), n.activationParam(), rowA, r0 * w, rowA, r0 * w,
+                    rowB, r0 * w, (r1 - r0) * w);
+            case BERNOULLI_ROWS -> {
+                for (int r = r0; r < r1; r++) {
+                    rowC[r] = org.latent4j.kernel.VMath.bceRowSum(rowA, rowB, r * w, w);
+                }
+            }
+        }
     }
 
     private static void noAccumulate(Step s, Node n) {
