@@ -11,11 +11,30 @@ import org.latent4j.kernel.Parallelism;
 import org.latent4j.model.Autoencoder;
 import org.latent4j.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The commands that use a trained model file: eval, encode, reconstruct, sample. */
 final class UseCommands {
     private UseCommands() {}
+
+    /** --model and --data, shared by eval, encode and reconstruct. */
+    static final class ModelAndData {
+        @Option(names = "--model", required = true, paramLabel = "FILE", description = "A .safetensors model file.")
+        Path model;
+
+        @Option(names = "--data", required = true, paramLabel = "PATH",
+                description = ".csv, .npy, IDX images, or a Fashion-MNIST folder (its test set).")
+        Path data;
+
+        Autoencoder load() throws java.io.IOException {
+            return Autoencoder.load(model);
+        }
+
+        Dataset rows(Autoencoder m) throws java.io.IOException {
+            return UseCommands.rows(data, m);
+        }
+    }
 
     static Dataset rows(Path data, Autoencoder m) throws java.io.IOException {
         Dataset d = DataFiles.read(data, true);
@@ -44,11 +63,8 @@ final class UseCommands {
 
     @Command(name = "eval", description = "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row.")
     static final class Eval implements Callable<Integer> {
-        @Option(names = "--model", required = true, paramLabel = "FILE")
-        Path model;
-
-        @Option(names = "--data", required = true, paramLabel = "PATH", description = ".csv, .npy, IDX images, or a Fashion-MNIST folder (its test set).")
-        Path data;
+        @Mixin
+        ModelAndData io;
 
         @Option(names = "--seed", defaultValue = "42")
         long seed;
@@ -58,8 +74,8 @@ final class UseCommands {
 
         @Override
         public Integer call() throws Exception {
-            Autoencoder m = Autoencoder.load(model);
-            Dataset d = rows(data, m);
+            Autoencoder m = io.load();
+            Dataset d = io.rows(m);
             try (Parallelism par = Parallelism.of(threads)) {
                 double[] r = Trainer.evaluate(m.graph(), m.parameters(), d, 256, seed, par);
                 System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f}%n", d.rows(), r[0] + r[1], r[0], r[1]);
@@ -70,11 +86,8 @@ final class UseCommands {
 
     @Command(name = "encode", description = "Latent means (and with --variance the log-variances) of each row, as CSV.")
     static final class Encode implements Callable<Integer> {
-        @Option(names = "--model", required = true, paramLabel = "FILE")
-        Path model;
-
-        @Option(names = "--data", required = true, paramLabel = "PATH")
-        Path data;
+        @Mixin
+        ModelAndData io;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
         Path out;
@@ -84,8 +97,8 @@ final class UseCommands {
 
         @Override
         public Integer call() throws Exception {
-            Autoencoder m = Autoencoder.load(model);
-            float[][] x = asRows(rows(data, m));
+            Autoencoder m = io.load();
+            float[][] x = asRows(io.rows(m));
             float[][] z = m.encode(x);
             if (variance) {
                 float[][] lv = m.encodeLogVariance(x);
@@ -103,19 +116,16 @@ final class UseCommands {
 
     @Command(name = "reconstruct", description = "Reconstructions (decoder means through the latent mean) of each row, as CSV (and PNG for 28x28 images).")
     static final class Reconstruct implements Callable<Integer> {
-        @Option(names = "--model", required = true, paramLabel = "FILE")
-        Path model;
-
-        @Option(names = "--data", required = true, paramLabel = "PATH")
-        Path data;
+        @Mixin
+        ModelAndData io;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
         Path out;
 
         @Override
         public Integer call() throws Exception {
-            Autoencoder m = Autoencoder.load(model);
-            float[][] r = m.reconstruct(asRows(rows(data, m)));
+            Autoencoder m = io.load();
+            float[][] r = m.reconstruct(asRows(io.rows(m)));
             Csv.write(out, r);
             System.out.println("wrote " + out + " (" + r.length + " rows)");
             maybePicture(out, r);
