@@ -150,6 +150,26 @@ class GemmTest {
     }
 
     @Test
+    void anApplicationsOwnPoolGivesTheSameBitsAndIsLeftRunning() throws Exception {
+        SplittableRandom r = new SplittableRandom(13);
+        Case c = Case.make(r, 70, 90, 300, false, true, 1f, 0f);
+        java.util.concurrent.ForkJoinPool own = new java.util.concurrent.ForkJoinPool(2);
+        try {
+            float[] viaOwn;
+            try (Parallelism p = Parallelism.using(own)) {
+                viaOwn = c.run(new Gemm(p));
+            }
+            assertTrue(!own.isShutdown(), "close() must not shut down the application's pool");
+            assertArrayEquals(c.run(new Gemm(Parallelism.serial())), viaOwn);
+            // Called from inside the application's pool (e.g. a Spark task on a worker thread).
+            float[] inside = own.submit(() -> c.run(new Gemm(Parallelism.using(own)))).get();
+            assertArrayEquals(viaOwn, inside);
+        } finally {
+            own.shutdown();
+        }
+    }
+
+    @Test
     void reusedInstanceGivesTheSameResultAsAFreshOne() {
         SplittableRandom r = new SplittableRandom(11);
         Gemm reused = new Gemm(two);
