@@ -11,6 +11,7 @@ import org.latent4j.graph.Plan;
 import org.latent4j.graph.Planner;
 import org.latent4j.kernel.Parallelism;
 import org.latent4j.kernel.Philox;
+import org.latent4j.kernel.Reductions;
 import org.latent4j.model.Autoencoder;
 import org.latent4j.runtime.Executor;
 
@@ -111,7 +112,7 @@ public final class Trainer {
                 }
                 ex.load(g.input, batchX, 0, n);
                 ex.run(params, grads, n, cfg.seed(), step, cfg.klWeight());
-                double br = sum(ex.value(g.recon), n), bk = g.kl >= 0 ? sum(ex.value(g.kl), n) : 0;
+                double br = Reductions.sumDouble(ex.value(g.recon), 0, n), bk = g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, n) : 0;
                 if (!Double.isFinite(br) || !Double.isFinite(bk)) {
                     throw new IllegalStateException("training diverged at epoch " + epoch + ", step " + step
                             + ": the " + (!Double.isFinite(br) ? "reconstruction" : "KL") + " loss is not finite"
@@ -151,18 +152,10 @@ public final class Trainer {
             int n = Math.min(b, data.rows() - start);
             ex.load(g.input, data.x(), start * d, n);
             ex.run(params, null, n, seed, stream++, 1f);
-            recon += sum(ex.value(g.recon), n);
-            kl += g.kl >= 0 ? sum(ex.value(g.kl), n) : 0;
+            recon += Reductions.sumDouble(ex.value(g.recon), 0, n);
+            kl += g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, n) : 0;
         }
         return new double[] {recon / data.rows(), kl / data.rows()};
-    }
-
-    private static double sum(float[] x, int n) {
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            s += x[i];
-        }
-        return s;
     }
 
     /** Fisher-Yates from a generator seeded by (seed, epoch) only. */
