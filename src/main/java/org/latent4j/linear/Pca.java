@@ -26,19 +26,10 @@ public final class Pca {
             throw new IllegalArgumentException("PCA: " + q + " components asked for data with " + d + " features (1 to " + d + " possible)");
         }
         float[] x = data.x();
-        double[] sum = new double[d];
-        for (int r = 0; r < n; r++) {
-            for (int c = 0; c < d; c++) {
-                float v = x[r * d + c];
-                if (!Float.isFinite(v)) {
-                    throw new IllegalArgumentException(data.source() + ": row " + r + ", column " + c + " is " + v + "; PCA needs finite values");
-                }
-                sum[c] += v;
-            }
-        }
+        double[] colMeans = columnMeans(data, "PCA");
         float[] mean = new float[d];
         for (int c = 0; c < d; c++) {
-            mean[c] = (float) (sum[c] / n);
+            mean[c] = (float) colMeans[c];
         }
         // Covariance: chunks of centered rows, X_c^T X_c by the float GEMM, summed in double.
         int chunk = Math.max(1, Math.min(n, 2048));
@@ -131,6 +122,29 @@ public final class Pca {
             }
         }
         return new Pca(mean, comps, variances, q, trace, discarded);
+    }
+
+    /**
+     * The mean of each column in double; a NaN or infinite cell is an error naming the data set,
+     * the row and the column ({@code what} names the method that needs finite values).
+     */
+    static double[] columnMeans(Dataset data, String what) {
+        int n = data.rows(), d = data.features();
+        float[] x = data.x();
+        double[] mean = new double[d];
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < d; c++) {
+                float v = x[r * d + c];
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException(data.source() + ": row " + r + ", column " + c + " is " + v + "; " + what + " needs finite values");
+                }
+                mean[c] += v;
+            }
+        }
+        for (int c = 0; c < d; c++) {
+            mean[c] /= n;
+        }
+        return mean;
     }
 
     /**

@@ -90,21 +90,9 @@ public final class Ppca {
         if (n < 2) {
             throw new IllegalArgumentException("PPCA needs at least 2 rows, got " + n);
         }
-        double[] mean = new double[d];
+        double[] mean = Pca.columnMeans(data, "PPCA");
         float[] x = data.x();
-        for (int r = 0; r < n; r++) {
-            for (int c = 0; c < d; c++) {
-                float v = x[r * d + c];
-                if (!Float.isFinite(v)) {
-                    throw new IllegalArgumentException(data.source() + ": row " + r + ", column " + c + " is " + v + "; PPCA needs finite values");
-                }
-                mean[c] += v;
-            }
-        }
         double trS = 0;
-        for (int c = 0; c < d; c++) {
-            mean[c] /= n;
-        }
         for (int r = 0; r < n; r++) {
             for (int c = 0; c < d; c++) {
                 double v = x[r * d + c] - mean[c];
