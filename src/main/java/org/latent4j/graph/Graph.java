@@ -279,17 +279,13 @@ public final class Graph {
             remap.put(i, id);
         }
         Graph g = new Graph(spec, out, params, paramCount, map(remap, input), map(remap, mu), map(remap, logvar), map(remap, code),
-                map(remap, z), map(remap, output), map(remap, recon), map(remap, kl), firstAfter(remap, decoderStart));
+                map(remap, z), map(remap, output), map(remap, recon), map(remap, kl), map(remap, decoderStart));
         g.infer();
         return g;
     }
 
+    /** The fused id of an unfused node id; -1 for a role the graph does not have. */
     private static int map(Map<Integer, Integer> remap, int id) {
-        return id < 0 ? -1 : remap.get(id);
-    }
-
-    private static int firstAfter(Map<Integer, Integer> remap, int id) {
-        Integer r = remap.get(id);
-        return r == null ? -1 : r;
+        return remap.getOrDefault(id, -1);
     }
 }
