@@ -159,7 +159,13 @@ public final class Gemm {
             // Compute: a grid of tasks, each owning (a group of A panels) x (a group of B panels) of C.
             int mPer = Math.min(mPanels, MC / MR);
             int nPer = nPanels;
-            if (threads > 1) {
+            if (threads > 1 && ceilDiv(mPanels, mPer) >= threads) {
+                // Groups of rows, as many as a multiple of the threads and of equal size
+                // (784 rows in L2-sized groups of 256 were 256, 256, 256, 16: one thread had
+                // twice the other's work).
+                int groups = roundUp(ceilDiv(mPanels, mPer), threads);
+                mPer = ceilDiv(mPanels, groups);
+            } else if (threads > 1) {
                 int want = threads;   // one task per thread: 2 x threads measured slower on the M = 128 shapes
                 int mg = ceilDiv(mPanels, mPer);
                 if (mg < want) {
@@ -241,6 +247,15 @@ public final class Gemm {
     private static void computeBlock(float[] c, int cOff, int ldc, int m, int n, int k, float alpha, float beta,
                                      float[] ap, float[] bp, float[] tile, int ip0, int ip1, int jp0, int jp1) {
         int kcb = blockDepth(k);
+        if (beta == 0f) {
+            // C is not read when beta == 0 (it may hold anything, NaN included): zero this task's
+            // part of it, so that the kernels have one store path (C = beta * C + alpha * AB) for
+            // every k block. A branch on beta in the kernel made C2 compile it for the first
+            // block's case and throw the compiled code away at the second (~0.3 s on a cold JVM).
+            for (int i = ip0 * MR, iEnd = Math.min(m, ip1 * MR); i < iEnd; i++) {
+                java.util.Arrays.fill(c, cOff + i * ldc + jp0 * NR, cOff + i * ldc + Math.min(n, jp1 * NR), 0f);
+            }
+        }
         for (int pc = 0; pc < k; pc += kcb) {
             int kc = Math.min(kcb, k - pc);
             float betaBlock = pc == 0 ? beta : 1f;
@@ -382,22 +397,15 @@ public final class Gemm {
             return;
         }
         FloatVector va = FloatVector.broadcast(S, alpha);
-        if (beta == 0f) {
-            c00.mul(va).intoArray(c, ci); c01.mul(va).intoArray(c, ci + L);
-            c10.mul(va).intoArray(c, ci + ldc); c11.mul(va).intoArray(c, ci + ldc + L);
-            c20.mul(va).intoArray(c, ci + 2 * ldc); c21.mul(va).intoArray(c, ci + 2 * ldc + L);
-            c30.mul(va).intoArray(c, ci + 3 * ldc); c31.mul(va).intoArray(c, ci + 3 * ldc + L);
-        } else {
-            FloatVector vb = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, ci).fma(vb, c00.mul(va)).intoArray(c, ci);
-            FloatVector.fromArray(S, c, ci + L).fma(vb, c01.mul(va)).intoArray(c, ci + L);
-            FloatVector.fromArray(S, c, ci + ldc).fma(vb, c10.mul(va)).intoArray(c, ci + ldc);
-            FloatVector.fromArray(S, c, ci + ldc + L).fma(vb, c11.mul(va)).intoArray(c, ci + ldc + L);
-            FloatVector.fromArray(S, c, ci + 2 * ldc).fma(vb, c20.mul(va)).intoArray(c, ci + 2 * ldc);
-            FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(vb, c21.mul(va)).intoArray(c, ci + 2 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 3 * ldc).fma(vb, c30.mul(va)).intoArray(c, ci + 3 * ldc);
-            FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(vb, c31.mul(va)).intoArray(c, ci + 3 * ldc + L);
-        }
+        FloatVector vb = FloatVector.broadcast(S, beta);
+        FloatVector.fromArray(S, c, ci).fma(vb, c00.mul(va)).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + L).fma(vb, c01.mul(va)).intoArray(c, ci + L);
+        FloatVector.fromArray(S, c, ci + ldc).fma(vb, c10.mul(va)).intoArray(c, ci + ldc);
+        FloatVector.fromArray(S, c, ci + ldc + L).fma(vb, c11.mul(va)).intoArray(c, ci + ldc + L);
+        FloatVector.fromArray(S, c, ci + 2 * ldc).fma(vb, c20.mul(va)).intoArray(c, ci + 2 * ldc);
+        FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(vb, c21.mul(va)).intoArray(c, ci + 2 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 3 * ldc).fma(vb, c30.mul(va)).intoArray(c, ci + 3 * ldc);
+        FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(vb, c31.mul(va)).intoArray(c, ci + 3 * ldc + L);
     }
 
     // 8 x 2L register tile: 16 accumulators + 2 B vectors + 1 broadcast.
@@ -438,37 +446,26 @@ public final class Gemm {
             return;
         }
         FloatVector va = FloatVector.broadcast(S, alpha);
-        if (beta == 0f) {
-            c00.mul(va).intoArray(c, ci); c01.mul(va).intoArray(c, ci + L);
-            c10.mul(va).intoArray(c, ci + ldc); c11.mul(va).intoArray(c, ci + ldc + L);
-            c20.mul(va).intoArray(c, ci + 2 * ldc); c21.mul(va).intoArray(c, ci + 2 * ldc + L);
-            c30.mul(va).intoArray(c, ci + 3 * ldc); c31.mul(va).intoArray(c, ci + 3 * ldc + L);
-            c40.mul(va).intoArray(c, ci + 4 * ldc); c41.mul(va).intoArray(c, ci + 4 * ldc + L);
-            c50.mul(va).intoArray(c, ci + 5 * ldc); c51.mul(va).intoArray(c, ci + 5 * ldc + L);
-            c60.mul(va).intoArray(c, ci + 6 * ldc); c61.mul(va).intoArray(c, ci + 6 * ldc + L);
-            c70.mul(va).intoArray(c, ci + 7 * ldc); c71.mul(va).intoArray(c, ci + 7 * ldc + L);
-        } else {
-            FloatVector vb = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, ci).fma(vb, c00.mul(va)).intoArray(c, ci);
-            FloatVector.fromArray(S, c, ci + L).fma(vb, c01.mul(va)).intoArray(c, ci + L);
-            FloatVector.fromArray(S, c, ci + ldc).fma(vb, c10.mul(va)).intoArray(c, ci + ldc);
-            FloatVector.fromArray(S, c, ci + ldc + L).fma(vb, c11.mul(va)).intoArray(c, ci + ldc + L);
-            FloatVector.fromArray(S, c, ci + 2 * ldc).fma(vb, c20.mul(va)).intoArray(c, ci + 2 * ldc);
-            FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(vb, c21.mul(va)).intoArray(c, ci + 2 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 3 * ldc).fma(vb, c30.mul(va)).intoArray(c, ci + 3 * ldc);
-            FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(vb, c31.mul(va)).intoArray(c, ci + 3 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 4 * ldc).fma(vb, c40.mul(va)).intoArray(c, ci + 4 * ldc);
-            FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(vb, c41.mul(va)).intoArray(c, ci + 4 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 5 * ldc).fma(vb, c50.mul(va)).intoArray(c, ci + 5 * ldc);
-            FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(vb, c51.mul(va)).intoArray(c, ci + 5 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 6 * ldc).fma(vb, c60.mul(va)).intoArray(c, ci + 6 * ldc);
-            FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(vb, c61.mul(va)).intoArray(c, ci + 6 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 7 * ldc).fma(vb, c70.mul(va)).intoArray(c, ci + 7 * ldc);
-            FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(vb, c71.mul(va)).intoArray(c, ci + 7 * ldc + L);
-        }
+        FloatVector vb = FloatVector.broadcast(S, beta);
+        FloatVector.fromArray(S, c, ci).fma(vb, c00.mul(va)).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + L).fma(vb, c01.mul(va)).intoArray(c, ci + L);
+        FloatVector.fromArray(S, c, ci + ldc).fma(vb, c10.mul(va)).intoArray(c, ci + ldc);
+        FloatVector.fromArray(S, c, ci + ldc + L).fma(vb, c11.mul(va)).intoArray(c, ci + ldc + L);
+        FloatVector.fromArray(S, c, ci + 2 * ldc).fma(vb, c20.mul(va)).intoArray(c, ci + 2 * ldc);
+        FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(vb, c21.mul(va)).intoArray(c, ci + 2 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 3 * ldc).fma(vb, c30.mul(va)).intoArray(c, ci + 3 * ldc);
+        FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(vb, c31.mul(va)).intoArray(c, ci + 3 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 4 * ldc).fma(vb, c40.mul(va)).intoArray(c, ci + 4 * ldc);
+        FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(vb, c41.mul(va)).intoArray(c, ci + 4 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 5 * ldc).fma(vb, c50.mul(va)).intoArray(c, ci + 5 * ldc);
+        FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(vb, c51.mul(va)).intoArray(c, ci + 5 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 6 * ldc).fma(vb, c60.mul(va)).intoArray(c, ci + 6 * ldc);
+        FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(vb, c61.mul(va)).intoArray(c, ci + 6 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(vb, c70.mul(va)).intoArray(c, ci + 7 * ldc);
+        FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(vb, c71.mul(va)).intoArray(c, ci + 7 * ldc + L);
     }
 
-    /** C tile (mValid x nValid at ci) = alpha * tile + beta * C; C not read when beta == 0. */
+    /** C tile (mValid x nValid at ci) = alpha * tile + beta * C (C already zeroed where beta == 0). */
     static void mergeTile(float[] c, int ci, int ldc, float[] tile, int mValid, int nValid, float alpha, float beta) {
         FloatVector va = FloatVector.broadcast(S, alpha);
         FloatVector vb = FloatVector.broadcast(S, beta);
@@ -477,10 +474,7 @@ public final class Gemm {
             for (int j = 0; j < nValid; j += L) {
                 VectorMask<Float> m = S.indexInRange(j, nValid);
                 FloatVector v = FloatVector.fromArray(S, tile, r * NR + j).mul(va);
-                if (beta != 0f) {
-                    v = FloatVector.fromArray(S, c, row + j, m).fma(vb, v);
-                }
-                v.intoArray(c, row + j, m);
+                FloatVector.fromArray(S, c, row + j, m).fma(vb, v).intoArray(c, row + j, m);
             }
         }
     }

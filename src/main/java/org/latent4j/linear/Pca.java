@@ -32,7 +32,7 @@ public final class Pca {
             mean[c] = (float) colMeans[c];
         }
         // Covariance: chunks of centered rows, X_c^T X_c by the float GEMM, summed in double.
-        int chunk = Math.max(1, Math.min(n, 2048));
+        int chunk = Math.max(1, Math.min(n, 4096));
         float[] xc = new float[chunk * d];
         float[] part = new float[d * d];
         double[][] cov = new double[d][d];
@@ -46,15 +46,14 @@ public final class Pca {
                 }
             }
             // X_c^T X_c is symmetric: compute the blocks on and above the diagonal only.
+            // One call per block row (its diagonal block and everything right of it): few, large calls.
             for (int bi = 0; bi < d; bi += bs) {
                 int mi = Math.min(bs, d - bi);
-                for (int bj = bi; bj < d; bj += bs) {
-                    int nj = Math.min(bs, d - bj);
-                    gemm.gemm(part, bi * d + bj, d, true, false, mi, nj, m, 1f, xc, bi, d, xc, bj, d, 0f);
-                    for (int i = bi; i < bi + mi; i++) {
-                        for (int j = bj; j < bj + nj; j++) {
-                            cov[i][j] += part[i * d + j];
-                        }
+                gemm.gemm(part, bi * d + bi, d, true, false, mi, d - bi, m, 1f, xc, bi, d, xc, bi, d, 0f);
+                for (int i = bi; i < bi + mi; i++) {
+                    double[] ci = cov[i];
+                    for (int j = bi; j < d; j++) {
+                        ci[j] += part[i * d + j];
                     }
                 }
             }
@@ -87,7 +86,7 @@ public final class Pca {
         double[] values;
         double[][] vectors;   // D x (at least q), columns
         if (d > 64 && q <= d / 4) {
-            SymmetricEigen top = topEigen(cov, q);
+            SymmetricEigen top = topEigen(cov, q, parallelism);
             values = top.values;
             vectors = top.vectors;
         } else {
@@ -152,7 +151,7 @@ public final class Pca {
      * q + 8..q/2 extra vectors and Rayleigh-Ritz, until the top q Ritz values change by less than
      * 1e-7 of the largest (the iterations multiply in float). Deterministic (the start block comes from Philox with a fixed seed).
      */
-    static SymmetricEigen topEigen(double[][] c, int q) {
+    static SymmetricEigen topEigen(double[][] c, int q, Parallelism parallelism) {
         int d = c.length;
         int k = Math.min(d, q + Math.max(8, q / 2));
         float[] start = new float[d * k];
@@ -171,7 +170,7 @@ public final class Pca {
                 cf[i * d + j] = (float) c[i][j];
             }
         }
-        Gemm gemm = new Gemm(Parallelism.serial());
+        Gemm gemm = new Gemm(parallelism);
         double[] prev = null;
         SymmetricEigen ritz = null;
         for (int it = 1; it <= 500; it++) {

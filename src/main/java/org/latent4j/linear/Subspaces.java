@@ -62,28 +62,41 @@ public final class Subspaces {
      */
     static double[][] orthonormalizeColumns(double[][] a, boolean fullRank) {
         int d = a.length, q = a[0].length;
+        double[][] cols = new double[q][d];   // the columns, each contiguous (a[i][k] jumps between rows)
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < q; j++) {
+                cols[j][i] = a[i][j];
+            }
+        }
         for (int j = 0; j < q; j++) {
+            double[] cj = cols[j];
             for (int pass = 0; pass < 2; pass++) {
                 for (int k = 0; k < j; k++) {
+                    double[] ck = cols[k];
                     double dot = 0;
                     for (int i = 0; i < d; i++) {
-                        dot += a[i][k] * a[i][j];
+                        dot += ck[i] * cj[i];
                     }
                     for (int i = 0; i < d; i++) {
-                        a[i][j] -= dot * a[i][k];
+                        cj[i] -= dot * ck[i];
                     }
                 }
             }
             double norm = 0;
             for (int i = 0; i < d; i++) {
-                norm += a[i][j] * a[i][j];
+                norm += cj[i] * cj[i];
             }
             if (!(norm > 1e-300) && fullRank) {
                 throw new IllegalArgumentException("column " + j + " is linearly dependent on the others: the matrix does not have rank " + q);
             }
             norm = Math.sqrt(norm);
             for (int i = 0; i < d; i++) {
-                a[i][j] = norm > 0 ? a[i][j] / norm : 0;
+                cj[i] = norm > 0 ? cj[i] / norm : 0;
+            }
+        }
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < q; j++) {
+                a[i][j] = cols[j][i];
             }
         }
         return a;
