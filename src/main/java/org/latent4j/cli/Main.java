@@ -28,6 +28,8 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // The JIT compiles the GEMM kernels on a spare core while the command reads its files.
+        Thread.ofPlatform().daemon().name("latent4j-warm-up").start(org.latent4j.kernel.Gemm::warmUp);
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

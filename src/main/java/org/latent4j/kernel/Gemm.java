@@ -60,6 +60,23 @@ public final class Gemm {
     }
 
     /**
+     * Runs small products on the calling thread (about 0.2 GFLOP, a few hundred milliseconds on a
+     * cold JVM) so that the JIT compiles the micro-kernel and the packing loops. Until then a
+     * Vector API kernel runs 10-50 x slower: the first large product of a cold JVM lost about
+     * 0.5 s. Worth calling on a background thread while the data loads (the command line does);
+     * results never depend on it.
+     */
+    public static void warmUp() {
+        Gemm g = new Gemm(Parallelism.serial());
+        int m = 64, n = 4 * NR, k = 256;
+        float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+        for (int i = 0; i < 100; i++) {
+            g.gemm(c, 0, n, (i & 1) == 1, (i & 2) == 2, m, n, k, 1f, a, 0, (i & 1) == 1 ? m : k, b, 0, (i & 2) == 2 ? k : n, i % 3);
+            g.gemm(c, 0, n, false, false, m - 3, n - 5, k - 7, 1f, a, 0, k, b, 0, n, 0f);   // edge tiles
+        }
+    }
+
+    /**
      * {@code C = alpha * op(A) * op(B) + beta * C}.
      *
      * @param c      output, m x n, row-major with leading dimension ldc; not read when beta == 0

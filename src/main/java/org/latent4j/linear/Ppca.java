@@ -115,11 +115,19 @@ public final class Ppca {
         double prev = Double.NEGATIVE_INFINITY, ll = prev;
         int it = 0;
         boolean converged = false;
-        // The O(N D q) products go through the float GEMM over chunks of rows, summed in double.
+        // The O(N D q) products go through the float GEMM over chunks of centered rows, summed in
+        // double: per chunk A^T = W^T Xc^T, A^T A and A^T Xc. Each chunk is packed for the GEMM once
+        // (as Xc^T and as Xc) and kept when two packed copies of the data fit in a quarter of the
+        // heap; otherwise it is centered and packed again on every iteration (same results).
+        // The posterior means are E[z] = A M^-1, so Sum E[z] E[z]^T = M^-1 (A^T A) M^-1 and
+        // Xc^T E[z] = (Xc^T A) M^-1: only q x q work remains per iteration besides the GEMMs.
         org.latent4j.kernel.Gemm gemm = new org.latent4j.kernel.Gemm(parallelism);
         int chunk = Math.min(n, 4096);
-        float[] xc = new float[chunk * d], wf = new float[d * q], af = new float[chunk * q], ezf = new float[chunk * q];
-        float[] sxzf = new float[d * q];
+        int chunks = (n + chunk - 1) / chunk;
+        boolean keep = 2.0 * n * d * Float.BYTES < Runtime.getRuntime().maxMemory() / 4.0;
+        float[][] packedT = new float[chunks][], packedN = new float[chunks][];
+        float[] xc = new float[chunk * d];
+        float[] wf = new float[d * q], atf = new float[q * chunk], ataf = new float[q * q], atxf = new float[q * d];
         while (true) {
             double[][] minv = inverse(mMatrix(w, s2));
             for (int i = 0; i < d; i++) {
@@ -127,37 +135,46 @@ public final class Ppca {
                     wf[i * q + k] = (float) w[i][k];
                 }
             }
-            double[][] ata = new double[q][q], szz = new double[q][q], sxz = new double[d][q];
-            for (int start = 0; start < n; start += chunk) {
-                int rows = Math.min(chunk, n - start);
-                for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < d; c++) {
-                        xc[r * d + c] = (float) (x[(start + r) * d + c] - mean[c]);
-                    }
-                }
-                gemm.gemm(af, 0, q, false, false, rows, q, d, 1f, xc, 0, d, wf, 0, q, 0f);       // A = Xc W
-                for (int r = 0; r < rows; r++) {
-                    for (int i = 0; i < q; i++) {
-                        double ai = af[r * q + i], e = 0;
-                        for (int j = 0; j < q; j++) {
-                            ata[i][j] += ai * af[r * q + j];
-                            e += af[r * q + j] * minv[j][i];
-                        }
-                        ezf[r * q + i] = (float) e;                                              // E[z] = M^-1 W^T xc
-                    }
-                    for (int i = 0; i < q; i++) {
-                        for (int j = 0; j < q; j++) {
-                            szz[i][j] += (double) ezf[r * q + i] * ezf[r * q + j];
+            double[][] ata = new double[q][q], xta = new double[d][q];
+            for (int ci = 0; ci < chunks; ci++) {
+                int start = ci * chunk, rows = Math.min(chunk, n - start);
+                float[] pt = packedT[ci], pn = packedN[ci];
+                if (pt == null) {
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < d; c++) {
+                            xc[r * d + c] = (float) (x[(start + r) * d + c] - mean[c]);
                         }
                     }
+                    pt = org.latent4j.kernel.Gemm.packB(true, d, rows, xc, 0, d);    // Xc^T: d x rows
+                    pn = org.latent4j.kernel.Gemm.packB(false, rows, d, xc, 0, d);   // Xc: rows x d
+                    if (keep) {
+                        packedT[ci] = pt;
+                        packedN[ci] = pn;
+                    }
                 }
-                gemm.gemm(sxzf, 0, q, true, false, d, q, rows, 1f, xc, 0, d, ezf, 0, q, 0f);    // Xc^T E[z]
-                for (int i = 0; i < d; i++) {
-                    for (int k = 0; k < q; k++) {
-                        sxz[i][k] += sxzf[i * q + k];
+                gemm.gemmPacked(atf, 0, rows, true, q, rows, d, 1f, wf, 0, q, pt, 0f);     // A^T = W^T Xc^T
+                gemm.gemm(ataf, 0, q, false, true, q, q, rows, 1f, atf, 0, rows, atf, 0, rows, 0f);   // A^T A
+                gemm.gemmPacked(atxf, 0, d, false, q, d, rows, 1f, atf, 0, rows, pn, 0f);   // A^T Xc
+                for (int i = 0; i < q; i++) {
+                    for (int j = 0; j < q; j++) {
+                        ata[i][j] += ataf[i * q + j];
+                    }
+                }
+                for (int k = 0; k < q; k++) {
+                    for (int i = 0; i < d; i++) {
+                        xta[i][k] += atxf[k * d + i];
                     }
                 }
             }
+            for (int i = 0; i < q; i++) {          // exact symmetry
+                for (int j = 0; j < i; j++) {
+                    double v = 0.5 * (ata[i][j] + ata[j][i]);
+                    ata[i][j] = v;
+                    ata[j][i] = v;
+                }
+            }
+            double[][] szz = multiply(multiply(minv, ata), minv);
+            double[][] sxz = multiply(xta, minv);
             ll = logLikelihoodFrom(d, n, w, s2, trS, ata, minv);
             if (it > 0 && Math.abs(ll - prev) <= tolerance * Math.abs(ll)) {
                 converged = true;
