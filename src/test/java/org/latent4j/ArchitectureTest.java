@@ -26,9 +26,11 @@ class ArchitectureTest {
             Map.entry("graph", 2),
             Map.entry("runtime", 3),
             Map.entry("io", 4), Map.entry("data", 4),
-            Map.entry("train", 5), Map.entry("model", 5), Map.entry("linear", 5),
-            Map.entry("bench", 6),
-            Map.entry("cli", 7));
+            Map.entry("linear", 5),      // PCA and PPCA: closed forms on the kernels
+            Map.entry("model", 6),       // the use API, over autoencoders and the linear baselines
+            Map.entry("train", 7),
+            Map.entry("bench", 8),
+            Map.entry("cli", 9));
 
     record Violation(Path file, String imported) {}
 

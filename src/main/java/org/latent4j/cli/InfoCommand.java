@@ -2,7 +2,8 @@ package org.latent4j.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.latent4j.model.Autoencoder;
+import org.latent4j.model.LatentModel;
+import org.latent4j.model.Models;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,10 +14,14 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Autoencoder m = Autoencoder.load(model);
-        System.out.println(model + ": " + (m.spec().isVariational() ? "VAE" : "autoencoder") + ", "
-                + m.inputDim() + " inputs, " + m.latentDim() + " latent dimensions");
-        System.out.print(m.spec().summary());
+        LatentModel m = Models.load(model);
+        System.out.println(model + ": " + switch (m.kind()) {
+            case "vae" -> "VAE";
+            case "pca" -> "PCA";
+            case "ppca" -> "PPCA";
+            default -> m.kind();
+        } + ", " + m.inputDim() + " inputs, " + m.latentDim() + " latent dimensions");
+        System.out.print(m.summary());
         return 0;
     }
 }

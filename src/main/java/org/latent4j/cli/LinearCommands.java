@@ -13,6 +13,7 @@ import org.latent4j.dsl.Json;
 import org.latent4j.kernel.Parallelism;
 import org.latent4j.linear.Pca;
 import org.latent4j.linear.Ppca;
+import org.latent4j.model.LinearModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -46,6 +47,9 @@ final class LinearCommands {
         @Option(names = "--json", description = "One JSON object.")
         boolean json;
 
+        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json.")
+        Path out;
+
         @Override
         public Integer call() throws Exception {
             Dataset d = load(data, false);
@@ -61,6 +65,7 @@ final class LinearCommands {
                 m.put("explained_variance_ratio", list(pca.explainedVarianceRatio()));
                 m.put("fit_s", sec);
                 print(m, json);
+                write(out, LinearModel.of(pca), m, json);
             }
             return 0;
         }
@@ -92,6 +97,9 @@ final class LinearCommands {
         @Option(names = "--json")
         boolean json;
 
+        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json.")
+        Path out;
+
         @Override
         public Integer call() throws Exception {
             Dataset d = load(data, false);
@@ -122,8 +130,26 @@ final class LinearCommands {
                 m.put("log_likelihood", model.logLikelihood(d));
                 m.put("fit_s", sec);
                 print(m, json);
+                write(out, LinearModel.of(model), m, json);
             }
             return 0;
+        }
+    }
+
+    /** With --out: the model file and metrics.json in the folder (made if missing). */
+    static void write(Path out, LinearModel model, Map<String, Object> metrics, boolean json) throws java.io.IOException {
+        if (out == null) {
+            return;
+        }
+        try {
+            java.nio.file.Files.createDirectories(out);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new java.io.IOException(out + ": exists and is not a folder", e);
+        }
+        model.save(out.resolve("model.safetensors"));
+        java.nio.file.Files.writeString(out.resolve("metrics.json"), Json.write(metrics) + "\n");
+        if (!json) {
+            System.out.println("wrote " + out + "/: model.safetensors, metrics.json");
         }
     }
 

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 @Command(name = "latent4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Pure-Java autoencoders and VAEs.",
         subcommands = {DemoCommand.class, TrainCommand.class, UseCommands.Eval.class, UseCommands.Encode.class,
-            UseCommands.Reconstruct.class, UseCommands.Sample.class, InfoCommand.class, LinearCommands.PcaCommand.class,
+            UseCommands.Reconstruct.class, UseCommands.Sample.class, UseCommands.Score.class, InfoCommand.class, LinearCommands.PcaCommand.class,
             LinearCommands.PpcaCommand.class, BenchCommand.class, EnvCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

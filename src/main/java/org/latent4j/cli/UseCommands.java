@@ -9,12 +9,15 @@ import org.latent4j.data.Dataset;
 import org.latent4j.io.Pictures;
 import org.latent4j.kernel.Parallelism;
 import org.latent4j.model.Autoencoder;
+import org.latent4j.model.LatentModel;
+import org.latent4j.model.LinearModel;
+import org.latent4j.model.Models;
 import org.latent4j.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The commands that use a trained model file: eval, encode, reconstruct, sample. */
+/** The commands that use a model file (autoencoder, VAE, PCA or PPCA): eval, encode, reconstruct, sample, score. */
 final class UseCommands {
     private UseCommands() {}
 
@@ -27,16 +30,16 @@ final class UseCommands {
                 description = ".csv, .npy, IDX images, or a Fashion-MNIST folder (its test set).")
         Path data;
 
-        Autoencoder load() throws java.io.IOException {
-            return Autoencoder.load(model);
+        LatentModel load() throws java.io.IOException {
+            return Models.load(model);
         }
 
-        Dataset rows(Autoencoder m) throws java.io.IOException {
+        Dataset rows(LatentModel m) throws java.io.IOException {
             return UseCommands.rows(data, m);
         }
     }
 
-    static Dataset rows(Path data, Autoencoder m) throws java.io.IOException {
+    static Dataset rows(Path data, LatentModel m) throws java.io.IOException {
         Dataset d = DataFiles.read(data, true);
         if (d.features() != m.inputDim()) {
             throw new IllegalArgumentException(data + " has " + d.features() + " features per row but the model takes " + m.inputDim());
@@ -74,12 +77,29 @@ final class UseCommands {
 
         @Override
         public Integer call() throws Exception {
-            Autoencoder m = io.load();
+            LatentModel m = io.load();
             Dataset d = io.rows(m);
-            try (Parallelism par = Parallelism.of(threads)) {
-                double[] r = Trainer.evaluate(m.graph(), m.parameters(), d, 256, seed, par);
-                System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f}%n", d.rows(), r[0] + r[1], r[0], r[1]);
+            if (m instanceof Autoencoder ae) {
+                try (Parallelism par = Parallelism.of(threads)) {
+                    double[] r = Trainer.evaluate(ae.graph(), ae.parameters(), d, 256, seed, par);
+                    System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f}%n", d.rows(), r[0] + r[1], r[0], r[1]);
+                }
+                return 0;
             }
+            float[][] x = asRows(d);
+            double se = 0;
+            for (double v : m.score(x)) {
+                se += v;
+            }
+            String extra = "";
+            if (m instanceof LinearModel lm && m.kind().equals("ppca")) {
+                double nll = 0;
+                for (double v : lm.negativeLogLikelihood(x)) {
+                    nll += v;
+                }
+                extra = String.format(Locale.ROOT, ",\"neg_log_likelihood\":%.4f", nll / d.rows());
+            }
+            System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"%s\",\"squared_error\":%.4f%s}%n", d.rows(), m.kind(), se / d.rows(), extra);
             return 0;
         }
     }
@@ -92,16 +112,24 @@ final class UseCommands {
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
         Path out;
 
-        @Option(names = "--variance", description = "Append the latent log-variances (VAE only).")
+        @Option(names = "--variance", description = "Append the latent log-variances (VAE and PPCA).")
         boolean variance;
 
         @Override
         public Integer call() throws Exception {
-            Autoencoder m = io.load();
+            LatentModel m = io.load();
             float[][] x = asRows(io.rows(m));
             float[][] z = m.encode(x);
             if (variance) {
-                float[][] lv = m.encodeLogVariance(x);
+                float[][] lv;
+                if (m instanceof Autoencoder ae && ae.spec().isVariational()) {
+                    lv = ae.encodeLogVariance(x);
+                } else if (m instanceof LinearModel lm && m.kind().equals("ppca")) {
+                    lv = new float[x.length][];
+                    java.util.Arrays.fill(lv, lm.encodeLogVariance());
+                } else {
+                    throw new IllegalArgumentException("--variance: a " + m.kind() + " model has no latent variance (a VAE or PPCA has)");
+                }
                 for (int i = 0; i < z.length; i++) {
                     float[] both = java.util.Arrays.copyOf(z[i], z[i].length * 2);
                     System.arraycopy(lv[i], 0, both, z[i].length, lv[i].length);
@@ -124,7 +152,7 @@ final class UseCommands {
 
         @Override
         public Integer call() throws Exception {
-            Autoencoder m = io.load();
+            LatentModel m = io.load();
             float[][] r = m.reconstruct(asRows(io.rows(m)));
             Csv.write(out, r);
             System.out.println("wrote " + out + " (" + r.length + " rows)");
@@ -133,7 +161,29 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "sample", description = "Decoded draws from the prior N(0, I), as CSV (and PNG for 28x28 images).")
+    @Command(name = "score", description = "Anomaly score of each row (squared reconstruction error summed over the features), as CSV.")
+    static final class Score implements Callable<Integer> {
+        @Mixin
+        ModelAndData io;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE.csv")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            LatentModel m = io.load();
+            double[] sc = m.score(asRows(io.rows(m)));
+            float[][] rows = new float[sc.length][];
+            for (int i = 0; i < sc.length; i++) {
+                rows[i] = new float[] {(float) sc[i]};
+            }
+            Csv.write(out, rows);
+            System.out.println("wrote " + out + " (" + sc.length + " scores)");
+            return 0;
+        }
+    }
+
+    @Command(name = "sample", description = "Draws from the model (decoded prior samples), as CSV (and PNG for 28x28 images).")
     static final class Sample implements Callable<Integer> {
         @Option(names = "--model", required = true, paramLabel = "FILE")
         Path model;
@@ -152,7 +202,7 @@ final class UseCommands {
             if (count <= 0) {
                 throw new IllegalArgumentException("--count must be positive, got " + count);
             }
-            Autoencoder m = Autoencoder.load(model);
+            LatentModel m = Models.load(model);
             float[][] s = m.sample(count, seed);
             Csv.write(out, s);
             System.out.println("wrote " + out + " (" + s.length + " samples)");

@@ -28,6 +28,11 @@ public final class Ppca {
         return w[0].length;
     }
 
+    /** mu: the data's column means. */
+    public double[] mean() {
+        return mean.clone();
+    }
+
     public double noiseVariance() {
         return sigma2;
     }

@@ -31,7 +31,7 @@ import org.latent4j.runtime.Executor;
  * float[][] fakes = vae.sample(16, 42);          // decoded draws from the prior
  * }</pre>
  */
-public final class Autoencoder {
+public final class Autoencoder implements LatentModel {
     private final ModelSpec spec;
     private final Graph graph;
     private final float[] params;
@@ -56,6 +56,16 @@ public final class Autoencoder {
         return new Autoencoder(spec, params);
     }
 
+    @Override
+    public String kind() {
+        return spec.isVariational() ? "vae" : "autoencoder";
+    }
+
+    @Override
+    public String summary() {
+        return spec.summary();
+    }
+
     public ModelSpec spec() {
         return spec;
     }
@@ -69,10 +79,12 @@ public final class Autoencoder {
         return params;
     }
 
+    @Override
     public int inputDim() {
         return spec.inputDim();
     }
 
+    @Override
     public int latentDim() {
         return spec.latent().dim();
     }
@@ -88,6 +100,7 @@ public final class Autoencoder {
     }
 
     /** Latent means (VAE: mu; autoencoder: the code), one row per input row. */
+    @Override
     public float[][] encode(float[][] x) {
         return encodeParts(x)[0];
     }
@@ -114,6 +127,7 @@ public final class Autoencoder {
     }
 
     /** Decoder means for latent codes z: Bernoulli probabilities or Gaussian means. */
+    @Override
     public float[][] decode(float[][] z) {
         float[] flat = flatten(z, latentDim(), "latent code");
         int n = z.length;
@@ -132,11 +146,13 @@ public final class Autoencoder {
     }
 
     /** Decode(encode(x)): the reconstruction through the latent mean. */
+    @Override
     public float[][] reconstruct(float[][] x) {
         return decode(encode(x));
     }
 
     /** n samples decoded from z ~ N(0, I) drawn from the counter-based generator with this seed. */
+    @Override
     public float[][] sample(int n, long seed) {
         if (n <= 0) {
             throw new IllegalArgumentException("sample count must be positive, got " + n);
@@ -156,6 +172,7 @@ public final class Autoencoder {
      * Saves as one safetensors file, atomically: tensors named as the equivalent PyTorch
      * modules ({@code encoder.0.weight} of shape (out, in), ...), the spec as JSON in the metadata.
      */
+    @Override
     public void save(Path file) throws IOException {
         List<SafeTensors.Entry> entries = new ArrayList<>();
         for (ParamSpec p : graph.params().values()) {
@@ -169,7 +186,10 @@ public final class Autoencoder {
 
     /** Loads a file written by {@link #save}; every tensor is checked against the spec. */
     public static Autoencoder load(Path file) throws IOException {
-        SafeTensors.Contents c = SafeTensors.read(file);
+        return from(SafeTensors.read(file), file);
+    }
+
+    static Autoencoder from(SafeTensors.Contents c, Path file) throws IOException {
         String json = c.metadata().get(SPEC_KEY);
         if (json == null) {
             throw new IOException(file + ": no latent4j model spec in the metadata (key " + SPEC_KEY + "); is it a latent4j model?");

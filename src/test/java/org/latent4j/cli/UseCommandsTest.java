@@ -52,6 +52,53 @@ class UseCommandsTest {
     }
 
     @Test
+    void pcaAndPpcaModelFilesServeTheSameCommands(@TempDir Path dir) throws Exception {
+        float[][] rows = new float[300][];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = FashionMnist.bundledTrain().row(i);
+        }
+        Path data = dir.resolve("x.csv");
+        Csv.write(data, rows);
+        for (String kind : new String[] {"pca", "ppca"}) {
+            Path out = dir.resolve(kind);
+            MainTest.Run r = MainTest.run(kind, "--data", data.toString(), "-q", "5", "--out", out.toString(), "--json");
+            assertEquals(0, r.code(), r.err());
+            Path model = out.resolve("model.safetensors");
+            assertTrue(Files.size(out.resolve("metrics.json")) > 10 && Files.size(model) > 784 * 5 * 8);
+
+            r = MainTest.run("info", "--model", model.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains(kind.toUpperCase() + ", 784 inputs, 5 latent dimensions"), r.out());
+
+            r = MainTest.run("score", "--model", model.toString(), "--data", data.toString(), "--out", out.resolve("s.csv").toString());
+            assertEquals(0, r.code(), r.err());
+            org.latent4j.data.Dataset scores = Csv.read(out.resolve("s.csv"));
+            assertEquals(300, scores.rows());
+            float[][] rec = org.latent4j.model.Models.load(model).reconstruct(new float[][] {rows[7]});
+            double se = 0;
+            for (int j = 0; j < 784; j++) {
+                se += (rows[7][j] - rec[0][j]) * (double) (rows[7][j] - rec[0][j]);
+            }
+            assertEquals(se, scores.row(7)[0], 1e-5 * se, "row 7's score is its squared reconstruction error");
+
+            r = MainTest.run("encode", "--model", model.toString(), "--data", data.toString(), "--out", out.resolve("z.csv").toString(), "--variance");
+            assertEquals(kind.equals("ppca") ? 0 : 2, r.code(), r.err());
+            if (kind.equals("ppca")) {
+                assertEquals(10, Csv.read(out.resolve("z.csv")).features());
+            } else {
+                assertTrue(r.err().contains("a pca model has no latent variance"), r.err());
+            }
+            r = MainTest.run("eval", "--model", model.toString(), "--data", data.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("\"squared_error\":") && (kind.equals("pca") || r.out().contains("neg_log_likelihood")), r.out());
+
+            r = MainTest.run("sample", "--model", model.toString(), "-n", "3", "--out", out.resolve("samples.csv").toString());
+            assertEquals(0, r.code(), r.err());
+            assertEquals(3, Csv.read(out.resolve("samples.csv")).rows());
+        }
+    }
+
+    @Test
     void demoWritesTheRunFolderAndTheModelFile(@TempDir Path dir) throws Exception {
         MainTest.Run r = MainTest.run("demo", "--epochs", "1", "--latent", "4", "--threads", "1",
                 "--out", dir.resolve("run").toString(), "--model", dir.resolve("m.safetensors").toString());
