@@ -5,11 +5,15 @@ import org.latent4j.kernel.Gemm;
 import org.latent4j.kernel.Parallelism;
 
 /**
- * Principal component analysis through the covariance matrix (D x D, accumulated from float
- * GEMMs over row chunks into double) and its symmetric eigen-decomposition in double.
- * Variances are per sample with 1/N (the maximum-likelihood estimate that PPCA uses; scikit-learn
- * divides by N - 1). Components are unit vectors; each one's sign is fixed so that its largest
- * entry is positive.
+ * Principal component analysis, by the route the shape calls for: with at least as many rows as
+ * features through the covariance matrix (D x D, accumulated from float GEMMs over row chunks
+ * into double); with fewer rows than features through the Gram matrix (N x N, the SVD route).
+ * Then a symmetric eigen-decomposition in double: subspace iteration for the top q when q is at
+ * most a quarter of the size, else the full tridiagonal QL. Variances are per sample with 1/N
+ * (the maximum-likelihood estimate that PPCA uses; scikit-learn divides by N - 1). Components
+ * are unit vectors; each one's sign is fixed so that its largest entry is positive. Components
+ * beyond the rank of the centered data have variance 0 and are unit vectors orthogonal to the
+ * others (any such vectors serve; these are fixed, from a seeded stream).
  */
 public final class Pca {
     private final float[] mean;          // D
@@ -31,12 +35,91 @@ public final class Pca {
         for (int c = 0; c < d; c++) {
             mean[c] = (float) colMeans[c];
         }
+        // More features than rows: the N x N Gram matrix X_c X_c^T / N has the same nonzero
+        // eigenvalues as the D x D covariance and is the smaller problem (the SVD route); its
+        // eigenvectors v give the components X_c^T v / sqrt(N lambda).
+        Gemm gemm = new Gemm(parallelism);
+        boolean gram = n < d;
+        double[][] cov = gram ? gram(x, mean, n, d, gemm) : covariance(x, mean, n, d, gemm);
+        int p = cov.length;
+        int qe = Math.min(q, p);
+        double trace = 0;
+        for (int i = 0; i < p; i++) {
+            trace += cov[i][i];
+        }
+        // Few components of many features: subspace iteration on the covariance finds the top
+        // eigenpairs in O(D^2 k) per step; otherwise the full decomposition (O(D^3)).
+        double[] values;
+        double[][] vectors;   // p x (at least qe), columns
+        if (p > 64 && qe <= p / 4) {
+            SymmetricEigen top = topEigen(cov, qe, parallelism);
+            values = top.values;
+            vectors = top.vectors;
+        } else {
+            SymmetricEigen e = SymmetricEigen.of(cov);
+            values = e.values;
+            vectors = e.vectors;
+        }
+        // The covariance comes from float products: an eigenvalue below D * 2^-23 of the largest is
+        // round-off of a direction without variance (rank-deficient data, constant columns) and is 0.
+        double floor = Math.max(0.0, values[0]) * d * 0x1.0p-23;
+        double[] variances = new double[q];
+        double kept = 0;
+        for (int k = 0; k < qe; k++) {
+            variances[k] = values[k] > floor ? values[k] : 0.0;
+            kept += variances[k];
+        }
+        double discarded = Math.max(0.0, trace - kept);
+        if (discarded <= floor * Math.max(1, d - q)) {
+            discarded = 0.0;
+        }
+        double[][] comps = new double[q][d];
+        int defined = 0;      // components with a direction the data gives (the rest: zero variance)
+        for (int k = 0; k < qe; k++) {
+            if (gram) {
+                if (variances[k] == 0) {
+                    break;
+                }
+                double scale = 1.0 / Math.sqrt(n * values[k]);
+                for (int r = 0; r < n; r++) {
+                    double v = vectors[r][k] * scale;
+                    for (int i = 0; i < d; i++) {
+                        comps[k][i] += (x[r * d + i] - (double) mean[i]) * v;
+                    }
+                }
+            } else {
+                for (int i = 0; i < d; i++) {
+                    comps[k][i] = vectors[i][k];
+                }
+            }
+            defined = k + 1;
+        }
+        if (defined < q) {
+            completeOrthonormal(comps, defined);
+        }
+        for (int k = 0; k < q; k++) {     // sign: the largest entry positive
+            int arg = 0;
+            for (int i = 0; i < d; i++) {
+                if (Math.abs(comps[k][i]) > Math.abs(comps[k][arg])) {
+                    arg = i;
+                }
+            }
+            if (comps[k][arg] < 0) {
+                for (int i = 0; i < d; i++) {
+                    comps[k][i] = -comps[k][i];
+                }
+            }
+        }
+        return new Pca(mean, comps, variances, q, trace, discarded);
+    }
+
+    /** X_c^T X_c / N (D x D) from chunks of centered rows through the float GEMM, summed in double. */
+    private static double[][] covariance(float[] x, float[] mean, int n, int d, Gemm gemm) {
         // Covariance: chunks of centered rows, X_c^T X_c by the float GEMM, summed in double.
         int chunk = Math.max(1, Math.min(n, 4096));
         float[] xc = new float[chunk * d];
         float[] part = new float[d * d];
         double[][] cov = new double[d][d];
-        Gemm gemm = new Gemm(parallelism);
         int bs = Math.max(Gemm.NR, (d / 4 + Gemm.NR - 1) / Gemm.NR * Gemm.NR);   // column blocks
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
@@ -77,50 +160,68 @@ public final class Pca {
                 cov[j][i] = s;
             }
         }
-        double trace = 0;
-        for (int i = 0; i < d; i++) {
-            trace += cov[i][i];
+        return cov;
+    }
+
+    /** X_c X_c^T / N (N x N) through the float GEMM, for data with fewer rows than features. */
+    private static double[][] gram(float[] x, float[] mean, int n, int d, Gemm gemm) {
+        float[] xc = new float[n * d];
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < d; c++) {
+                xc[r * d + c] = x[r * d + c] - mean[c];
+            }
         }
-        // Few components of many features: subspace iteration on the covariance finds the top
-        // eigenpairs in O(D^2 k) per step; otherwise the full decomposition (O(D^3)).
-        double[] values;
-        double[][] vectors;   // D x (at least q), columns
-        if (d > 64 && q <= d / 4) {
-            SymmetricEigen top = topEigen(cov, q, parallelism);
-            values = top.values;
-            vectors = top.vectors;
-        } else {
-            SymmetricEigen e = SymmetricEigen.of(cov);
-            values = e.values;
-            vectors = e.vectors;
+        float[] g = new float[n * n];
+        gemm.gemm(g, 0, n, false, true, n, n, d, 1f, xc, 0, d, xc, 0, d, 0f);
+        double[][] out = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j <= i; j++) {
+                double v = 0.5 * ((double) g[i * n + j] + g[j * n + i]) / n;
+                out[i][j] = v;
+                out[j][i] = v;
+            }
         }
-        // The covariance comes from float products: an eigenvalue below D * 2^-23 of the largest is
-        // round-off of a direction without variance (rank-deficient data, constant columns) and is 0.
-        double floor = Math.max(0.0, values[0]) * d * 0x1.0p-23;
-        double[] variances = new double[q];
-        double kept = 0;
-        for (int k = 0; k < q; k++) {
-            variances[k] = values[k] > floor ? values[k] : 0.0;
-            kept += variances[k];
-        }
-        double discarded = Math.max(0.0, trace - kept);
-        if (discarded <= floor * Math.max(1, d - q)) {
-            discarded = 0.0;
-        }
-        double[][] comps = new double[q][d];
-        for (int k = 0; k < q; k++) {
-            int arg = 0;
-            for (int i = 0; i < d; i++) {
-                if (Math.abs(vectors[i][k]) > Math.abs(vectors[arg][k])) {
-                    arg = i;
+        return out;
+    }
+
+    /**
+     * Components from index {@code from} on have no variance (the data has fewer directions than
+     * components asked for): any unit vectors orthogonal to the others will do; these come from
+     * a fixed Philox stream, made orthogonal by two passes of Gram-Schmidt.
+     */
+    private static void completeOrthonormal(double[][] comps, int from) {
+        int d = comps[0].length;
+        float[] r = new float[d];
+        long counter = 0;
+        for (int k = from; k < comps.length; k++) {
+            double norm = 0;
+            while (!(norm > 1e-6)) {
+                org.latent4j.kernel.Philox.fillNormal(r, 0, d, 0xC0FFEE, 13, counter);
+                counter += d;
+                for (int i = 0; i < d; i++) {
+                    comps[k][i] = r[i];
                 }
+                for (int pass = 0; pass < 2; pass++) {
+                    for (int j = 0; j < k; j++) {
+                        double dot = 0;
+                        for (int i = 0; i < d; i++) {
+                            dot += comps[j][i] * comps[k][i];
+                        }
+                        for (int i = 0; i < d; i++) {
+                            comps[k][i] -= dot * comps[j][i];
+                        }
+                    }
+                }
+                norm = 0;
+                for (int i = 0; i < d; i++) {
+                    norm += comps[k][i] * comps[k][i];
+                }
+                norm = Math.sqrt(norm);
             }
-            double sign = vectors[arg][k] < 0 ? -1 : 1;
             for (int i = 0; i < d; i++) {
-                comps[k][i] = sign * vectors[i][k];
+                comps[k][i] /= norm;
             }
         }
-        return new Pca(mean, comps, variances, q, trace, discarded);
     }
 
     /**

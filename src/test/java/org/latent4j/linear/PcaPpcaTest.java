@@ -263,4 +263,64 @@ class PcaPpcaTest {
         Pca pf = Pca.fit(new Dataset(flat, 50, D, null, "flat"), 2, Parallelism.serial());
         assertEquals(pf.totalVariance() - pf.explainedVariance()[0] - pf.explainedVariance()[1], pf.discardedMeanVariance() * (D - 2), 1e-6);
     }
+
+    @Test
+    void moreFeaturesThanRowsTakesTheGramRouteAndMatchesTheCovarianceInDouble() {
+        // 40 rows of 300 features (rank 39 after centering): the N x N route. Reference: the
+        // D x D covariance built in double and decomposed by the full solver.
+        int n = 40, d = 300;
+        SplittableRandom r = new SplittableRandom(77);
+        float[] x = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < d; c++) {
+                x[i * d + c] = (float) (r.nextGaussian() * (1 + 3 * Math.exp(-c / 20.0)) + c * 0.01);
+            }
+        }
+        Dataset data = new Dataset(x, n, d, null, "wide");
+        double[] mean = new double[d];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < d; c++) {
+                mean[c] += x[i * d + c] / (double) n;
+            }
+        }
+        double[][] cov = new double[d][d];
+        for (int i = 0; i < n; i++) {
+            for (int a = 0; a < d; a++) {
+                double va = x[i * d + a] - mean[a];
+                for (int b = 0; b < d; b++) {
+                    cov[a][b] += va * (x[i * d + b] - mean[b]) / n;
+                }
+            }
+        }
+        SymmetricEigen ref = SymmetricEigen.of(cov);
+        int q = 45;   // more than the rank: components 39.. have no variance
+        Pca pca = Pca.fit(data, q, Parallelism.of(2));
+        double[] var = pca.explainedVariance();
+        for (int k = 0; k < 10; k++) {
+            assertEquals(ref.values[k], var[k], 1e-4 * ref.values[k], "eigenvalue " + k);
+            double dot = 0;
+            double[] u = pca.component(k);
+            for (int i = 0; i < d; i++) {
+                dot += u[i] * ref.vectors[i][k];
+            }
+            assertEquals(1.0, Math.abs(dot), 1e-4, "component " + k + " against the reference eigenvector");
+        }
+        for (int k = n - 1; k < q; k++) {
+            assertEquals(0.0, var[k], "component " + k + " is beyond the rank of the centered data");
+        }
+        for (int a = 0; a < q; a++) {          // all q components orthonormal, the made-up ones too
+            for (int b = 0; b <= a; b++) {
+                double dot = 0;
+                for (int i = 0; i < d; i++) {
+                    dot += pca.component(a)[i] * pca.component(b)[i];
+                }
+                assertEquals(a == b ? 1.0 : 0.0, dot, 1e-6, "components " + a + " and " + b);
+            }
+        }
+        double total = 0;
+        for (int c = 0; c < d; c++) {
+            total += cov[c][c];
+        }
+        assertEquals(total, pca.totalVariance(), 1e-5 * total);
+    }
 }
