@@ -134,7 +134,7 @@ public final class Ppca {
         float[] xc = new float[chunk * d];
         float[] wf = new float[d * q], atf = new float[q * chunk], ataf = new float[q * q], atxf = new float[q * d];
         while (true) {
-            double[][] minv = inverse(mMatrix(w, s2));
+            double[][] minv = Spd.inverse(mMatrix(w, s2));
             for (int i = 0; i < d; i++) {
                 for (int k = 0; k < q; k++) {
                     wf[i * q + k] = (float) w[i][k];
@@ -196,7 +196,7 @@ public final class Ppca {
                     szz[i][j] += n * s2 * minv[i][j];
                 }
             }
-            double[][] wNew = multiply(sxz, inverse(szz));
+            double[][] wNew = multiply(sxz, Spd.inverse(szz));
             double cross = 0;
             for (int c = 0; c < d; c++) {
                 for (int k = 0; k < q; k++) {
@@ -228,7 +228,7 @@ public final class Ppca {
                 t += minv[i][j] * ata[j][i] / n;
             }
         }
-        double logDetC = (d - q) * Math.log(s2) + logDet(mMatrix(w, s2));
+        double logDetC = (d - q) * Math.log(s2) + Spd.logDet(mMatrix(w, s2));
         return -0.5 * (d * Math.log(2 * Math.PI) + logDetC + (trS - t) / s2);
     }
 
@@ -256,7 +256,7 @@ public final class Ppca {
     private static double meanLogLikelihood(float[] x, int n, int d, double[] mean, double[][] w, double s2, double trS, double[][] a) {
         int q = w[0].length;
         double[][] m = mMatrix(w, s2);
-        double[][] minv = inverse(m);
+        double[][] minv = Spd.inverse(m);
         project(x, n, d, mean, w, a);
         double[][] wsw = transposeTimes(a, a);
         double t = 0;
@@ -265,7 +265,7 @@ public final class Ppca {
                 t += minv[i][j] * wsw[j][i] / n;
             }
         }
-        double logDetC = (d - q) * Math.log(s2) + logDet(m);
+        double logDetC = (d - q) * Math.log(s2) + Spd.logDet(m);
         return -0.5 * (d * Math.log(2 * Math.PI) + logDetC + (trS - t) / s2);
     }
 
@@ -277,7 +277,7 @@ public final class Ppca {
         if (x.length != d) {
             throw new IllegalArgumentException("x has " + x.length + " features but the PPCA has " + d);
         }
-        double[][] minv = inverse(mMatrix(w, sigma2));
+        double[][] minv = Spd.inverse(mMatrix(w, sigma2));
         double[] wtx = new double[q];
         for (int i = 0; i < d; i++) {
             double v = x[i] - mean[i];
@@ -304,8 +304,8 @@ public final class Ppca {
     public double[] score(float[][] x) {
         int d = features(), q = components();
         double[][] m = mMatrix(w, sigma2);
-        double[][] minv = inverse(m);
-        double logDetC = (d - q) * Math.log(sigma2) + logDet(m);
+        double[][] minv = Spd.inverse(m);
+        double logDetC = (d - q) * Math.log(sigma2) + Spd.logDet(m);
         double[] out = new double[x.length];
         double[] a = new double[q];
         for (int r = 0; r < x.length; r++) {
@@ -422,61 +422,5 @@ public final class Ppca {
             }
         }
         return c;
-    }
-
-    /** Cholesky factor L of a symmetric positive definite matrix. */
-    static double[][] cholesky(double[][] m) {
-        int n = m.length;
-        double[][] l = new double[n][n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j <= i; j++) {
-                double s = m[i][j];
-                for (int k = 0; k < j; k++) {
-                    s -= l[i][k] * l[j][k];
-                }
-                if (i == j) {
-                    if (!(s > 0)) {
-                        throw new ArithmeticException("matrix is not positive definite");
-                    }
-                    l[i][i] = Math.sqrt(s);
-                } else {
-                    l[i][j] = s / l[j][j];
-                }
-            }
-        }
-        return l;
-    }
-
-    static double logDet(double[][] m) {
-        double[][] l = cholesky(m);
-        double s = 0;
-        for (int i = 0; i < l.length; i++) {
-            s += 2 * Math.log(l[i][i]);
-        }
-        return s;
-    }
-
-    static double[][] inverse(double[][] m) {
-        int n = m.length;
-        double[][] l = cholesky(m);
-        double[][] inv = new double[n][n];
-        for (int col = 0; col < n; col++) {
-            double[] y = new double[n];
-            for (int i = 0; i < n; i++) {          // L y = e_col
-                double s = i == col ? 1 : 0;
-                for (int k = 0; k < i; k++) {
-                    s -= l[i][k] * y[k];
-                }
-                y[i] = s / l[i][i];
-            }
-            for (int i = n - 1; i >= 0; i--) {     // L^T x = y
-                double s = y[i];
-                for (int k = i + 1; k < n; k++) {
-                    s -= l[k][i] * inv[k][col];
-                }
-                inv[i][col] = s / l[i][i];
-            }
-        }
-        return inv;
     }
 }

@@ -11,6 +11,7 @@ import org.latent4j.io.SafeTensors;
 import org.latent4j.kernel.Philox;
 import org.latent4j.linear.Pca;
 import org.latent4j.linear.Ppca;
+import org.latent4j.linear.Spd;
 
 /**
  * PCA or probabilistic PCA as a model to use beside the autoencoders: a linear encoder
@@ -65,12 +66,13 @@ public final class LinearModel implements LatentModel {
             for (int a = 0; a < q; a++) {
                 m[a][a] += noiseVariance;
             }
-            double[][] l = cholesky(m);
-            double logDet = 0;
-            for (int a = 0; a < q; a++) {
-                logDet += 2 * Math.log(l[a][a]);
+            double logDet;
+            try {
+                this.mInverse = Spd.inverse(m);
+                logDet = Spd.logDet(m);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("PPCA: W^T W + sigma^2 I is not positive definite (noise variance " + noiseVariance + ")", e);
             }
-            this.mInverse = choleskyInverse(l);
             this.logDetCovariance = (d - q) * Math.log(noiseVariance) + logDet;
         } else {
             this.mInverse = null;
@@ -389,51 +391,5 @@ public final class LinearModel implements LatentModel {
                         + " features but the model takes " + width);
             }
         }
-    }
-
-    private static double[][] cholesky(double[][] a) {
-        int n = a.length;
-        double[][] l = new double[n][n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j <= i; j++) {
-                double s = a[i][j];
-                for (int k = 0; k < j; k++) {
-                    s -= l[i][k] * l[j][k];
-                }
-                if (i == j) {
-                    if (!(s > 0)) {
-                        throw new IllegalArgumentException("PPCA: W^T W + sigma^2 I is not positive definite (noise variance " + a[i][i] + ")");
-                    }
-                    l[i][i] = Math.sqrt(s);
-                } else {
-                    l[i][j] = s / l[j][j];
-                }
-            }
-        }
-        return l;
-    }
-
-    /** (L L^T)^-1 from the Cholesky factor. */
-    private static double[][] choleskyInverse(double[][] l) {
-        int n = l.length;
-        double[][] inv = new double[n][n];
-        for (int col = 0; col < n; col++) {
-            double[] y = new double[n];
-            for (int i = 0; i < n; i++) {             // L y = e_col
-                double s = i == col ? 1 : 0;
-                for (int k = 0; k < i; k++) {
-                    s -= l[i][k] * y[k];
-                }
-                y[i] = s / l[i][i];
-            }
-            for (int i = n - 1; i >= 0; i--) {        // L^T x = y
-                double s = y[i];
-                for (int k = i + 1; k < n; k++) {
-                    s -= l[k][i] * inv[k][col];
-                }
-                inv[i][col] = s / l[i][i];
-            }
-        }
-        return inv;
     }
 }
