@@ -225,18 +225,25 @@ public final class Autoencoder implements LatentModel {
     // ------------------------------------------------------------------ helpers
 
     static float[] flatten(float[][] x, int width, String what) {
+        checkRows(x, width, what);
+        float[] out = new float[x.length * width];
+        for (int r = 0; r < x.length; r++) {
+            System.arraycopy(x[r], 0, out, r * width, width);
+        }
+        return out;
+    }
+
+    /** At least one row, each of {@code width} floats; errors name the row (shared by every model). */
+    static void checkRows(float[][] x, int width, String what) {
         if (x == null || x.length == 0) {
             throw new IllegalArgumentException(what + ": at least one row is needed");
         }
-        float[] out = new float[x.length * width];
         for (int r = 0; r < x.length; r++) {
             if (x[r] == null || x[r].length != width) {
                 throw new IllegalArgumentException(what + " row " + r + " has " + (x[r] == null ? "no" : x[r].length)
                         + " features but the model takes " + width);
             }
-            System.arraycopy(x[r], 0, out, r * width, width);
         }
-        return out;
     }
 
     static float[][] rows(float[] flat, int n, int width) {

@@ -55,17 +55,7 @@ public final class LinearModel implements LatentModel {
         this.d = mean.length;
         this.q = priorStd.length;
         if (kind.equals("ppca")) {
-            double[][] m = new double[q][q];
-            for (int i = 0; i < d; i++) {
-                for (int a = 0; a < q; a++) {
-                    for (int b = 0; b < q; b++) {
-                        m[a][b] += (double) decoder[i * q + a] * decoder[i * q + b];
-                    }
-                }
-            }
-            for (int a = 0; a < q; a++) {
-                m[a][a] += noiseVariance;
-            }
+            double[][] m = mMatrix(decoder, d, q, noiseVariance);
             double logDet;
             try {
                 this.mInverse = Spd.inverse(m);
@@ -111,13 +101,13 @@ public final class LinearModel implements LatentModel {
         java.util.Arrays.fill(std, 1f);
         double s2 = ppca.noiseVariance();
         // E = M^-1 W^T from the float loadings (so that a loaded file computes the same E).
-        LinearModel tmp = new LinearModel("ppca", mean, new float[q * d], dec, std, s2, null);
+        double[][] mInverse = Spd.inverse(mMatrix(dec, d, q, s2));
         float[] enc = new float[q * d];
         for (int k = 0; k < q; k++) {
             for (int i = 0; i < d; i++) {
                 double s = 0;
                 for (int j = 0; j < q; j++) {
-                    s += tmp.mInverse[k][j] * dec[i * q + j];
+                    s += mInverse[k][j] * dec[i * q + j];
                 }
                 enc[k * d + i] = (float) s;
             }
@@ -147,7 +137,7 @@ public final class LinearModel implements LatentModel {
 
     @Override
     public float[][] encode(float[][] x) {
-        check(x, d, "input");
+        Autoencoder.checkRows(x, d, "input");
         float[][] z = new float[x.length][q];
         double[] c = new double[d];
         for (int r = 0; r < x.length; r++) {
@@ -179,7 +169,7 @@ public final class LinearModel implements LatentModel {
 
     @Override
     public float[][] decode(float[][] z) {
-        check(z, q, "latent code");
+        Autoencoder.checkRows(z, q, "latent code");
         float[][] x = new float[z.length][d];
         for (int r = 0; r < z.length; r++) {
             for (int i = 0; i < d; i++) {
@@ -230,7 +220,7 @@ public final class LinearModel implements LatentModel {
         if (mInverse == null) {
             throw new IllegalStateException("PCA has no likelihood; PPCA has");
         }
-        check(x, d, "input");
+        Autoencoder.checkRows(x, d, "input");
         double[] out = new double[x.length];
         double[] a = new double[q];
         for (int r = 0; r < x.length; r++) {
@@ -366,6 +356,22 @@ public final class LinearModel implements LatentModel {
         return new LinearModel(kind, copy(mean), copy(enc), copy(dec), copy(std), noise, var);
     }
 
+    /** M = W^T W + sigma^2 I (q x q) from the float loadings W (D x q), in double. */
+    private static double[][] mMatrix(float[] w, int d, int q, double noiseVariance) {
+        double[][] m = new double[q][q];
+        for (int i = 0; i < d; i++) {
+            for (int a = 0; a < q; a++) {
+                for (int b = 0; b < q; b++) {
+                    m[a][b] += (double) w[i * q + a] * w[i * q + b];
+                }
+            }
+        }
+        for (int a = 0; a < q; a++) {
+            m[a][a] += noiseVariance;
+        }
+        return m;
+    }
+
     private static SafeTensors.Entry tensor(SafeTensors.Contents c, String name, int rank, Path file) throws IOException {
         SafeTensors.Entry e = c.tensors().get(name);
         if (e == null) {
@@ -379,17 +385,5 @@ public final class LinearModel implements LatentModel {
 
     private static float[] copy(SafeTensors.Entry e) {
         return java.util.Arrays.copyOfRange(e.data(), e.offset(), e.offset() + (int) e.count());
-    }
-
-    private static void check(float[][] x, int width, String what) {
-        if (x == null || x.length == 0) {
-            throw new IllegalArgumentException(what + ": at least one row is needed");
-        }
-        for (int r = 0; r < x.length; r++) {
-            if (x[r] == null || x[r].length != width) {
-                throw new IllegalArgumentException(what + " row " + r + " has " + (x[r] == null ? "no" : x[r].length)
-                        + " features but the model takes " + width);
-            }
-        }
     }
 }
