@@ -186,40 +186,23 @@ public final class Pca {
 
     /**
      * Components from index {@code from} on have no variance (the data has fewer directions than
-     * components asked for): any unit vectors orthogonal to the others will do; these come from
-     * a fixed Philox stream, made orthogonal by two passes of Gram-Schmidt.
+     * components asked for): any unit vectors orthogonal to the others will do; these are seeded
+     * Gaussian directions put through the same Gram-Schmidt as the subspace iteration.
      */
     private static void completeOrthonormal(double[][] comps, int from) {
-        int d = comps[0].length;
-        float[] r = new float[d];
-        long counter = 0;
-        for (int k = from; k < comps.length; k++) {
-            double norm = 0;
-            while (!(norm > 1e-6)) {
-                org.latent4j.kernel.Philox.fillNormal(r, 0, d, 0xC0FFEE, 13, counter);
-                counter += d;
-                for (int i = 0; i < d; i++) {
-                    comps[k][i] = r[i];
-                }
-                for (int pass = 0; pass < 2; pass++) {
-                    for (int j = 0; j < k; j++) {
-                        double dot = 0;
-                        for (int i = 0; i < d; i++) {
-                            dot += comps[j][i] * comps[k][i];
-                        }
-                        for (int i = 0; i < d; i++) {
-                            comps[k][i] -= dot * comps[j][i];
-                        }
-                    }
-                }
-                norm = 0;
-                for (int i = 0; i < d; i++) {
-                    norm += comps[k][i] * comps[k][i];
-                }
-                norm = Math.sqrt(norm);
+        int q = comps.length, d = comps[0].length;
+        float[] r = new float[(q - from) * d];
+        org.latent4j.kernel.Philox.fillNormal(r, 0, r.length, 0xC0FFEE, 13, 0);
+        double[][] cols = new double[d][q];
+        for (int i = 0; i < d; i++) {
+            for (int k = 0; k < q; k++) {
+                cols[i][k] = k < from ? comps[k][i] : r[(k - from) * d + i];
             }
+        }
+        Subspaces.orthonormalizeColumns(cols, true);
+        for (int k = from; k < q; k++) {
             for (int i = 0; i < d; i++) {
-                comps[k][i] /= norm;
+                comps[k][i] = cols[i][k];
             }
         }
     }
