@@ -27,9 +27,15 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    private static final java.util.Set<String> COMPUTING = java.util.Set.of(
+            "demo", "train", "eval", "encode", "reconstruct", "sample", "score", "pca", "ppca");
+
     public static void main(String[] args) {
-        // The JIT compiles the GEMM kernels on a spare core while the command reads its files.
-        Thread.ofPlatform().daemon().name("latent4j-warm-up").start(org.latent4j.kernel.Gemm::warmUp);
+        // The JIT compiles the GEMM kernels on a spare core while a command that computes reads
+        // its files (not for bench, whose timings it would disturb, nor info, env or help).
+        if (args.length > 0 && COMPUTING.contains(args[0])) {
+            Thread.ofPlatform().daemon().name("latent4j-warm-up").start(org.latent4j.kernel.Gemm::warmUp);
+        }
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
