@@ -115,6 +115,11 @@ def unary(name, doc, body, extra_params="", extra_doc=""):
         return [f"FloatVector v = {ld};"] + body("v", "r") + [st]
     return func(f"public static void {name}(float[] y, int yo, float[] x, int xo, int n{extra_params})", doc, block)
 
+# The end of a row sum: lanes added in lane order (reduceLanes(ADD) leaves the order open, and the
+# interpreter and C2 pick different ones, so its bits would depend on JIT timing).
+LANE_SUM = ["float sum = 0f;", "for (int j = 0; j < L; j++) {", "    sum += acc.lane(j);", "}", "return sum;"]
+
+
 def func(sig, doc, block, pre=None, post=None, acc=False):
     lines = [f"    /** {doc} */", f"    {sig} {{"]
     if pre:
@@ -285,11 +290,11 @@ parts.append(func("public static void reparameterizeKlBackward(float[] dmu, floa
                   pre=["FloatVector ks = FloatVector.broadcast(S, klScale);", "float halfKs = 0.5f * klScale;"]))
 kl = func("public static float klRowSum(float[] mu, float[] logvar, int off, int n)",
           "sum over the row of mu^2 + e^logvar - 1 - logvar (twice the KL to N(0, I)).", kl_rowsum_block,
-          pre=["FloatVector acc = FloatVector.zero(S);"], post=["return acc.reduceLanes(VectorOperators.ADD);"])
+          pre=["FloatVector acc = FloatVector.zero(S);"], post=LANE_SUM)
 parts.append(kl)
 parts.append(func("public static float bceRowSum(float[] x, float[] t, int off, int n)",
                   "sum over the row of max(x, 0) - x t + log1p(e^-|x|) (Bernoulli NLL of logits x).", bce_rowsum_block,
-                  pre=["FloatVector acc = FloatVector.zero(S);"], post=["return acc.reduceLanes(VectorOperators.ADD);"]))
+                  pre=["FloatVector acc = FloatVector.zero(S);"], post=LANE_SUM))
 parts.append(func("public static void bceBackward(float[] dx, float[] x, float[] t, float scale, int n)",
                   "dx = scale (sigmoid(x) - t).", bce_bwd_block))
 src = "\n\n".join(parts) + "\n}\n"

@@ -859,7 +859,11 @@ public final class VMath {
             FloatVector q = t293.sub(1f).blend(t292, lv.abs().compare(VectorOperators.LT, 0.5f));
             acc = acc.add(mv.fma(mv, q.sub(lv)), m);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        float sum = 0f;
+        for (int j = 0; j < L; j++) {
+            sum += acc.lane(j);
+        }
+        return sum;
     }
 
     /** sum over the row of max(x, 0) - x t + log1p(e^-|x|) (Bernoulli NLL of logits x). */
@@ -961,7 +965,11 @@ public final class VMath {
             FloatVector l = t335.mul(e.div(t334)).blend(e, t334.compare(VectorOperators.EQ, 0f));
             acc = acc.add(xv.max(0f).sub(xv.mul(tv)).add(l), m);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        float sum = 0f;
+        for (int j = 0; j < L; j++) {
+            sum += acc.lane(j);
+        }
+        return sum;
     }
 
     /** dx = scale (sigmoid(x) - t). */

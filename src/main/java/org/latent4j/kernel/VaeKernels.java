@@ -105,7 +105,11 @@ public final class VaeKernels {
                 FloatVector d = FloatVector.fromArray(S, x, o + c, m).sub(FloatVector.fromArray(S, targets, o + c, m));
                 acc = d.fma(d, acc);
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
+            float sum = 0f;   // lanes in lane order: reduceLanes(ADD)'s order differs between interpreter and C2
+            for (int j = 0; j < L; j++) {
+                sum += acc.lane(j);
+            }
+            out[r] = sum;
         }
     }
 

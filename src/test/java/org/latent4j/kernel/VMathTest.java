@@ -110,6 +110,20 @@ class VMathTest {
                 h = h * 31 + Float.floatToRawIntBits(v);
             }
         }
+        // Row sums (loss per row, KL per row, plain sums): the lanes' order must not depend on the JIT.
+        float[] t = new float[x.length];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = (i * 7 % 11) / 10f;
+        }
+        float[] rows = new float[x.length / 64];
+        for (int row = 0; row < rows.length; row++) {
+            h = h * 31 + Float.floatToRawIntBits(VMath.bceRowSum(x, t, row * 64, 61));
+            h = h * 31 + Float.floatToRawIntBits(Reductions.sum(x, row * 64, 63));
+        }
+        VaeKernels.gaussianKl(rows, x, t, rows.length, 64);
+        for (float v : rows) {
+            h = h * 31 + Float.floatToRawIntBits(v);
+        }
         return h;
     }
 
