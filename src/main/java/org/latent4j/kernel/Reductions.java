@@ -56,7 +56,40 @@ public final class Reductions {
         if (i < n) {
             acc = acc.add(FloatVector.fromArray(S, x, off + i, S.indexInRange(i, n)));
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        float sum = 0f;   // lanes in lane order: reduceLanes(ADD)'s order differs between interpreter and C2
+        for (int j = 0; j < L; j++) {
+            sum += acc.lane(j);
+        }
+        return sum;
+    }
+
+    /**
+     * True when x[off .. off+n) holds no NaN and no infinity. x * 0 is 0 for every finite x and
+     * NaN otherwise, so one lane-wise sum of x * 0 answers for the whole range.
+     */
+    public static boolean allFinite(float[] x, int off, int n) {
+        Activations.checkRange("x", x, off, n);
+        FloatVector acc = FloatVector.zero(S), zero = FloatVector.zero(S);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            acc = FloatVector.fromArray(S, x, off + i).fma(zero, acc);
+        }
+        for (; i < n; i++) {
+            if (!Float.isFinite(x[off + i])) {
+                return false;
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD) == 0f;
+    }
+
+    /** allFinite(x, 0, n) for a scalar reference in tests. */
+    static boolean allFiniteNaive(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(x[off + i])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Sum in double of x[off .. off+n), in index order (for loss totals over a batch). */

@@ -189,7 +189,14 @@ public final class Autoencoder implements LatentModel {
         return from(SafeTensors.read(file), file);
     }
 
-    static Autoencoder from(SafeTensors.Contents c, Path file) throws IOException {
+    /**
+     * Metadata key that marks a training checkpoint: such a file also holds the optimizer's
+     * moments (tensors named {@code optimizer.*}), which a model ignores.
+     */
+    public static final String CHECKPOINT_KEY = "latent4j.checkpoint";
+
+    /** A model from the checked contents of a file (read by {@link SafeTensors#read}); errors name the file. */
+    public static Autoencoder from(SafeTensors.Contents c, Path file) throws IOException {
         String json = c.metadata().get(SPEC_KEY);
         if (json == null) {
             throw new IOException(file + ": no latent4j model spec in the metadata (key " + SPEC_KEY + "); is it a latent4j model?");
@@ -214,8 +221,9 @@ public final class Autoencoder implements LatentModel {
             }
             System.arraycopy(e.data(), e.offset(), params, p.offset(), p.size());
         }
+        boolean checkpoint = c.metadata().containsKey(CHECKPOINT_KEY);
         for (String name : c.tensors().keySet()) {
-            if (!g.params().containsKey(name)) {
+            if (!g.params().containsKey(name) && !(checkpoint && name.startsWith("optimizer."))) {
                 throw new IOException(file + ": tensor " + name + " is not part of the model spec");
             }
         }

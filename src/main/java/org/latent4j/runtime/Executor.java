@@ -107,8 +107,15 @@ public final class Executor {
         if (batch <= 0 || batch > maxBatch) {
             throw new IllegalArgumentException("batch of " + batch + " rows, but this executor holds 1 to " + maxBatch);
         }
-        float invB = 1f / batch;
         for (Step s : steps) {
+            execute(s, params, grads, batch, seed, rngStream, klWeight);
+        }
+    }
+
+    /** Runs one step of the plan. */
+    private void execute(Step s, float[] params, float[] grads, int batch, long seed, long rngStream, float klWeight) {
+        float invB = 1f / batch;
+        {
             Node n = nodes[s.node()];
             int id = n.id();
             switch (s.kind()) {
@@ -191,6 +198,87 @@ public final class Executor {
                 }
             }
         }
+    }
+
+    /**
+     * Where the first non-finite number (NaN or infinity) of a run appears.
+     *
+     * @param step   index of the plan step that produced it, or -1 when it was already in the
+     *               parameters or the input
+     * @param node   the node whose step produced it (or the input node)
+     * @param tensor what holds it: {@code "output"}, {@code "gradient of <node>"} or a parameter
+     *               or parameter-gradient name
+     * @param index  its position in that tensor (row-major)
+     */
+    public record NonFinite(int step, Step.Kind kind, Node node, String tensor, long index, float value) {
+        /** One sentence: the op, the layer and the tensor. */
+        public String describe() {
+            String where = kind == null ? "" : (kind.isBackward() ? "in the backward pass of " : "in the forward pass of ");
+            return where + "layer " + node.name() + " (op " + node.op() + "): " + tensor + " holds " + value
+                    + " at element " + index;
+        }
+    }
+
+    /**
+     * Runs the plan like {@link #run} but checks every step's results, and returns the first place
+     * where a NaN or infinity appears (parameters and input first), or null when there is none.
+     * Slow (a pass over every buffer per step): for diagnosing a run that went wrong.
+     */
+    public NonFinite findNonFinite(float[] params, float[] grads, int batch, long seed, long rngStream, float klWeight) {
+        for (Node n : nodes) {
+            for (String p : n.params()) {
+                ParamSpec ps = g.param(p);
+                int at = firstNonFinite(params, ps.offset(), ps.size());
+                if (at >= 0) {
+                    return new NonFinite(-1, null, n, "parameter " + p, at, params[ps.offset() + at]);
+                }
+            }
+        }
+        Node input = nodes[g.input];
+        int at = plan.valueSlot()[g.input] < 0 ? -1 : firstNonFinite(value(g.input), 0, batch * input.width());
+        if (at >= 0) {
+            return new NonFinite(-1, null, input, "the input batch (row " + at / input.width() + ", column "
+                    + at % input.width() + ")", at, value(g.input)[at]);
+        }
+        for (int k = 0; k < steps.length; k++) {
+            Step s = steps[k];
+            execute(s, params, grads, batch, seed, rngStream, klWeight);
+            Node n = nodes[s.node()];
+            if (!s.kind().isBackward()) {
+                float[] y = value(n.id());
+                at = firstNonFinite(y, 0, batch * n.width());
+                if (at >= 0) {
+                    return new NonFinite(k, s.kind(), n, "output (row " + at / n.width() + ", column " + at % n.width() + ")", at, y[at]);
+                }
+                continue;
+            }
+            for (String p : n.params()) {
+                ParamSpec ps = g.param(p);
+                at = firstNonFinite(grads, ps.offset(), ps.size());
+                if (at >= 0) {
+                    return new NonFinite(k, s.kind(), n, "gradient of parameter " + p, at, grads[ps.offset() + at]);
+                }
+            }
+            for (int in : n.inputs()) {
+                if (plan.gradSlot()[in] >= 0) {
+                    float[] dx = grad(in);
+                    at = firstNonFinite(dx, 0, batch * nodes[in].width());
+                    if (at >= 0) {
+                        return new NonFinite(k, s.kind(), n, "gradient of its input " + nodes[in].name(), at, dx[at]);
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    private static int firstNonFinite(float[] a, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(a[off + i])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The weight of node id (out x in, used transposed) packed for the GEMM, made on first use. */

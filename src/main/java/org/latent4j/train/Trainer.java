@@ -1,5 +1,7 @@
 package org.latent4j.train;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -33,16 +35,76 @@ public final class Trainer {
     public record Result(Autoencoder model, List<EpochStats> history) {}
 
     public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingListener listener) {
+        return fit(spec, train, validation, cfg, listener, null);
+    }
+
+    /**
+     * Trains from the seed; with a {@link CheckpointPolicy} (may be null) saves checkpoints as it
+     * goes, each replacing the last atomically. If a batch's loss or gradient is not finite the
+     * run stops with a {@link TrainingFailedException} (the last checkpoint stays on disk) or
+     * skips the batch, as {@link TrainingConfig#onNonFinite()} says.
+     */
+    public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingListener listener,
+                             CheckpointPolicy checkpoints) {
         ModelSpec s = spec.withInputDim(train.features());
+        checkValidation(train, validation);
+        Graph g = Graph.build(s).fuse();
+        float[] params = initialParams(g, cfg.seed(), cfg.weightInit());
+        Checkpoint.Progress start = new Checkpoint.Progress(1, 0, 0, 0, 0, 0, 0, 0);
+        return run(s, g, params, null, start, new ArrayList<>(), train, validation, cfg, listener, checkpoints);
+    }
+
+    /**
+     * Continues the run saved in a checkpoint file, to {@code cfg.epochs()} epochs: the weights
+     * after each step are bitwise those of a run that never stopped, with any thread count. The
+     * recipe (all of cfg but threads and epochs) and the training data must be those of the
+     * checkpoint; anything else is refused with a message saying what differs.
+     */
+    public static Result resume(Path checkpointFile, Dataset train, Dataset validation, TrainingConfig cfg,
+                                TrainingListener listener, CheckpointPolicy checkpoints) throws IOException {
+        Checkpoint c = Checkpoint.read(checkpointFile);
+        if (!c.recipe().equals(cfg.recipe())) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made with another training recipe; it has "
+                    + c.recipe() + " but this run asks for " + cfg.recipe());
+        }
+        String fp = Checkpoint.fingerprint(train);
+        if (!c.dataFingerprint().equals(fp)) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made on other training data (fingerprint "
+                    + c.dataFingerprint() + "; " + train.source() + " gives " + fp + ")");
+        }
+        if (c.spec().inputDim() != train.features()) {
+            throw new IllegalArgumentException(checkpointFile + ": the model takes " + c.spec().inputDim() + " features but "
+                    + train.source() + " has " + train.features());
+        }
+        checkValidation(train, validation);
+        Graph g = Graph.build(c.spec()).fuse();
+        if (c.progress().position() > train.rows()) {
+            throw new IllegalArgumentException(checkpointFile + ": position " + c.progress().position() + " is past the "
+                    + train.rows() + " rows of the data");
+        }
+        return run(c.spec(), g, c.params(), c, c.progress(), new ArrayList<>(c.history()), train, validation, cfg, listener,
+                checkpoints);
+    }
+
+    private static void checkValidation(Dataset train, Dataset validation) {
         if (validation != null && validation.features() != train.features()) {
             throw new IllegalArgumentException("validation data (" + validation.source() + ") has " + validation.features()
                     + " features but the training data has " + train.features());
         }
-        Graph g = Graph.build(s).fuse();
-        float[] params = initialParams(g, cfg.seed(), cfg.weightInit());
+    }
+
+    private static Result run(ModelSpec spec, Graph g, float[] params, Checkpoint resumed, Checkpoint.Progress start,
+                              List<EpochStats> history, Dataset train, Dataset validation, TrainingConfig cfg,
+                              TrainingListener listener, CheckpointPolicy checkpoints) {
         try (Parallelism par = Parallelism.of(cfg.threads())) {
-            List<EpochStats> history = run(g, params, train, validation, cfg, par, listener);
-            return new Result(Autoencoder.of(s, params), history);
+            Loop loop = new Loop(spec, g, params, train, validation, cfg, par, listener, checkpoints, history);
+            if (resumed != null) {
+                loop.opt.restore(resumed.optimizerSteps(), resumed.firstMoment(), resumed.secondMoment());
+            }
+            loop.run(start);
+            return new Result(Autoencoder.of(spec, params), history);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -83,61 +145,149 @@ public final class Trainer {
         return p;
     }
 
-    static List<EpochStats> run(Graph g, float[] params, Dataset train, Dataset validation, TrainingConfig cfg,
-                                Parallelism par, TrainingListener listener) {
-        int b = Math.min(cfg.batchSize(), train.rows());
-        Plan plan = Planner.training(g);
-        Executor ex = new Executor(plan, par, b);
-        Optimizer opt = new Optimizer(cfg.optimizer(), params.length, par);
-        float[] grads = new float[params.length];
-        int d = train.features();
-        float[] batchX = new float[b * d];
-        int[] order = new int[train.rows()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        List<EpochStats> history = new ArrayList<>();
-        long step = 0;
-        for (int epoch = 1; epoch <= cfg.epochs(); epoch++) {
-            if (cfg.shuffle()) {
-                shuffle(order, cfg.seed(), epoch);
+    /** The training loop of one run: its buffers, optimizer and position. Allocates nothing per step. */
+    private static final class Loop {
+        final ModelSpec spec;
+        final Graph g;
+        final float[] params;
+        final float[] grads;
+        final Dataset train;
+        final Dataset validation;
+        final TrainingConfig cfg;
+        final Parallelism par;
+        final TrainingListener listener;
+        final CheckpointPolicy checkpoints;
+        final List<EpochStats> history;
+        final Executor ex;
+        final Optimizer opt;
+        final int b;
+        final float[] batchX;
+        final int[] order;
+        final String fingerprint;
+        final boolean[] chunkFinite;
+        final java.util.function.IntConsumer finiteBody = this::checkChunk;
+
+        Loop(ModelSpec spec, Graph g, float[] params, Dataset train, Dataset validation, TrainingConfig cfg, Parallelism par,
+             TrainingListener listener, CheckpointPolicy checkpoints, List<EpochStats> history) throws IOException {
+            this.spec = spec;
+            this.g = g;
+            this.params = params;
+            this.train = train;
+            this.validation = validation;
+            this.cfg = cfg;
+            this.par = par;
+            this.listener = listener;
+            this.checkpoints = checkpoints;
+            this.history = history;
+            b = Math.min(cfg.batchSize(), train.rows());
+            ex = new Executor(Planner.training(g), par, b);
+            opt = new Optimizer(cfg.optimizer(), params.length, par);
+            grads = new float[params.length];
+            batchX = new float[b * train.features()];
+            order = new int[train.rows()];
+            chunkFinite = new boolean[par.threads()];
+            fingerprint = checkpoints == null ? null : Checkpoint.fingerprint(train);
+            if (checkpoints != null) {
+                Checkpoint.removeLeftovers(checkpoints.file());
             }
-            long t0 = System.nanoTime();
-            double recon = 0, kl = 0;
-            int done = 0;
-            for (int start = 0; start < order.length; start += b) {
-                int n = Math.min(b, order.length - start);
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(train.x(), order[start + r] * d, batchX, r * d, d);
-                }
-                ex.load(g.input, batchX, 0, n);
-                ex.run(params, grads, n, cfg.seed(), step, cfg.klWeight());
-                double br = Reductions.sumDouble(ex.value(g.recon), 0, n), bk = g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, n) : 0;
-                if (!Double.isFinite(br) || !Double.isFinite(bk)) {
-                    throw new IllegalStateException("training diverged at epoch " + epoch + ", step " + step
-                            + ": the " + (!Double.isFinite(br) ? "reconstruction" : "KL") + " loss is not finite"
-                            + " (try a smaller learning rate or --clip)");
-                }
-                recon += br;
-                kl += bk;
-                if (cfg.clipNorm() > 0) {
-                    Optimizer.clipByNorm(grads, cfg.clipNorm());
-                }
-                opt.step(params, grads, cfg.optimizer().learningRate());
-                step++;
-                done += n;
-                listener.onBatch(epoch, done, order.length, (recon + cfg.klWeight() * kl) / done);
-            }
-            double sec = (System.nanoTime() - t0) / 1e9;
-            double[] val = validation == null ? new double[] {Double.NaN, Double.NaN}
-                    : evaluate(g, params, validation, b, cfg.seed(), par);
-            int rows = order.length;
-            EpochStats st = new EpochStats(epoch, recon / rows, kl / rows, (recon + kl) / rows,
-                    val[0], val[1], val[0] + val[1], sec, rows / sec);
-            history.add(st);
-            listener.onEpoch(st);
         }
-        return history;
+
+        void run(Checkpoint.Progress from) throws IOException {
+            int d = train.features();
+            long step = from.step();
+            for (int epoch = from.epoch(); epoch <= cfg.epochs(); epoch++) {
+                shuffle(order, cfg.shuffle() ? cfg.seed() : 0, epoch, cfg.shuffle());
+                boolean continuing = epoch == from.epoch();
+                long t0 = System.nanoTime();
+                double secondsBefore = continuing ? from.seconds() : 0;
+                double recon = continuing ? from.reconSum() : 0, kl = continuing ? from.klSum() : 0;
+                long counted = continuing ? from.rowsCounted() : 0;
+                int skipped = continuing ? from.skipped() : 0;
+                int startRow = continuing ? from.position() : 0;
+                for (int start = startRow; start < order.length; start += b) {
+                    int n = Math.min(b, order.length - start);
+                    for (int r = 0; r < n; r++) {
+                        System.arraycopy(train.x(), order[start + r] * d, batchX, r * d, d);
+                    }
+                    ex.load(g.input, batchX, 0, n);
+                    ex.run(params, grads, n, cfg.seed(), step, cfg.klWeight());
+                    double br = Reductions.sumDouble(ex.value(g.recon), 0, n), bk = g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, n) : 0;
+                    boolean finite = Double.isFinite(br) && Double.isFinite(bk) && gradientsFinite();
+                    if (finite) {
+                        recon += br;
+                        kl += bk;
+                        counted += n;
+                        if (cfg.clipNorm() > 0) {
+                            Optimizer.clipByNorm(grads, cfg.clipNorm());
+                        }
+                        opt.step(params, grads, cfg.optimizer().learningRate());
+                    } else if (cfg.onNonFinite() == TrainingConfig.OnNonFinite.SKIP) {
+                        skipped++;
+                    } else {
+                        throw failure(epoch, step, n, br, bk);
+                    }
+                    step++;
+                    int done = start + n;
+                    if (checkpoints != null && checkpoints.everySteps() > 0 && step % checkpoints.everySteps() == 0
+                            && done < order.length) {
+                        save(new Checkpoint.Progress(epoch, done, step, recon, kl, counted, skipped,
+                                secondsBefore + (System.nanoTime() - t0) / 1e9));
+                    }
+                    listener.onBatch(epoch, done, order.length, counted == 0 ? Double.NaN : (recon + cfg.klWeight() * kl) / counted);
+                }
+                double sec = secondsBefore + (System.nanoTime() - t0) / 1e9;
+                double[] val = validation == null ? new double[] {Double.NaN, Double.NaN}
+                        : evaluate(g, params, validation, b, cfg.seed(), par);
+                double rows = counted;
+                EpochStats st = new EpochStats(epoch, recon / rows, kl / rows, (recon + kl) / rows,
+                        val[0], val[1], val[0] + val[1], sec, order.length / sec, skipped);
+                history.add(st);
+                listener.onEpoch(st);
+                if (checkpoints != null && (epoch % checkpoints.everyEpochs() == 0 || epoch == cfg.epochs())) {
+                    save(new Checkpoint.Progress(epoch + 1, 0, step, 0, 0, 0, 0, 0));
+                }
+            }
+        }
+
+        private void save(Checkpoint.Progress p) throws IOException {
+            new Checkpoint(spec, params, opt.steps(), opt.firstMoment(), opt.secondMoment(), p, history, cfg.recipe(), fingerprint)
+                    .write(checkpoints.file(), g);
+        }
+
+        /** True when no gradient is NaN or infinite; the arena is checked in one share per thread. */
+        private boolean gradientsFinite() {
+            int shares = grads.length >= 1 << 16 ? chunkFinite.length : 1;
+            curShares = shares;
+            par.forEach(shares, finiteBody);
+            for (int t = 0; t < shares; t++) {
+                if (!chunkFinite[t]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private int curShares;
+
+        private void checkChunk(int t) {
+            int n = grads.length;
+            int from = (int) ((long) n * t / curShares), to = (int) ((long) n * (t + 1) / curShares);
+            chunkFinite[t] = Reductions.allFinite(grads, from, to - from);
+        }
+
+        /** Re-runs the failed batch step by step to name where the first NaN or infinity came from. */
+        private TrainingFailedException failure(int epoch, long step, int n, double br, double bk) {
+            Executor.NonFinite where = ex.findNonFinite(params, grads, n, cfg.seed(), step, cfg.klWeight());
+            String what = !Double.isFinite(br) ? "the reconstruction loss is " + br
+                    : !Double.isFinite(bk) ? "the KL term is " + bk : "a gradient is not finite";
+            String msg = "training stopped at epoch " + epoch + ", step " + step + ": " + what
+                    + (where == null ? "" : "; the first NaN or infinity appears " + where.describe())
+                    + ". The parameters are those before this batch"
+                    + (checkpoints != null && java.nio.file.Files.exists(checkpoints.file())
+                        ? "; the last good checkpoint is " + checkpoints.file() : "")
+                    + ". Try a smaller learning rate or gradient clipping, or skip such batches (OnNonFinite.SKIP, --skip-non-finite).";
+            return new TrainingFailedException(msg, step);
+        }
     }
 
     /** Mean reconstruction and KL per sample on a data set, one z sample each (fixed noise streams). */
@@ -160,8 +310,16 @@ public final class Trainer {
 
     /** Fisher-Yates from a generator seeded by (seed, epoch) only. */
     static void shuffle(int[] order, long seed, int epoch) {
+        shuffle(order, seed, epoch, true);
+    }
+
+    /** The epoch's order of rows: identity, then Fisher-Yates when {@code shuffle}. */
+    static void shuffle(int[] order, long seed, int epoch, boolean shuffle) {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
+        }
+        if (!shuffle) {
+            return;
         }
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
         for (int i = order.length - 1; i > 0; i--) {

@@ -5,13 +5,25 @@ package org.latent4j.train;
  * 1 for a plain VAE), gradient-norm clipping (0: none) and whether to shuffle each epoch.
  */
 public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
-                             float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit) {
+                             float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit, OnNonFinite onNonFinite) {
     /** How weights start: He or Xavier chosen by the activation that follows each layer, or one for all. */
     public enum WeightInit { BY_ACTIVATION, HE, XAVIER }
 
+    /**
+     * What a batch whose loss or gradient is not finite (NaN or infinite) does: STOP training
+     * with an error naming the step, the op and the tensor (the parameters stay as they were
+     * before that batch), or SKIP the batch (no update), counted in {@link EpochStats#skippedBatches()}.
+     */
+    public enum OnNonFinite { STOP, SKIP }
+
+    public TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
+                          float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit) {
+        this(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, OnNonFinite.STOP);
+    }
+
     public TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
                           float klWeight, float clipNorm, boolean shuffle) {
-        this(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, WeightInit.BY_ACTIVATION);
+        this(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, WeightInit.BY_ACTIVATION, OnNonFinite.STOP);
     }
 
     public TrainingConfig {
@@ -30,8 +42,8 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
         if (!(klWeight >= 0f && Float.isFinite(klWeight))) {
             throw new IllegalArgumentException("KL weight (beta) must be finite and not negative, got " + klWeight);
         }
-        if (weightInit == null) {
-            throw new IllegalArgumentException("weight init must not be null");
+        if (weightInit == null || onNonFinite == null) {
+            throw new IllegalArgumentException("weight init and the non-finite policy must not be null");
         }
         if (!(clipNorm >= 0f)) {
             throw new IllegalArgumentException("gradient clipping norm must not be negative, got " + clipNorm);
@@ -44,34 +56,50 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
     }
 
     public TrainingConfig withEpochs(int e) {
-        return new TrainingConfig(optimizer, batchSize, e, seed, threads, klWeight, clipNorm, shuffle, weightInit);
+        return new TrainingConfig(optimizer, batchSize, e, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
     }
 
     public TrainingConfig withBatchSize(int b) {
-        return new TrainingConfig(optimizer, b, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit);
+        return new TrainingConfig(optimizer, b, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
     }
 
     public TrainingConfig withSeed(long s) {
-        return new TrainingConfig(optimizer, batchSize, epochs, s, threads, klWeight, clipNorm, shuffle, weightInit);
+        return new TrainingConfig(optimizer, batchSize, epochs, s, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
     }
 
     public TrainingConfig withThreads(int t) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, t, klWeight, clipNorm, shuffle, weightInit);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, t, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
     }
 
     public TrainingConfig withOptimizer(OptimizerSpec o) {
-        return new TrainingConfig(o, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit);
+        return new TrainingConfig(o, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
     }
 
     public TrainingConfig withKlWeight(float beta) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, beta, clipNorm, shuffle, weightInit);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, beta, clipNorm, shuffle, weightInit, onNonFinite);
     }
 
     public TrainingConfig withWeightInit(WeightInit w) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, w);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, w, onNonFinite);
+    }
+
+    public TrainingConfig withOnNonFinite(OnNonFinite policy) {
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, policy);
+    }
+
+    /**
+     * What must match for a run to resume from a checkpoint: everything but the thread count
+     * (which never changes the numbers) and the number of epochs (a run may be extended).
+     */
+    public String recipe() {
+        return withThreads(1).withEpochs(1).toString();
+    }
+
+    public TrainingConfig withShuffle(boolean sh) {
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, sh, weightInit, onNonFinite);
     }
 
     public TrainingConfig withClipNorm(float c) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, c, shuffle, weightInit);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, c, shuffle, weightInit, onNonFinite);
     }
 }

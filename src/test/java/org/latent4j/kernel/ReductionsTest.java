@@ -77,4 +77,28 @@ class ReductionsTest {
         var e = assertThrows(IllegalArgumentException.class, () -> Reductions.rowSums(new float[1], 0, new float[1], 0, 0, 1));
         assertTrue(e.getMessage().contains("0x1"), e.getMessage());
     }
+
+    @Test
+    void allFiniteFindsEveryNanAndInfinityAtAnyPositionAndTail() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (int n = 1; n < 70; n++) {
+            float[] x = new float[n + 3];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (r.nextDouble() * 2e38 - 1e38);
+            }
+            assertTrue(Reductions.allFinite(x, 3, n));
+            for (int at = 0; at < n; at++) {
+                for (float b : bad) {
+                    float keep = x[3 + at];
+                    x[3 + at] = b;
+                    assertEquals(Reductions.allFiniteNaive(x, 3, n), Reductions.allFinite(x, 3, n), "n " + n + " at " + at + " " + b);
+                    assertTrue(!Reductions.allFinite(x, 3, n));
+                    x[3 + at] = keep;
+                }
+            }
+            x[0] = Float.NaN;   // outside the range: not looked at
+            assertTrue(Reductions.allFinite(x, 3, n));
+        }
+    }
 }
