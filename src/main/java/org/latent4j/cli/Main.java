@@ -46,17 +46,17 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("latent4j: " + ex.getMessage());
-            err.println("Try 'latent4j " + commandPath(ex.getCommandLine()) + "--help' for usage.");
+            err.println("latent4j: " + ex.getMessage() + " (see 'latent4j " + commandPath(ex.getCommandLine()) + "--help')");
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean badInput = ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
                     || ex instanceof java.io.UncheckedIOException;
-            err.println("latent4j: " + (badInput ? "" : "internal error: ") + message(ex));
+            boolean failed = ex instanceof org.latent4j.train.TrainingFailedException;
+            err.println("latent4j: " + (badInput || failed ? "" : "internal error: ") + message(ex));
             if (main.debug) {
                 ex.printStackTrace(err);
-            } else if (!badInput) {
+            } else if (!badInput && !failed) {
                 err.println("(run again with --debug for the stack trace)");
             }
             return badInput ? 2 : 1;
@@ -73,6 +73,9 @@ public final class Main implements Runnable {
     }
 
     private static String message(Throwable ex) {
+        if (ex instanceof java.io.UncheckedIOException u) {
+            ex = u.getCause();
+        }
         String m = ex.getMessage();
         return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
     }

@@ -21,6 +21,7 @@ import org.latent4j.dsl.Model;
 import org.latent4j.dsl.ModelSpec;
 import org.latent4j.io.Pictures;
 import org.latent4j.model.Autoencoder;
+import org.latent4j.train.CheckpointPolicy;
 import org.latent4j.train.EpochStats;
 import org.latent4j.train.OptimizerSpec;
 import org.latent4j.train.Trainer;
@@ -62,6 +63,19 @@ final class TrainRun {
     @Option(names = "--beta", description = "Weight of the KL term (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     float beta;
 
+    @Option(names = "--checkpoint-every", paramLabel = "EPOCHS",
+            description = "Save OUT/checkpoint.safetensors every EPOCHS epochs, atomically (default: ${DEFAULT-VALUE}; 0: never).",
+            defaultValue = "1")
+    int checkpointEvery;
+
+    @Option(names = "--resume", paramLabel = "FILE",
+            description = "Continue the run saved in this checkpoint (same data and recipe; --epochs may be raised).")
+    Path resume;
+
+    @Option(names = "--skip-non-finite",
+            description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping.")
+    boolean skipNonFinite;
+
     /** The W1 VAE of the design card: 784-512-256 (ReLU) to a 32-d Gaussian, mirrored, Bernoulli pixels. */
     static ModelSpec defaultVae(int latent) {
         return Model.encoder().dense(512).relu().dense(256).relu().gaussianLatent(latent)
@@ -69,8 +83,11 @@ final class TrainRun {
     }
 
     int run(String command, PrintStream o) throws IOException {
-        if (epochs <= 0 || batch <= 0 || latent <= 0) {
-            throw new IllegalArgumentException("--epochs, --batch and --latent must be positive");
+        if (epochs <= 0 || batch <= 0 || latent <= 0 || checkpointEvery < 0) {
+            throw new IllegalArgumentException("--epochs, --batch and --latent must be positive and --checkpoint-every not negative");
+        }
+        if (resume != null && !Files.isRegularFile(resume)) {
+            throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (t <= 0) {
@@ -85,12 +102,12 @@ final class TrainRun {
             test = FashionMnist.fromDirectory(data, true);
         }
         Path dir = out != null ? out : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Files.createDirectories(dir);
-        if (!Files.isWritable(dir)) {
-            throw new IOException(dir + ": the output folder cannot be written");
-        }
+        org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
         ModelSpec spec = defaultVae(latent).withInputDim(train.features());
-        TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true);
+        TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true)
+                .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP);
+        CheckpointPolicy checkpoints = checkpointEvery == 0 ? null
+                : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), checkpointEvery, 0);
         o.printf(Locale.ROOT, "latent4j %s: VAE on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
                 command, train.source(), train.rows(), test.rows(), epochs, batch, lr, seed, t);
         o.print(spec.summary());
@@ -98,11 +115,13 @@ final class TrainRun {
         long t0 = System.nanoTime();
         Trainer.Result result;
         try (ProgressListener bar = new ProgressListener(epochs, o)) {
-            result = Trainer.fit(spec, train, test, cfg, bar);
+            result = resume != null ? Trainer.resume(resume, train, test, cfg, bar, checkpoints)
+                    : Trainer.fit(spec, train, test, cfg, bar, checkpoints);
         }
         history.addAll(result.history());
         double seconds = (System.nanoTime() - t0) / 1e9;
         Autoencoder model = result.model();
+        spec = model.spec();
         Path modelFile = dir.resolve("model.safetensors");
         model.save(modelFile);
         if (modelOut != null) {
@@ -141,10 +160,16 @@ final class TrainRun {
         }
         metrics.put("history", h);
         metrics.put("spec", Json.parse(spec.toJson()));
-        Files.writeString(dir.resolve("metrics.json"), Json.write(metrics) + "\n");
+        int skipped = history.stream().mapToInt(EpochStats::skippedBatches).sum();
+        metrics.put("skipped_batches", skipped);
+        org.latent4j.io.AtomicFiles.write(dir.resolve("metrics.json"), tmp -> Files.writeString(tmp, Json.write(metrics) + "\n"));
+        if (skipped > 0) {
+            o.printf(Locale.ROOT, "skipped %d batch(es) whose loss or gradient was not finite%n", skipped);
+        }
         o.printf(Locale.ROOT, "test -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
                 last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), epochs, seconds);
         o.println("wrote " + dir + "/: model.safetensors, loss.png, reconstructions.png, samples.png, metrics.json"
+                + (checkpoints != null ? ", checkpoint.safetensors" : "")
                 + (modelOut != null ? "; and " + modelOut : ""));
         return 0;
     }

@@ -22,8 +22,13 @@ public final class AtomicFiles {
 
     public static void write(Path file, Content content) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        checkWritableFolder(dir);
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot be written (" + reason(e) + ")", e);
+        }
         try {
             content.writeTo(tmp);
             try {
@@ -34,5 +39,42 @@ public final class AtomicFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+        syncFolder(dir);
+    }
+
+    /**
+     * Makes the folder (and its parents) if needed and checks that a file can be made in it, by
+     * making one: permission bits do not tell (root ignores them; read-only mounts do not show).
+     */
+    public static void checkWritableFolder(Path dir) throws IOException {
+        try {
+            Files.createDirectories(dir);
+            Path probe = Files.createTempFile(dir, ".latent4j-write-check", ".tmp");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new IOException("the output folder " + dir + " cannot be written (" + reason(e) + ")", e);
+        }
+    }
+
+    /** The rename is on disk once the folder is synced (a crash of the machine, not only of the JVM). */
+    private static void syncFolder(Path dir) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // Not every platform can open or sync a folder (Windows); the rename itself is still atomic.
+        }
+    }
+
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) {
+            return f.getFile() + " exists and is not a folder";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 }
