@@ -29,8 +29,13 @@ final class LinearCommands {
         return l;
     }
 
-    static Dataset load(Path data, boolean test) throws java.io.IOException {
-        return DataFiles.read(data, test);
+    /** Reads the data; rows with NaN or infinity are an error, or left out and reported with --drop-non-finite. */
+    static Dataset load(Path data, boolean test, boolean dropNonFinite) throws java.io.IOException {
+        Dataset d = DataFiles.read(data, test, dropNonFinite);
+        if (d.droppedRows() > 0) {
+            System.err.println("latent4j: dropped " + d.droppedRows() + " row(s) holding NaN or infinite values from " + data);
+        }
+        return d;
     }
 
     @Command(name = "pca", description = "Principal component analysis of a data set (.csv, .npy, IDX images or a Fashion-MNIST folder: its training set).")
@@ -44,6 +49,9 @@ final class LinearCommands {
         @Option(names = "--threads", description = "Threads (default: all cores).")
         Integer threads;
 
+        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
+        boolean dropNonFinite;
+
         @Option(names = "--json", description = "One JSON object.")
         boolean json;
 
@@ -52,7 +60,7 @@ final class LinearCommands {
 
         @Override
         public Integer call() throws Exception {
-            Dataset d = load(data, false);
+            Dataset d = load(data, false, dropNonFinite);
             try (Parallelism par = Parallelism.of(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
                 long t0 = System.nanoTime();
                 Pca pca = Pca.fit(d, components, par);
@@ -94,6 +102,9 @@ final class LinearCommands {
         @Option(names = "--threads", description = "Threads (default: all cores).")
         Integer threads;
 
+        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
+        boolean dropNonFinite;
+
         @Option(names = "--json")
         boolean json;
 
@@ -102,7 +113,7 @@ final class LinearCommands {
 
         @Override
         public Integer call() throws Exception {
-            Dataset d = load(data, false);
+            Dataset d = load(data, false, dropNonFinite);
             try (Parallelism par = Parallelism.of(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 Ppca model;

@@ -14,11 +14,19 @@ public final class Csv {
     private Csv() {}
 
     public static Dataset read(Path file) throws IOException {
+        return read(file, false);
+    }
+
+    /**
+     * Reads a CSV file; a NaN or infinite cell is an error naming its line and column, unless
+     * {@code dropNonFinite}: then its row is left out and counted in {@link Dataset#droppedRows()}.
+     */
+    public static Dataset read(Path file, boolean dropNonFinite) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such file");
         }
         FloatBuffer values = new FloatBuffer();
-        int width = -1, rows = 0, lineNo = 0;
+        int width = -1, rows = 0, lineNo = 0, dropped = 0;
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
             while ((line = r.readLine()) != null) {
@@ -36,32 +44,62 @@ public final class Csv {
                             + (rows == 0 ? "s before it have " : "s before it have ") + width);
                 }
                 width = cells.length;
+                boolean bad = false;
                 for (int c = 0; c < cells.length; c++) {
                     String cell = cells[c].trim();
                     float v;
                     try {
-                        v = Float.parseFloat(cell);
+                        v = parse(cell);
                     } catch (NumberFormatException e) {
                         throw new IOException(file + ": line " + lineNo + ", column " + (c + 1) + ": '" + cell + "' is not a number");
                     }
-                    if (!Float.isFinite(v)) {
+                    if (!Float.isFinite(v) && dropNonFinite) {
+                        bad = true;
+                    } else if (!Float.isFinite(v)) {
                         throw new IOException(file + ": line " + lineNo + ", column " + (c + 1) + ": " + cell
                                 + " is not a finite number");
                     }
                     values.add(v);
                 }
+                if (bad) {
+                    values.removeLast(cells.length);
+                    dropped++;
+                    continue;
+                }
                 rows++;
             }
         }
         if (rows == 0) {
-            throw new IOException(file + ": no data rows");
+            throw new IOException(file + ": no data rows" + (dropped > 0 ? " (all " + dropped + " held NaN or infinite values)" : ""));
         }
-        return new Dataset(values.toArray(), rows, width, null, file.toString());
+        return new Dataset(values.toArray(), rows, width, null, file.toString(), dropped);
+    }
+
+    /** A float as Java writes it, plus the spellings of NumPy and pandas: nan, inf, -inf (any case). */
+    static float parse(String s) {
+        switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "nan", "+nan", "-nan" -> {
+                return Float.NaN;
+            }
+            case "inf", "+inf", "infinity", "+infinity" -> {
+                return Float.POSITIVE_INFINITY;
+            }
+            case "-inf", "-infinity" -> {
+                return Float.NEGATIVE_INFINITY;
+            }
+            default -> {
+                char last = s.isEmpty() ? ' ' : Character.toLowerCase(s.charAt(s.length() - 1));
+                if (last == 'f' || last == 'd') {
+                    throw new NumberFormatException(s);   // Java's 1.5f / 2d suffixes are not CSV numbers
+                }
+                return Float.parseFloat(s);
+            }
+        }
     }
 
     private static boolean isNumber(String s) {
         try {
-            Float.parseFloat(s);
+            parse(s);
             return true;
         } catch (NumberFormatException e) {
             return false;
@@ -96,6 +134,10 @@ public final class Csv {
                 a = java.util.Arrays.copyOf(a, a.length * 2);
             }
             a[n++] = v;
+        }
+
+        void removeLast(int k) {
+            n -= k;
         }
 
         float[] toArray() {

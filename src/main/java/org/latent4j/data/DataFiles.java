@@ -11,15 +11,20 @@ public final class DataFiles {
 
     /** {@code test} picks the test half of a Fashion-MNIST folder. */
     public static Dataset read(Path path, boolean test) throws IOException {
+        return read(path, test, false);
+    }
+
+    /** As {@link #read(Path, boolean)}; {@code dropNonFinite} leaves out (and counts) rows holding NaN or infinity. */
+    public static Dataset read(Path path, boolean test, boolean dropNonFinite) throws IOException {
         if (Files.isDirectory(path)) {
             return FashionMnist.fromDirectory(path, test);
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".csv")) {
-            return Csv.read(path);
+            return Csv.read(path, dropNonFinite);
         }
         if (name.endsWith(".npy")) {
-            return Npy.read(path);
+            return Npy.read(path, dropNonFinite);
         }
         if (name.contains("idx3-ubyte")) {
             return Idx.readImages(path, null);

@@ -6,8 +6,14 @@ package org.latent4j.data;
  * @param x      rows x features, row-major
  * @param labels one per row, or null
  * @param source where the rows came from (a file, "bundled Fashion-MNIST train"), for messages
+ * @param droppedRows rows the reader left out because they held NaN or infinite values (only
+ *                    when asked to: by default such a row is an error naming it)
  */
-public record Dataset(float[] x, int rows, int features, int[] labels, String source) {
+public record Dataset(float[] x, int rows, int features, int[] labels, String source, int droppedRows) {
+    public Dataset(float[] x, int rows, int features, int[] labels, String source) {
+        this(x, rows, features, labels, source, 0);
+    }
+
     public Dataset {
         if (rows <= 0 || features <= 0) {
             throw new IllegalArgumentException(source + ": a data set needs at least one row and one feature, got "
@@ -27,6 +33,57 @@ public record Dataset(float[] x, int rows, int features, int[] labels, String so
         float[] y = java.util.Arrays.copyOf(x, k * features);
         int[] l = labels == null ? null : java.util.Arrays.copyOf(labels, k);
         return new Dataset(y, k, features, l, source + " (first " + k + ")");
+    }
+
+    /**
+     * Checks that every value is finite: an error names the first bad row and column (0-based),
+     * or, with {@code drop}, the rows holding a NaN or infinity are left out and counted.
+     */
+    public Dataset requireFinite(boolean drop) {
+        int keep = 0;
+        float[] y = null;
+        for (int r = 0; r < rows; r++) {
+            int bad = -1;
+            for (int c = 0; c < features; c++) {
+                if (!Float.isFinite(x[r * features + c])) {
+                    bad = c;
+                    break;
+                }
+            }
+            if (bad >= 0 && !drop) {
+                throw new IllegalArgumentException(source + ": row " + r + ", column " + bad + " (0-based) is "
+                        + x[r * features + bad] + "; drop such rows explicitly if that is intended");
+            }
+            if (bad >= 0 && y == null) {
+                y = java.util.Arrays.copyOf(x, x.length);
+            }
+            if (bad < 0) {
+                if (y != null) {
+                    System.arraycopy(x, r * features, y, keep * features, features);
+                }
+                keep++;
+            }
+        }
+        if (y == null) {
+            return this;
+        }
+        if (keep == 0) {
+            throw new IllegalArgumentException(source + ": every one of the " + rows + " rows holds a NaN or infinite value");
+        }
+        int[] l = null;
+        if (labels != null) {
+            l = new int[keep];
+            for (int r = 0, k = 0; r < rows; r++) {
+                boolean ok = true;
+                for (int c = 0; c < features && ok; c++) {
+                    ok = Float.isFinite(x[r * features + c]);
+                }
+                if (ok) {
+                    l[k++] = labels[r];
+                }
+            }
+        }
+        return new Dataset(java.util.Arrays.copyOf(y, keep * features), keep, features, l, source, droppedRows + rows - keep);
     }
 
     /** Row r as a new array. */

@@ -67,7 +67,12 @@ public final class Idx {
     }
 
     public static Dataset readImages(InputStream in, String name) throws IOException {
-        int[] dims = header(in, name, 3);
+        int[] dims;
+        try {
+            dims = header(in, name, 3);
+        } catch (ZipException | EOFException e) {
+            throw new IOException(name + ": gzip data is corrupt or truncated in the IDX header (" + e.getMessage() + ")", e);
+        }
         long n = dims[0], per = (long) dims[1] * dims[2];
         byte[] data = payload(in, name, n * per, 16);
         float[] x = new float[data.length];
@@ -78,7 +83,12 @@ public final class Idx {
     }
 
     public static int[] readLabels(InputStream in, String name) throws IOException {
-        int[] dims = header(in, name, 1);
+        int[] dims;
+        try {
+            dims = header(in, name, 1);
+        } catch (ZipException | EOFException e) {
+            throw new IOException(name + ": gzip data is corrupt or truncated in the IDX header (" + e.getMessage() + ")", e);
+        }
         byte[] data = payload(in, name, dims[0], 8);
         int[] l = new int[data.length];
         for (int i = 0; i < data.length; i++) {

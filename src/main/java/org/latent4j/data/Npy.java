@@ -23,6 +23,14 @@ public final class Npy {
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     public static Dataset read(Path file) throws IOException {
+        return read(file, false);
+    }
+
+    /**
+     * Reads a .npy file; a NaN or infinite value is an error naming its row and column, unless
+     * {@code dropNonFinite}: then its row is left out and counted in {@link Dataset#droppedRows()}.
+     */
+    public static Dataset read(Path file, boolean dropNonFinite) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such file");
         }
@@ -86,17 +94,24 @@ public final class Npy {
                 } catch (NumberFormatException e) {
                     throw new IOException(file + ": bad shape (" + s.group(1) + ")");
                 }
+                if (v <= 0 || v > Integer.MAX_VALUE) {
+                    throw new IOException(file + ": shape (" + s.group(1) + ") is not a non-empty 1-D or 2-D array of at most "
+                            + Integer.MAX_VALUE + " values per dimension");
+                }
                 if (nd == 0) {
                     rows = v;
                 } else {
-                    cols = Math.multiplyExact(cols, v);
+                    cols *= v;   // both below 2^31: no overflow
                 }
                 nd++;
             }
             if (nd == 0 || nd > 2 || rows <= 0 || cols <= 0) {
                 throw new IOException(file + ": shape (" + s.group(1) + ") is not a non-empty 1-D or 2-D array");
             }
-            long count = Math.multiplyExact(rows, cols);
+            if (rows > (Integer.MAX_VALUE - 16) / Math.max(1, cols)) {
+                throw new IOException(file + ": shape (" + s.group(1) + ") holds more values than latent4j reads into one array");
+            }
+            long count = rows * cols;
             long dataStart = hstart + hlen;
             if (count > Integer.MAX_VALUE - 16 || dataStart + count * itemSize != size) {
                 throw new IOException(file + ": shape (" + s.group(1) + ") of " + descr + " needs " + count * itemSize
@@ -117,7 +132,11 @@ public final class Npy {
                     default -> data.get() & 0xff;
                 };
             }
-            return new Dataset(x, (int) rows, (int) cols, null, file.toString());
+            try {
+                return new Dataset(x, (int) rows, (int) cols, null, file.toString()).requireFinite(dropNonFinite);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(e.getMessage(), e);
+            }
         }
     }
 }
