@@ -176,10 +176,15 @@ public final class SafeTensors {
                 spans.add(new Span(name, begin, end, shape));
             }
             spans.sort((a, b) -> Long.compare(a.begin(), b.begin()));
-            for (int i = 1; i < spans.size(); i++) {
-                if (spans.get(i).begin() < spans.get(i - 1).end()) {
-                    throw new IOException(file + ": tensors " + spans.get(i - 1).name() + " and " + spans.get(i).name() + " overlap");
+            Span last = null;
+            for (Span sp : spans) {
+                if (sp.end() == sp.begin()) {
+                    continue;   // an empty tensor takes no bytes and overlaps nothing
                 }
+                if (last != null && sp.begin() < last.end()) {
+                    throw new IOException(file + ": tensors " + last.name() + " and " + sp.name() + " overlap");
+                }
+                last = sp;
             }
             Map<String, Entry> tensors = new LinkedHashMap<>();
             for (Span sp : spans) {

@@ -207,9 +207,11 @@ public final class Autoencoder implements LatentModel {
             spec = ModelSpec.fromJson(json);
             g = Graph.build(spec);
         } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+            throw new IOException(file + ": the model spec (metadata " + SPEC_KEY + ") is not valid: "
+                    + e.getMessage().replaceFirst("^model spec: ", ""), e);
         }
-        float[] params = new float[g.paramCount()];
+        // Every tensor is checked before the arena is allocated: a spec that claims a huge model
+        // cannot make the loader allocate more than the file (already read) really holds.
         for (ParamSpec p : g.params().values()) {
             SafeTensors.Entry e = c.tensors().get(p.name());
             if (e == null) {
@@ -219,6 +221,10 @@ public final class Autoencoder implements LatentModel {
                 throw new IOException(file + ": tensor " + p.name() + " has shape " + java.util.Arrays.toString(e.shape())
                         + " but the spec needs " + java.util.Arrays.toString(p.shape()));
             }
+        }
+        float[] params = new float[g.paramCount()];
+        for (ParamSpec p : g.params().values()) {
+            SafeTensors.Entry e = c.tensors().get(p.name());
             System.arraycopy(e.data(), e.offset(), params, p.offset(), p.size());
         }
         boolean checkpoint = c.metadata().containsKey(CHECKPOINT_KEY);
