@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Benchmarks of the engine (JSON lines with --json).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Elementwise.class, BenchCommand.Train.class, BenchCommand.Infer.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Elementwise.class, BenchCommand.Train.class, BenchCommand.Infer.class,
+            BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -247,6 +248,47 @@ final class BenchCommand implements Runnable {
             } else {
                 System.out.printf(Locale.ROOT, "W1 VAE, 1 thread: reconstruct batch 1 %.1f us (median of %d), encode batch 256 %.0f samples/s%n",
                         latency, lat.length, throughput);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "serve", description = {
+            "Serving throughput of one shared W1 VAE (random weights): 1, 2, 4 and 8 application threads",
+            "calling reconstruct at once, batch 1 and batch 32; calls/s, rows/s and the ratio to 1 thread."})
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--json", description = "JSON lines.")
+        boolean json;
+
+        @Option(names = "--seconds", defaultValue = "2", description = "Seconds per point (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            org.latent4j.dsl.ModelSpec spec = TrainRun.defaultVae(32).withInputDim(784);
+            org.latent4j.model.Autoencoder m = org.latent4j.model.Autoencoder.of(spec,
+                    org.latent4j.train.Trainer.initialParams(org.latent4j.graph.Graph.build(spec).fuse(), 1));
+            org.latent4j.data.Dataset test = org.latent4j.data.FashionMnist.bundledTest();
+            float[][] rows = new float[32][];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = test.row(i);
+            }
+            org.latent4j.bench.ServeBench.run(m, rows, 2, 1, 2);    // warm-up: C2 compiles the kernels
+            org.latent4j.bench.ServeBench.run(m, rows, 2, 32, 2);
+            for (int batch : new int[] {1, 32}) {
+                double base = 0;
+                for (int callers : new int[] {1, 2, 4, 8}) {
+                    var p = org.latent4j.bench.ServeBench.run(m, rows, callers, batch, seconds);
+                    base = callers == 1 ? p.rowsPerSecond() : base;
+                    if (json) {
+                        System.out.println(String.format(Locale.ROOT,
+                                "{\"workload\":\"w1-serve\",\"callers\":%d,\"batch\":%d,\"calls_per_s\":%.0f,\"rows_per_s\":%.0f,\"vs_1_caller\":%.2f}",
+                                callers, batch, p.callsPerSecond(), p.rowsPerSecond(), p.rowsPerSecond() / base));
+                    } else {
+                        System.out.printf(Locale.ROOT, "batch %2d, %d caller(s): %9.0f calls/s %9.0f rows/s  %.2f x 1 caller%n",
+                                batch, callers, p.callsPerSecond(), p.rowsPerSecond(), p.rowsPerSecond() / base);
+                    }
+                }
             }
             return 0;
         }

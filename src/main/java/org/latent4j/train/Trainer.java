@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ForkJoinPool;
 import org.latent4j.data.Dataset;
 import org.latent4j.dsl.ModelSpec;
 import org.latent4j.graph.Graph;
@@ -46,12 +47,22 @@ public final class Trainer {
      */
     public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingListener listener,
                              CheckpointPolicy checkpoints) {
+        return fit(spec, train, validation, cfg, listener, checkpoints, null);
+    }
+
+    /**
+     * As above, on the embedding application's own pool (a web server's or a Spark executor's)
+     * instead of a pool of {@code cfg.threads()} that latent4j starts and stops itself; the pool
+     * is left running. The weights are bitwise the same either way.
+     */
+    public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingListener listener,
+                             CheckpointPolicy checkpoints, ForkJoinPool pool) {
         ModelSpec s = spec.withInputDim(train.features());
         checkValidation(train, validation);
         Graph g = Graph.build(s).fuse();
         float[] params = initialParams(g, cfg.seed(), cfg.weightInit());
         Checkpoint.Progress start = new Checkpoint.Progress(1, 0, 0, 0, 0, 0, 0, 0);
-        return run(s, g, params, null, start, new ArrayList<>(), train, validation, cfg, listener, checkpoints);
+        return run(s, g, params, null, start, new ArrayList<>(), train, validation, cfg, listener, checkpoints, pool);
     }
 
     /**
@@ -83,7 +94,7 @@ public final class Trainer {
                     + train.rows() + " rows of the data");
         }
         return run(c.spec(), g, c.params(), c, c.progress(), new ArrayList<>(c.history()), train, validation, cfg, listener,
-                checkpoints);
+                checkpoints, null);
     }
 
     private static void checkValidation(Dataset train, Dataset validation) {
@@ -95,8 +106,8 @@ public final class Trainer {
 
     private static Result run(ModelSpec spec, Graph g, float[] params, Checkpoint resumed, Checkpoint.Progress start,
                               List<EpochStats> history, Dataset train, Dataset validation, TrainingConfig cfg,
-                              TrainingListener listener, CheckpointPolicy checkpoints) {
-        try (Parallelism par = Parallelism.of(cfg.threads())) {
+                              TrainingListener listener, CheckpointPolicy checkpoints, ForkJoinPool pool) {
+        try (Parallelism par = pool != null ? Parallelism.using(pool) : Parallelism.of(cfg.threads())) {
             Loop loop = new Loop(spec, g, params, train, validation, cfg, par, listener, checkpoints, history);
             if (resumed != null) {
                 loop.opt.restore(resumed.optimizerSteps(), resumed.firstMoment(), resumed.secondMoment());
