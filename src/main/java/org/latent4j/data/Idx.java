@@ -74,6 +74,10 @@ public final class Idx {
             throw new IOException(name + ": gzip data is corrupt or truncated in the IDX header (" + e.getMessage() + ")", e);
         }
         long n = dims[0], per = (long) dims[1] * dims[2];
+        if (per > MAX_BYTES || n > MAX_BYTES / per) {   // also keeps n * per from overflowing
+            throw new IOException(name + ": header declares " + n + " images of " + dims[1] + " x " + dims[2]
+                    + " bytes, more than the " + MAX_BYTES + " latent4j reads");
+        }
         byte[] data = payload(in, name, n * per, 16);
         float[] x = new float[data.length];
         for (int i = 0; i < data.length; i++) {

@@ -37,9 +37,10 @@ public final class Npy {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             ByteBuffer head = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
-            if (size < 10 || ch.read(head, 0) < 10) {
+            if (size < 10) {
                 throw new IOException(file + ": too short for a .npy file");
             }
+            readFully(ch, head, 0, file);
             head.flip();
             byte[] magic = new byte[6];
             head.get(magic);
@@ -54,8 +55,11 @@ public final class Npy {
                 hlen = head.getShort() & 0xffff;
                 hstart = 10;
             } else if (major == 2 || major == 3) {
+                if (size < 12) {
+                    throw new IOException(file + ": too short for a version " + major + " .npy header (" + size + " bytes)");
+                }
                 ByteBuffer l4 = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-                ch.read(l4, 8);
+                readFully(ch, l4, 8, file);
                 hlen = l4.flip().getInt() & 0xffffffffL;
                 hstart = 12;
             } else {
@@ -65,7 +69,7 @@ public final class Npy {
                 throw new IOException(file + ": header length " + hlen + " does not fit a file of " + size + " bytes");
             }
             ByteBuffer hb = ByteBuffer.allocate((int) hlen);
-            ch.read(hb, hstart);
+            readFully(ch, hb, hstart, file);
             String header = new String(hb.array(), StandardCharsets.ISO_8859_1);
             Matcher d = DESCR.matcher(header), o = ORDER.matcher(header), s = SHAPE.matcher(header);
             if (!d.find() || !o.find() || !s.find()) {
@@ -118,11 +122,7 @@ public final class Npy {
                         + " bytes of data but the file has " + (size - dataStart));
             }
             ByteBuffer data = ByteBuffer.allocate((int) (count * itemSize)).order(ByteOrder.LITTLE_ENDIAN);
-            while (data.hasRemaining()) {
-                if (ch.read(data, dataStart + data.position()) < 0) {
-                    throw new IOException(file + ": truncated");
-                }
-            }
+            readFully(ch, data, dataStart, file);
             data.flip();
             float[] x = new float[(int) count];
             for (int i = 0; i < x.length; i++) {
@@ -136,6 +136,14 @@ public final class Npy {
                 return new Dataset(x, (int) rows, (int) cols, null, file.toString()).requireFinite(dropNonFinite);
             } catch (IllegalArgumentException e) {
                 throw new IOException(e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long pos, Path file) throws IOException {
+        while (b.hasRemaining()) {
+            if (ch.read(b, pos + b.position()) < 0) {
+                throw new IOException(file + ": truncated at byte " + (pos + b.position()));
             }
         }
     }
