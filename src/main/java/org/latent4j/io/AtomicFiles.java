@@ -31,6 +31,7 @@ public final class AtomicFiles {
         }
         try {
             content.writeTo(tmp);
+            keepPermissions(tmp, file);
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -54,6 +55,20 @@ public final class AtomicFiles {
         } catch (IOException e) {
             throw new IOException("the output folder " + dir + " cannot be written (" + reason(e) + ")", e);
         }
+    }
+
+    /**
+     * A temporary file is made owner-only (rw-------); the written file gets the permissions of
+     * the file it replaces, or rw-r--r-- like a file made the usual way.
+     */
+    private static void keepPermissions(Path tmp, Path file) throws IOException {
+        if (!tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.exists(file)
+                ? Files.getPosixFilePermissions(file)
+                : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(tmp, perms);
     }
 
     /** The rename is on disk once the folder is synced (a crash of the machine, not only of the JVM). */
