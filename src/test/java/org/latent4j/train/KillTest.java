@@ -52,8 +52,11 @@ class KillTest {
         float[] expected = Trainer.fit(TrainerTest.smallVae(), data(), null, config(1), TrainingListener.NONE).model().parameters();
         Path ck = dir.resolve("run.ckpt.safetensors"), result = dir.resolve("model.safetensors"), log = dir.resolve("child.log");
         SplittableRandom rnd = new SplittableRandom(Long.getLong("latent4j.kills.seed", System.nanoTime()));
-        int killed = 0, starts = 0, resumes = 0, loadsChecked = 0;
+        int killed = 0, starts = 0, resumes = 0, loadsChecked = 0, completed = 0;
         List<String> timeline = new ArrayList<>();
+        // Until `kills` kills have landed: start (or resume) the child, kill it after a random delay
+        // unless it finishes first; a finished run must hold the uninterrupted weights, and then
+        // a new run starts from scratch.
         while (true) {
             boolean resuming = Files.exists(ck);
             resumes += resuming ? 1 : 0;
@@ -63,27 +66,37 @@ class KillTest {
                     "--add-modules=jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                     KillTest.class.getName(), ck.toString(), result.toString(), threads)
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            // A child needs ~4 s of JIT warm-up before its first checkpoint and ~6 s in all: kill anywhere in that span.
-            long delayMs = killed < kills ? 500 + rnd.nextLong(6500) : 600_000;
-            boolean finished = p.waitFor(delayMs, TimeUnit.MILLISECONDS);
-            if (finished) {
+            // A child spends 1-4 s in JVM start and JIT warm-up before its first checkpoint and 3-6 s in all.
+            long delayMs = killed < kills ? 300 + rnd.nextLong(4500) : 600_000;
+            if (p.waitFor(delayMs, TimeUnit.MILLISECONDS)) {
                 assertEquals(0, p.exitValue(), () -> "the child failed: " + read(log));
+                float[] got = Autoencoder.load(result).parameters();
+                final int k = killed, rs = resumes;
+                final List<String> tl = List.copyOf(timeline);
+                assertArrayEquals(expected, got, () -> "weights after " + k + " kills and " + rs + " resumes: " + tl);
+                completed++;
                 timeline.add("finished");
-                break;
+                if (killed >= kills) {
+                    break;
+                }
+                Files.delete(ck);
+                Files.delete(result);
+                continue;
             }
             p.destroyForcibly();   // SIGKILL on Linux
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             killed++;
             timeline.add("killed after " + delayMs + " ms" + (Files.exists(ck) ? " at step " + Checkpoint.read(ck).progress().step() : ""));
-            if (Files.exists(ck)) {
-                assertTrue(Models.load(ck) instanceof Autoencoder, "a checkpoint on disk always loads as a model");
-                loadsChecked++;
+            for (Path f : new Path[] {ck, result}) {
+                if (Files.exists(f)) {
+                    assertTrue(Models.load(f) instanceof Autoencoder, f + " on disk always loads as a model");
+                    loadsChecked++;
+                }
             }
         }
-        float[] got = Autoencoder.load(result).parameters();
-        assertArrayEquals(expected, got, "weights after " + killed + " kills and " + resumes + " resumes: " + timeline);
-        System.out.println("KillTest: " + killed + " kills, " + resumes + " resumes, " + loadsChecked
-                + " checkpoints loaded after a kill, final weights bitwise equal; " + timeline);
+        System.out.println("KillTest: " + killed + " kills, " + resumes + " resumes, " + completed + " completed runs, "
+                + loadsChecked + " files on disk loaded after a kill; every completed run bitwise equal to the uninterrupted one; "
+                + timeline);
     }
 
     private static String read(Path p) {
