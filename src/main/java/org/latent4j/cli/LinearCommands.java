@@ -158,7 +158,7 @@ final class LinearCommands {
             throw new java.io.IOException(out + ": exists and is not a folder", e);
         }
         model.save(out.resolve("model.safetensors"));
-        java.nio.file.Files.writeString(out.resolve("metrics.json"), Json.write(metrics) + "\n");
+        org.latent4j.io.AtomicFiles.write(out.resolve("metrics.json"), tmp -> java.nio.file.Files.writeString(tmp, Json.write(metrics) + "\n"));
         if (!json) {
             System.out.println("wrote " + out + "/: model.safetensors, metrics.json");
         }

@@ -69,7 +69,8 @@ final class TrainRun {
     int checkpointEvery;
 
     @Option(names = "--resume", paramLabel = "FILE",
-            description = "Continue the run saved in this checkpoint (same data and recipe; --epochs may be raised).")
+            description = {"Continue the run saved in this checkpoint, in its folder unless --out says otherwise. Give the same data",
+                "and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs may be raised."})
     Path resume;
 
     @Option(names = "--skip-non-finite",
@@ -101,15 +102,18 @@ final class TrainRun {
             train = FashionMnist.fromDirectory(data, false);
             test = FashionMnist.fromDirectory(data, true);
         }
-        Path dir = out != null ? out : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent() : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
-        ModelSpec spec = defaultVae(latent).withInputDim(train.features());
+        ModelSpec spec = resume != null ? org.latent4j.train.Checkpoint.read(resume).spec() : defaultVae(latent).withInputDim(train.features());
         TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true)
                 .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP);
         CheckpointPolicy checkpoints = checkpointEvery == 0 ? null
                 : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), checkpointEvery, 0);
         o.printf(Locale.ROOT, "latent4j %s: VAE on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
                 command, train.source(), train.rows(), test.rows(), epochs, batch, lr, seed, t);
+        if (resume != null) {
+            o.println("resuming the run saved in " + resume);
+        }
         o.print(spec.summary());
         List<EpochStats> history = new ArrayList<>();
         long t0 = System.nanoTime();

@@ -31,6 +31,9 @@ public final class AtomicFiles {
         }
         try {
             content.writeTo(tmp);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true);   // the bytes are on disk before the rename makes them the file
+            }
             keepPermissions(tmp, file);
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -208,7 +208,7 @@ public final class Autoencoder implements LatentModel {
             g = Graph.build(spec);
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": the model spec (metadata " + SPEC_KEY + ") is not valid: "
-                    + e.getMessage().replaceFirst("^model spec: ", ""), e);
+                    + String.valueOf(e.getMessage()).replaceFirst("^model spec: ", ""), e);
         }
         // Every tensor is checked before the arena is allocated: a spec that claims a huge model
         // cannot make the loader allocate more than the file (already read) really holds.

@@ -95,8 +95,9 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
             Progress p = new Progress(integer(st, "epoch"), integer(st, "position"), Long.parseLong(text(st, "step")),
                     Double.parseDouble(text(st, "recon_sum")), Double.parseDouble(text(st, "kl_sum")),
                     Long.parseLong(text(st, "rows_counted")), integer(st, "skipped"), Double.parseDouble(text(st, "seconds")));
-            if (p.epoch() < 1 || p.position() < 0 || p.step() < 0 || p.skipped() < 0) {
-                throw new IllegalArgumentException("epoch, position, step or skipped out of range: " + p);
+            if (p.epoch() < 1 || p.position() < 0 || p.step() < 0 || p.skipped() < 0 || p.rowsCounted() < 0
+                    || !(p.seconds() >= 0) || !Double.isFinite(p.reconSum()) || !Double.isFinite(p.klSum())) {
+                throw new IllegalArgumentException("a field of the progress is out of range: " + p);
             }
             List<EpochStats> history = new ArrayList<>();
             if (!(st.get("history") instanceof List<?> hl)) {
@@ -109,9 +110,12 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
                 history.add(new EpochStats(((Double) e.get(0)).intValue(), d(e.get(1)), d(e.get(2)), d(e.get(3)), d(e.get(4)),
                         d(e.get(5)), d(e.get(6)), d(e.get(7)), d(e.get(8)), ((Double) e.get(9)).intValue()));
             }
-            return new Checkpoint(model.spec(), model.parameters(), Long.parseLong(text(st, "optimizer_steps")), m, v, p, history,
-                    text(st, "recipe"), text(st, "data"));
-        } catch (IllegalArgumentException | ClassCastException e) {
+            long optimizerSteps = Long.parseLong(text(st, "optimizer_steps"));
+            if (optimizerSteps < 0) {
+                throw new IllegalArgumentException("optimizer_steps is negative");
+            }
+            return new Checkpoint(model.spec(), model.parameters(), optimizerSteps, m, v, p, history, text(st, "recipe"), text(st, "data"));
+        } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
             throw new IOException(file + ": damaged run state in " + KEY + ": " + e.getMessage(), e);
         }
     }
@@ -161,9 +165,14 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
         if (dir == null || !Files.isDirectory(dir)) {
             return;
         }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "." + file.getFileName() + "*.tmp")) {
+        String prefix = "." + file.getFileName();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
-                Files.deleteIfExists(p);
+                String name = p.getFileName().toString();
+                if (name.startsWith(prefix) && name.endsWith(".tmp") && name.length() > prefix.length() + 4
+                        && name.substring(prefix.length(), name.length() - 4).chars().allMatch(Character::isDigit)) {
+                    Files.deleteIfExists(p);
+                }
             }
         }
     }

@@ -39,11 +39,17 @@ public final class Optimizer {
     public Optimizer(OptimizerSpec spec, int size, org.latent4j.kernel.Parallelism parallelism) {
         this.spec = spec;
         this.parallelism = parallelism;
+        int[] sizes = stateSizes(spec, size);
+        m = new float[sizes[0]];
+        v = new float[sizes[1]];
+    }
+
+    /** The lengths of the first and second moments this optimizer keeps for {@code size} parameters (0: none). */
+    public static int[] stateSizes(OptimizerSpec spec, int size) {
         boolean first = spec.kind() != OptimizerSpec.Kind.SGD || spec.momentum() > 0f;
         boolean second = spec.kind() == OptimizerSpec.Kind.ADAM || spec.kind() == OptimizerSpec.Kind.ADAMW
                 || spec.kind() == OptimizerSpec.Kind.RMSPROP;
-        m = first && spec.kind() != OptimizerSpec.Kind.RMSPROP ? new float[size] : new float[0];
-        v = second ? new float[size] : new float[0];
+        return new int[] {first && spec.kind() != OptimizerSpec.Kind.RMSPROP ? size : 0, second ? size : 0};
     }
 
     public OptimizerSpec spec() {

@@ -75,8 +75,14 @@ public final class Trainer {
                                 TrainingListener listener, CheckpointPolicy checkpoints) throws IOException {
         Checkpoint c = Checkpoint.read(checkpointFile);
         if (!c.recipe().equals(cfg.recipe())) {
-            throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made with another training recipe; it has "
-                    + c.recipe() + " but this run asks for " + cfg.recipe());
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made with another training recipe ("
+                    + TrainingConfig.recipeDifference(c.recipe(), cfg.recipe()) + "); resume with the same settings");
+        }
+        Checkpoint.Progress at = c.progress();
+        if (at.epoch() > cfg.epochs() + 1 || (at.epoch() == cfg.epochs() + 1 && at.position() > 0)) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint is already " + (at.position() == 0
+                    ? (at.epoch() - 1) + " epochs" : "in epoch " + at.epoch()) + " into the run; resume with at least "
+                    + (at.position() == 0 ? at.epoch() - 1 : at.epoch()) + " epochs, not " + cfg.epochs());
         }
         String fp = Checkpoint.fingerprint(train);
         if (!c.dataFingerprint().equals(fp)) {
@@ -88,6 +94,11 @@ public final class Trainer {
                     + train.source() + " has " + train.features());
         }
         checkValidation(train, validation);
+        int[] state = Optimizer.stateSizes(cfg.optimizer(), c.params().length);
+        if (c.firstMoment().length != state[0] || c.secondMoment().length != state[1]) {
+            throw new IllegalArgumentException(checkpointFile + ": the optimizer state holds " + c.firstMoment().length + " + "
+                    + c.secondMoment().length + " values but " + cfg.optimizer().kind() + " needs " + state[0] + " + " + state[1]);
+        }
         Graph g = Graph.build(c.spec()).fuse();
         if (c.progress().position() > train.rows()) {
             throw new IllegalArgumentException(checkpointFile + ": position " + c.progress().position() + " is past the "
@@ -156,7 +167,10 @@ public final class Trainer {
         return p;
     }
 
-    /** The training loop of one run: its buffers, optimizer and position. Allocates nothing per step. */
+    /**
+     * The training loop of one run: its buffers, optimizer and position. Its own work allocates
+     * nothing per step (Parallelism.forEach still makes a few task objects when threads > 1).
+     */
     private static final class Loop {
         final ModelSpec spec;
         final Graph g;
@@ -235,7 +249,7 @@ public final class Trainer {
                     } else if (cfg.onNonFinite() == TrainingConfig.OnNonFinite.SKIP) {
                         skipped++;
                     } else {
-                        throw failure(epoch, step, n, br, bk);
+                        throw failure(epoch, step, start, n, br, bk);
                     }
                     step++;
                     int done = start + n;
@@ -245,6 +259,11 @@ public final class Trainer {
                                 secondsBefore + (System.nanoTime() - t0) / 1e9));
                     }
                     listener.onBatch(epoch, done, order.length, counted == 0 ? Double.NaN : (recon + cfg.klWeight() * kl) / counted);
+                }
+                if (counted == 0) {
+                    throw new TrainingFailedException("training stopped at epoch " + epoch + ": every batch of the epoch was skipped"
+                            + " (its loss or gradient was NaN or infinite)" + lastSavedNote()
+                            + ". Try a smaller learning rate or look for non-finite values in the data.", step);
                 }
                 double sec = secondsBefore + (System.nanoTime() - t0) / 1e9;
                 double[] val = validation == null ? new double[] {Double.NaN, Double.NaN}
@@ -260,9 +279,28 @@ public final class Trainer {
             }
         }
 
+        /** The checkpoint this run saved last, and its step (null and -1 before the first). */
+        private java.nio.file.Path lastSaved;
+        private long lastSavedStep = -1;
+
+        /** Saves a checkpoint, never one with a NaN or infinite parameter (an update too large can make one). */
         private void save(Checkpoint.Progress p) throws IOException {
+            if (!Reductions.allFinite(params, 0, params.length)) {
+                Executor.NonFinite where = ex.findNonFinite(params, grads, 1, cfg.seed(), p.step(), cfg.klWeight());
+                throw new TrainingFailedException("training stopped at epoch " + p.epoch() + ", step " + p.step()
+                        + ": the update of the last step made a parameter NaN or infinite ("
+                        + (where == null ? "?" : where.tensor() + ", element " + where.index())
+                        + ") although its gradients were finite: the steps are too large. Not saved" + lastSavedNote()
+                        + ". Try a smaller learning rate or gradient clipping (TrainingConfig.withClipNorm).", p.step());
+            }
             new Checkpoint(spec, params, opt.steps(), opt.firstMoment(), opt.secondMoment(), p, history, cfg.recipe(), fingerprint)
                     .write(checkpoints.file(), g);
+            lastSaved = checkpoints.file();
+            lastSavedStep = p.step();
+        }
+
+        private String lastSavedNote() {
+            return lastSaved == null ? "" : "; the last checkpoint this run saved is " + lastSaved + " (after step " + lastSavedStep + ")";
         }
 
         /** True when no gradient is NaN or infinite; the arena is checked in one share per thread. */
@@ -287,16 +325,20 @@ public final class Trainer {
         }
 
         /** Re-runs the failed batch step by step to name where the first NaN or infinity came from. */
-        private TrainingFailedException failure(int epoch, long step, int n, double br, double bk) {
+        private TrainingFailedException failure(int epoch, long step, int start, int n, double br, double bk) {
             Executor.NonFinite where = ex.findNonFinite(params, grads, n, cfg.seed(), step, cfg.klWeight());
             String what = !Double.isFinite(br) ? "the reconstruction loss is " + br
                     : !Double.isFinite(bk) ? "the KL term is " + bk : "a gradient is not finite";
+            String place = where == null ? "" : where.describe();
+            if (where != null && where.step() < 0 && where.node().id() == g.input) {
+                int r = (int) (where.index() / train.features()), c = (int) (where.index() % train.features());
+                place = "in row " + order[start + r] + ", column " + c + " of " + train.source() + " (" + where.value() + ")";
+            }
             String msg = "training stopped at epoch " + epoch + ", step " + step + ": " + what
-                    + (where == null ? "" : "; the first NaN or infinity appears " + where.describe())
-                    + ". The parameters are those before this batch"
-                    + (checkpoints != null && java.nio.file.Files.exists(checkpoints.file())
-                        ? "; the last good checkpoint is " + checkpoints.file() : "")
-                    + ". Try a smaller learning rate or gradient clipping, or skip such batches (OnNonFinite.SKIP, --skip-non-finite).";
+                    + (where == null ? "" : "; the first NaN or infinity appears " + place)
+                    + ". This batch was not applied" + lastSavedNote()
+                    + ". Try a smaller learning rate or gradient clipping (TrainingConfig.withClipNorm), or skip such batches"
+                    + " (--skip-non-finite, OnNonFinite.SKIP).";
             return new TrainingFailedException(msg, step);
         }
     }

@@ -89,10 +89,32 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
 
     /**
      * What must match for a run to resume from a checkpoint: everything but the thread count
-     * (which never changes the numbers) and the number of epochs (a run may be extended).
+     * (which never changes the numbers), the number of epochs (a run may be extended) and the
+     * non-finite policy (a run stopped by a NaN may go on skipping such batches).
      */
     public String recipe() {
-        return withThreads(1).withEpochs(1).toString();
+        return withThreads(1).withEpochs(1).withOnNonFinite(OnNonFinite.STOP).toString();
+    }
+
+    /** The settings in which two recipes differ, e.g. {@code "seed: 42 there, 7 here"}. */
+    static String recipeDifference(String there, String here) {
+        String[] a = fields(there), b = fields(here);
+        if (a.length != b.length) {
+            return there + " there, " + here + " here";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < a.length; i++) {
+            if (!a[i].equals(b[i])) {
+                int eq = a[i].indexOf('=');
+                sb.append(sb.isEmpty() ? "" : "; ").append(a[i], 0, Math.max(eq, 0)).append(": ")
+                        .append(a[i].substring(eq + 1)).append(" there, ").append(b[i].substring(b[i].indexOf('=') + 1)).append(" here");
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String[] fields(String recipe) {
+        return recipe.replace("TrainingConfig[", "").replace("OptimizerSpec[", "").replace("]", "").split(", ");
     }
 
     public TrainingConfig withShuffle(boolean sh) {

@@ -13,6 +13,7 @@ import org.latent4j.dsl.Json;
 import org.latent4j.dsl.ModelSpec;
 import org.latent4j.graph.Graph;
 import org.latent4j.model.Models;
+import org.latent4j.train.Checkpoint;
 
 /**
  * Coverage-guided fuzz tests (Jazzer, JUnit mode) of everything that reads a file a user may be
@@ -46,10 +47,16 @@ class FileFormatsFuzzTest {
 
     @FuzzTest(maxDuration = "10s")
     void modelFile(byte[] bytes) {
+        Path f = write("model.safetensors", bytes);
         try {
-            Models.load(write("model.safetensors", bytes));
+            Models.load(f);
         } catch (IOException expected) {
             // a clear error is the right answer to a bad file
+        }
+        try {
+            Checkpoint.read(f);   // what --resume reads
+        } catch (IOException expected) {
+            // a clear error
         }
     }
 
@@ -92,6 +99,11 @@ class FileFormatsFuzzTest {
         Path f = write("fuzz.npy", bytes);
         try {
             Npy.read(f);
+        } catch (IOException expected) {
+            // a clear error
+        }
+        try {
+            Npy.read(f, true);
         } catch (IOException expected) {
             // a clear error
         }

@@ -47,7 +47,7 @@ class TrainingSafetyTest {
         // Row 37 is in the third batch of 16 (unshuffled order would be step 2; shuffled it is some step).
         assertTrue(m.contains("step " + e.step()) && m.contains("epoch 1"), m);
         assertTrue(m.matches("(?s).*forward pass of layer \\S+ \\(op [A-Z_]+\\): output \\(row \\d+, column \\d+\\) holds (Infinity|NaN).*"), m);
-        assertTrue(m.contains("The parameters are those before this batch"), m);
+        assertTrue(m.contains("This batch was not applied"), m);
     }
 
     @Test
@@ -67,6 +67,22 @@ class TrainingSafetyTest {
         assertEquals(5, where.index());
         params[ps.offset() + 5] = 0.1f;
         assertEquals(null, ex.findNonFinite(params, new float[params.length], 8, 1, 0, 1f), "a clean batch has none");
+    }
+
+    @Test
+    void aNonFiniteInputIsNamedByItsRowInTheDataSet() {
+        float[] x = new float[64 * 8];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i * 0.37);
+        }
+        x[41 * 8 + 3] = Float.NaN;
+        Dataset d = new Dataset(x, 64, 8, null, "synthetic with a NaN");
+        TrainingConfig cfg = TrainingConfig.defaults().withEpochs(1).withBatchSize(16);
+        var e = assertThrows(TrainingFailedException.class, () -> Trainer.fit(gaussianAe(), d, null, cfg, TrainingListener.NONE));
+        assertTrue(e.getMessage().contains("in row 41, column 3 of synthetic with a NaN (NaN)"), e.getMessage());
+        var all = assertThrows(TrainingFailedException.class, () -> Trainer.fit(gaussianAe(), new Dataset(new float[] {Float.NaN, 1, 2, 3,
+                4, 5, 6, 7}, 1, 8, null, "all bad"), null, cfg.withOnNonFinite(TrainingConfig.OnNonFinite.SKIP), TrainingListener.NONE));
+        assertTrue(all.getMessage().contains("every batch of the epoch was skipped"), all.getMessage());
     }
 
     @Test
@@ -144,7 +160,16 @@ class TrainingSafetyTest {
         Trainer.fit(TrainerTest.smallVae(), TRAIN, null, cfg, TrainingListener.NONE, CheckpointPolicy.everyEpoch(ck));
         var e = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.resume(ck, TRAIN, null, cfg.withEpochs(2).withSeed(7), TrainingListener.NONE, null));
-        assertTrue(e.getMessage().contains("another training recipe") && e.getMessage().contains("seed=7"), e.getMessage());
+        assertTrue(e.getMessage().contains("another training recipe (seed: 42 there, 7 here)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.resume(ck, TRAIN, null, cfg.withEpochs(2).withOptimizer(OptimizerSpec.adam(0.01f)),
+                        TrainingListener.NONE, null));
+        assertTrue(e.getMessage().contains("learningRate: 0.001 there, 0.01 here"), e.getMessage());
+        // The non-finite policy may change on resume (a run stopped by a NaN may go on skipping).
+        Trainer.resume(ck, TRAIN, null, cfg.withEpochs(2).withOnNonFinite(TrainingConfig.OnNonFinite.SKIP), TrainingListener.NONE, null);
+        Trainer.fit(TrainerTest.smallVae(), TRAIN, null, cfg.withEpochs(2), TrainingListener.NONE, CheckpointPolicy.everyEpoch(ck));
+        var past = assertThrows(IllegalArgumentException.class, () -> Trainer.resume(ck, TRAIN, null, cfg, TrainingListener.NONE, null));
+        assertTrue(past.getMessage().contains("already 2 epochs into the run; resume with at least 2 epochs, not 1"), past.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.resume(ck, TrainerTest.TRAIN.head(299), null, cfg.withEpochs(2), TrainingListener.NONE, null));
         assertTrue(e.getMessage().contains("other training data"), e.getMessage());
