@@ -19,8 +19,9 @@ import org.latent4j.train.Checkpoint;
  * Coverage-guided fuzz tests (Jazzer, JUnit mode) of everything that reads a file a user may be
  * handed: model files, IDX, CSV, .npy and the model-spec JSON. The contract: a clear
  * IOException (or IllegalArgumentException for a spec given as a string), never another
- * exception, a hang, or a huge allocation. {@code ./latent4j test} fuzzes each for a short, fixed
- * time; {@code ./latent4j fuzz 5m} runs them longer. Seeds and every crash found (a regression
+ * exception, a hang, or a huge allocation. {@code ./latent4j test} runs each target in a JVM of its
+ * own (surefire executions fuzz-*; the unit-test JVM excludes the "jazzer" tag): the seeds and past
+ * crashes, then a short, fixed time of fuzzing; {@code ./latent4j fuzz 5m} runs them longer. Seeds and every crash found (a regression
  * input, replayed by every test run) are in src/test/resources/org/latent4j/fuzz/FileFormatsFuzzTestInputs/.
  */
 class FileFormatsFuzzTest {
