@@ -73,6 +73,15 @@ final class TrainRun {
                 "and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs may be raised."})
     Path resume;
 
+    @Option(names = "--lr-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
+            description = {"Learning-rate schedule: constant, step:EVERY:FACTOR, exp:GAMMA, cosine[:MIN_FACTOR], each may follow",
+                "warmup:STEPS, (e.g. warmup:500,cosine:0.01). Default: ${DEFAULT-VALUE}."})
+    String lrSchedule;
+
+    @Option(names = "--early-stopping", paramLabel = "PATIENCE",
+            description = "Stop when the test -ELBO has not improved for PATIENCE epochs and keep the best epoch's weights.")
+    Integer earlyStopping;
+
     @Option(names = "--skip-non-finite",
             description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping.")
     boolean skipNonFinite;
@@ -106,7 +115,9 @@ final class TrainRun {
         org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
         ModelSpec spec = resume != null ? org.latent4j.train.Checkpoint.read(resume).spec() : defaultVae(latent).withInputDim(train.features());
         TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true)
-                .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP);
+                .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP)
+                .withSchedule(org.latent4j.train.LearningRateSchedule.parse(lrSchedule))
+                .withEarlyStopping(earlyStopping == null ? null : org.latent4j.train.EarlyStopping.patience(earlyStopping));
         CheckpointPolicy checkpoints = checkpointEvery == 0 ? null
                 : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), checkpointEvery, 0);
         o.printf(Locale.ROOT, "latent4j %s: VAE on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
@@ -132,7 +143,8 @@ final class TrainRun {
             model.save(modelOut);
         }
         writePictures(dir, model, test, history);
-        EpochStats last = history.get(history.size() - 1);
+        // The epoch whose weights the model holds: the last, or the best one early stopping kept.
+        EpochStats last = history.get((result.bestEpoch() > 0 ? result.bestEpoch() : history.size()) - 1);
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("command", command);
         metrics.put("data", train.source());
@@ -166,12 +178,21 @@ final class TrainRun {
         metrics.put("spec", Json.parse(spec.toJson()));
         int skipped = history.stream().mapToInt(EpochStats::skippedBatches).sum();
         metrics.put("skipped_batches", skipped);
+        metrics.put("learning_rate_schedule", lrSchedule);
+        if (earlyStopping != null) {
+            metrics.put("best_epoch", result.bestEpoch());
+            metrics.put("stopped_early", result.stoppedEarly());
+        }
         org.latent4j.io.AtomicFiles.write(dir.resolve("metrics.json"), tmp -> Files.writeString(tmp, Json.write(metrics) + "\n"));
+        if (earlyStopping != null) {
+            o.printf(Locale.ROOT, "early stopping: best test -ELBO at epoch %d (its weights kept)%s%n", result.bestEpoch(),
+                    result.stoppedEarly() ? ", stopped after epoch " + history.size() : "");
+        }
         if (skipped > 0) {
             o.printf(Locale.ROOT, "skipped %d batch(es) whose loss or gradient was not finite%n", skipped);
         }
         o.printf(Locale.ROOT, "test -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
-                last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), epochs, seconds);
+                last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), last.epoch(), seconds);
         o.println("wrote " + dir + "/: model.safetensors, loss.png, reconstructions.png, samples.png, metrics.json"
                 + (checkpoints != null ? ", checkpoint.safetensors" : "")
                 + (modelOut != null ? "; and " + modelOut : ""));

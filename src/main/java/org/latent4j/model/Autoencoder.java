@@ -191,7 +191,8 @@ public final class Autoencoder implements LatentModel {
 
     /**
      * Metadata key that marks a training checkpoint: such a file also holds the optimizer's
-     * moments (tensors named {@code optimizer.*}), which a model ignores.
+     * moments and early stopping's best weights (tensors named {@code optimizer.*} and
+     * {@code early_stopping.*}), which a model ignores.
      */
     public static final String CHECKPOINT_KEY = "latent4j.checkpoint";
 
@@ -229,7 +230,7 @@ public final class Autoencoder implements LatentModel {
         }
         boolean checkpoint = c.metadata().containsKey(CHECKPOINT_KEY);
         for (String name : c.tensors().keySet()) {
-            if (!g.params().containsKey(name) && !(checkpoint && name.startsWith("optimizer."))) {
+            if (!g.params().containsKey(name) && !(checkpoint && (name.startsWith("optimizer.") || name.startsWith("early_stopping.")))) {
                 throw new IOException(file + ": tensor " + name + " is not part of the model spec");
             }
         }

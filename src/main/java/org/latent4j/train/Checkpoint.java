@@ -23,7 +23,12 @@ import org.latent4j.model.Autoencoder;
  * is refused instead of silently giving other weights.
  */
 public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, float[] firstMoment, float[] secondMoment,
-                         Progress progress, List<EpochStats> history, String recipe, String dataFingerprint) {
+                         Progress progress, List<EpochStats> history, String recipe, String dataFingerprint, Early early) {
+
+    /** Early stopping's state: the best validation -ELBO so far, its epoch and weights, and whether the run stopped. */
+    public record Early(double bestValue, int bestEpoch, boolean stopped, float[] bestParams) {}
+
+    static final String BEST = "early_stopping.best_weights";
 
     /** Metadata key of the run state (JSON); its presence marks a file as a checkpoint. */
     public static final String KEY = Autoencoder.CHECKPOINT_KEY;
@@ -48,6 +53,9 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
         if (secondMoment.length > 0) {
             entries.add(new SafeTensors.Entry(SECOND, new int[] {secondMoment.length}, secondMoment, 0));
         }
+        if (early != null) {
+            entries.add(new SafeTensors.Entry(BEST, new int[] {early.bestParams().length}, early.bestParams(), 0));
+        }
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("epoch", progress.epoch());
         state.put("position", progress.position());
@@ -67,6 +75,10 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
                     str(s.seconds()), str(s.samplesPerSecond()), s.skippedBatches()));
         }
         state.put("history", h);
+        if (early != null) {
+            state.put("early_stopping", Map.of("best_value", str(early.bestValue()), "best_epoch", early.bestEpoch(),
+                    "stopped", early.stopped()));
+        }
         Map<String, String> md = new LinkedHashMap<>();
         md.put(Autoencoder.SPEC_KEY, spec.toJson());
         md.put("format", "pt");
@@ -114,7 +126,16 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
             if (optimizerSteps < 0) {
                 throw new IllegalArgumentException("optimizer_steps is negative");
             }
-            return new Checkpoint(model.spec(), model.parameters(), optimizerSteps, m, v, p, history, text(st, "recipe"), text(st, "data"));
+            Early early = null;
+            if (st.get("early_stopping") instanceof Map<?, ?> es) {
+                float[] best = moment(c, BEST, n);
+                if (best.length != n || !(es.get("stopped") instanceof Boolean stopped)) {
+                    throw new IllegalArgumentException("early stopping needs " + BEST + " of " + n + " values and a stopped flag");
+                }
+                early = new Early(Double.parseDouble(text(es, "best_value")), integer(es, "best_epoch"), stopped, best);
+            }
+            return new Checkpoint(model.spec(), model.parameters(), optimizerSteps, m, v, p, history, text(st, "recipe"), text(st, "data"),
+                    early);
         } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
             throw new IOException(file + ": damaged run state in " + KEY + ": " + e.getMessage(), e);
         }

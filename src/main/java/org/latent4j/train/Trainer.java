@@ -33,7 +33,11 @@ public final class Trainer {
     static final long VALIDATION_STREAM = 0x2_0000_0000L;
 
     /** A trained model and its history. */
-    public record Result(Autoencoder model, List<EpochStats> history) {}
+    /**
+     * A trained model and its history; with early stopping, the best epoch (whose weights the
+     * model holds when restoreBest) and whether the run stopped before its last epoch.
+     */
+    public record Result(Autoencoder model, List<EpochStats> history, int bestEpoch, boolean stoppedEarly) {}
 
     public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingListener listener) {
         return fit(spec, train, validation, cfg, listener, null);
@@ -58,7 +62,7 @@ public final class Trainer {
     public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingListener listener,
                              CheckpointPolicy checkpoints, ForkJoinPool pool) {
         ModelSpec s = spec.withInputDim(train.features());
-        checkValidation(train, validation);
+        checkValidation(train, validation, cfg);
         Graph g = Graph.build(s).fuse();
         float[] params = initialParams(g, cfg.seed(), cfg.weightInit());
         Checkpoint.Progress start = new Checkpoint.Progress(1, 0, 0, 0, 0, 0, 0, 0);
@@ -93,7 +97,11 @@ public final class Trainer {
             throw new IllegalArgumentException(checkpointFile + ": the model takes " + c.spec().inputDim() + " features but "
                     + train.source() + " has " + train.features());
         }
-        checkValidation(train, validation);
+        checkValidation(train, validation, cfg);
+        if ((c.early() != null) != (cfg.earlyStopping() != null)) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made " + (c.early() != null ? "with" : "without")
+                    + " early stopping; resume the same way");
+        }
         int[] state = Optimizer.stateSizes(cfg.optimizer(), c.params().length);
         if (c.firstMoment().length != state[0] || c.secondMoment().length != state[1]) {
             throw new IllegalArgumentException(checkpointFile + ": the optimizer state holds " + c.firstMoment().length + " + "
@@ -106,6 +114,13 @@ public final class Trainer {
         }
         return run(c.spec(), g, c.params(), c, c.progress(), new ArrayList<>(c.history()), train, validation, cfg, listener,
                 checkpoints, null);
+    }
+
+    private static void checkValidation(Dataset train, Dataset validation, TrainingConfig cfg) {
+        checkValidation(train, validation);
+        if (cfg.earlyStopping() != null && validation == null) {
+            throw new IllegalArgumentException("early stopping watches the validation -ELBO: give validation data");
+        }
     }
 
     private static void checkValidation(Dataset train, Dataset validation) {
@@ -122,9 +137,10 @@ public final class Trainer {
             Loop loop = new Loop(spec, g, params, train, validation, cfg, par, listener, checkpoints, history);
             if (resumed != null) {
                 loop.opt.restore(resumed.optimizerSteps(), resumed.firstMoment(), resumed.secondMoment());
+                loop.restoreEarly(resumed.early());
             }
             loop.run(start);
-            return new Result(Autoencoder.of(spec, params), history);
+            return new Result(Autoencoder.of(spec, loop.finish()), history, loop.bestEpoch, loop.stopped);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -188,7 +204,12 @@ public final class Trainer {
         final int b;
         final float[] batchX;
         final int[] order;
+        final int stepsPerEpoch;
         final String fingerprint;
+        final float[] bestParams;
+        double bestValue = Double.POSITIVE_INFINITY;
+        int bestEpoch;
+        boolean stopped;
         final boolean[] chunkFinite;
         final java.util.function.IntConsumer finiteBody = this::checkChunk;
 
@@ -210,6 +231,8 @@ public final class Trainer {
             grads = new float[params.length];
             batchX = new float[b * train.features()];
             order = new int[train.rows()];
+            stepsPerEpoch = (train.rows() + b - 1) / b;
+            bestParams = cfg.earlyStopping() == null ? null : new float[params.length];
             chunkFinite = new boolean[par.threads()];
             fingerprint = checkpoints == null ? null : Checkpoint.fingerprint(train);
             if (checkpoints != null) {
@@ -220,7 +243,7 @@ public final class Trainer {
         void run(Checkpoint.Progress from) throws IOException {
             int d = train.features();
             long step = from.step();
-            for (int epoch = from.epoch(); epoch <= cfg.epochs(); epoch++) {
+            for (int epoch = from.epoch(); epoch <= cfg.epochs() && !stopped; epoch++) {
                 shuffle(order, cfg.shuffle() ? cfg.seed() : 0, epoch, cfg.shuffle());
                 boolean continuing = epoch == from.epoch();
                 long t0 = System.nanoTime();
@@ -245,7 +268,7 @@ public final class Trainer {
                         if (cfg.clipNorm() > 0) {
                             Optimizer.clipByNorm(grads, cfg.clipNorm());
                         }
-                        opt.step(params, grads, cfg.optimizer().learningRate());
+                        opt.step(params, grads, cfg.schedule().rate(cfg.optimizer().learningRate(), step, stepsPerEpoch, cfg.epochs()));
                     } else if (cfg.onNonFinite() == TrainingConfig.OnNonFinite.SKIP) {
                         skipped++;
                     } else {
@@ -272,11 +295,38 @@ public final class Trainer {
                 EpochStats st = new EpochStats(epoch, recon / rows, kl / rows, (recon + kl) / rows,
                         val[0], val[1], val[0] + val[1], sec, order.length / sec, skipped);
                 history.add(st);
-                listener.onEpoch(st);
-                if (checkpoints != null && (epoch % checkpoints.everyEpochs() == 0 || epoch == cfg.epochs())) {
+                EarlyStopping es = cfg.earlyStopping();
+                if (es != null) {
+                    if (st.validationNegElbo() < bestValue - es.minDelta()) {
+                        bestValue = st.validationNegElbo();
+                        bestEpoch = epoch;
+                        System.arraycopy(params, 0, bestParams, 0, params.length);
+                    } else if (epoch - bestEpoch >= es.patience()) {
+                        stopped = true;
+                    }
+                }
+                if (checkpoints != null && (epoch % checkpoints.everyEpochs() == 0 || epoch == cfg.epochs() || stopped)) {
                     save(new Checkpoint.Progress(epoch + 1, 0, step, 0, 0, 0, 0, 0));
                 }
+                listener.onEpoch(st);
             }
+        }
+
+        void restoreEarly(Checkpoint.Early early) {
+            if (early != null) {
+                bestValue = early.bestValue();
+                bestEpoch = early.bestEpoch();
+                stopped = early.stopped();
+                System.arraycopy(early.bestParams(), 0, bestParams, 0, bestParams.length);
+            }
+        }
+
+        /** The weights to hand back: the best epoch's when early stopping restores them, else the last. */
+        float[] finish() {
+            if (bestParams != null && cfg.earlyStopping().restoreBest() && bestEpoch > 0) {
+                System.arraycopy(bestParams, 0, params, 0, params.length);
+            }
+            return params;
         }
 
         /** The checkpoint this run saved last, and its step (null and -1 before the first). */
@@ -293,7 +343,8 @@ public final class Trainer {
                         + ") although its gradients were finite: the steps are too large. Not saved" + lastSavedNote()
                         + ". Try a smaller learning rate or gradient clipping (TrainingConfig.withClipNorm).", p.step());
             }
-            new Checkpoint(spec, params, opt.steps(), opt.firstMoment(), opt.secondMoment(), p, history, cfg.recipe(), fingerprint)
+            Checkpoint.Early early = bestParams == null ? null : new Checkpoint.Early(bestValue, bestEpoch, stopped, bestParams);
+            new Checkpoint(spec, params, opt.steps(), opt.firstMoment(), opt.secondMoment(), p, history, cfg.recipe(), fingerprint, early)
                     .write(checkpoints.file(), g);
             lastSaved = checkpoints.file();
             lastSavedStep = p.step();

@@ -2,10 +2,12 @@ package org.latent4j.train;
 
 /**
  * How to train: optimizer, batch size, epochs, seed, threads, the weight of the KL term (beta;
- * 1 for a plain VAE), gradient-norm clipping (0: none) and whether to shuffle each epoch.
+ * 1 for a plain VAE), gradient-norm clipping (0: none), whether to shuffle each epoch, weight
+ * init, what a non-finite batch does, the learning-rate schedule and early stopping (null: none).
  */
 public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
-                             float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit, OnNonFinite onNonFinite) {
+                             float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit, OnNonFinite onNonFinite,
+                             LearningRateSchedule schedule, EarlyStopping earlyStopping) {
     /** How weights start: He or Xavier chosen by the activation that follows each layer, or one for all. */
     public enum WeightInit { BY_ACTIVATION, HE, XAVIER }
 
@@ -18,12 +20,13 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
 
     public TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
                           float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit) {
-        this(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, OnNonFinite.STOP);
+        this(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, OnNonFinite.STOP,
+                LearningRateSchedule.constant(), null);
     }
 
     public TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
                           float klWeight, float clipNorm, boolean shuffle) {
-        this(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, WeightInit.BY_ACTIVATION, OnNonFinite.STOP);
+        this(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, WeightInit.BY_ACTIVATION);
     }
 
     public TrainingConfig {
@@ -42,8 +45,8 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
         if (!(klWeight >= 0f && Float.isFinite(klWeight))) {
             throw new IllegalArgumentException("KL weight (beta) must be finite and not negative, got " + klWeight);
         }
-        if (weightInit == null || onNonFinite == null) {
-            throw new IllegalArgumentException("weight init and the non-finite policy must not be null");
+        if (weightInit == null || onNonFinite == null || schedule == null) {
+            throw new IllegalArgumentException("weight init, the non-finite policy and the schedule must not be null");
         }
         if (!(clipNorm >= 0f)) {
             throw new IllegalArgumentException("gradient clipping norm must not be negative, got " + clipNorm);
@@ -56,35 +59,35 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
     }
 
     public TrainingConfig withEpochs(int e) {
-        return new TrainingConfig(optimizer, batchSize, e, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
+        return new TrainingConfig(optimizer, batchSize, e, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
     }
 
     public TrainingConfig withBatchSize(int b) {
-        return new TrainingConfig(optimizer, b, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
+        return new TrainingConfig(optimizer, b, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
     }
 
     public TrainingConfig withSeed(long s) {
-        return new TrainingConfig(optimizer, batchSize, epochs, s, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
+        return new TrainingConfig(optimizer, batchSize, epochs, s, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
     }
 
     public TrainingConfig withThreads(int t) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, t, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, t, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
     }
 
     public TrainingConfig withOptimizer(OptimizerSpec o) {
-        return new TrainingConfig(o, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite);
+        return new TrainingConfig(o, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
     }
 
     public TrainingConfig withKlWeight(float beta) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, beta, clipNorm, shuffle, weightInit, onNonFinite);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, beta, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
     }
 
     public TrainingConfig withWeightInit(WeightInit w) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, w, onNonFinite);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, w, onNonFinite, schedule, earlyStopping);
     }
 
     public TrainingConfig withOnNonFinite(OnNonFinite policy) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, policy);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, policy, schedule, earlyStopping);
     }
 
     /**
@@ -117,11 +120,22 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
         return recipe.replace("TrainingConfig[", "").replace("OptimizerSpec[", "").replace("]", "").split(", ");
     }
 
+    public TrainingConfig withSchedule(LearningRateSchedule lrSchedule) {
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite,
+                lrSchedule, earlyStopping);
+    }
+
+    /** Early stopping on the validation -ELBO; null: none. */
+    public TrainingConfig withEarlyStopping(EarlyStopping stopping) {
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite,
+                schedule, stopping);
+    }
+
     public TrainingConfig withShuffle(boolean sh) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, sh, weightInit, onNonFinite);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, sh, weightInit, onNonFinite, schedule, earlyStopping);
     }
 
     public TrainingConfig withClipNorm(float c) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, c, shuffle, weightInit, onNonFinite);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, c, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
     }
 }

@@ -30,6 +30,8 @@ class CliErrorsTest {
         oneLine(MainTest.run("train", "--epochs", "0"), "--epochs");
         oneLine(MainTest.run("frobnicate"), "frobnicate");
         oneLine(MainTest.run("encode", "--data", "x.csv"), "--model");
+        oneLine(MainTest.run("train", "--lr-schedule", "cosin"), "learning-rate schedule 'cosin'", "unknown schedule");
+        oneLine(MainTest.run("train", "--early-stopping", "0"), "patience >= 1");
     }
 
     @Test
@@ -84,7 +86,15 @@ class CliErrorsTest {
         var metrics = (java.util.Map<?, ?>) Json.parse(Files.readString(b.resolve("metrics.json")));
         assertEquals(2, ((java.util.List<?>) metrics.get("history")).size(), "epoch 1 from the checkpoint, epoch 2 run now");
         r = MainTest.run("train", "--epochs", "2", "--latent", "4", "--seed", "5", "--out", b.toString(), "--resume", ck.toString());
-        oneLine(r, "another training recipe");
+        oneLine(r, "another training recipe (seed: 42 there, 5 here)");
+        Path c = dir.resolve("c");
+        r = MainTest.run("train", "--epochs", "3", "--latent", "4", "--out", c.toString(), "--lr-schedule", "warmup:10,cosine",
+                "--early-stopping", "1");
+        assertEquals(0, r.code(), r.err());
+        var m = (java.util.Map<?, ?>) Json.parse(Files.readString(c.resolve("metrics.json")));
+        assertEquals("warmup:10,cosine", m.get("learning_rate_schedule"));
+        assertTrue(((Double) m.get("best_epoch")) >= 1, m.toString());
+        assertTrue(r.out().contains("early stopping: best test -ELBO at epoch"), r.out());
         assertTrue(FashionMnist.bundledTrain().rows() > 0);
     }
 }
