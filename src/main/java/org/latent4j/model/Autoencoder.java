@@ -145,6 +145,46 @@ public final class Autoencoder implements LatentModel {
         return rows(mean, n, d);
     }
 
+    /**
+     * -log p(x_j | z) of every feature j of every row under the decoder's likelihood (Bernoulli
+     * from the logits, stably; Gaussian with its fixed or learned variance), in double:
+     * rows x features. Row i of x is scored against row i of z.
+     */
+    public double[][] featureNegLogLikelihood(float[][] x, float[][] z) {
+        int d = inputDim();
+        checkRows(x, d, "input");
+        if (z == null || z.length != x.length) {
+            throw new IllegalArgumentException("need one latent row per input row, got " + (z == null ? 0 : z.length) + " for " + x.length);
+        }
+        float[] flat = flatten(z, latentDim(), "latent code");
+        int n = z.length;
+        Executor ex = executor(decodePlan, n);
+        ex.load(graph.z, flat, 0, n);
+        ex.run(params, null, n, 0, 0, 1f);
+        float[] out = ex.value(graph.output);
+        LikelihoodSpec lik = spec.likelihood();
+        int logvarOffset = -1;
+        if (lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED) {
+            logvarOffset = graph.param(graph.nodes().get(graph.recon).params().get(0)).offset();
+        }
+        double logTwoPi = Math.log(2 * Math.PI);
+        double[][] nll = new double[n][d];
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < d; j++) {
+                double o = out[r * d + j], t = x[r][j];
+                nll[r][j] = switch (lik.kind()) {
+                    case BERNOULLI -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
+                    case GAUSSIAN_FIXED -> 0.5 * ((o - t) * (o - t) / lik.variance() + Math.log(lik.variance()) + logTwoPi);
+                    case GAUSSIAN_LEARNED -> {
+                        double lv = params[logvarOffset + j];
+                        yield 0.5 * ((o - t) * (o - t) * Math.exp(-lv) + lv + logTwoPi);
+                    }
+                };
+            }
+        }
+        return nll;
+    }
+
     /** Decode(encode(x)): the reconstruction through the latent mean. */
     @Override
     public float[][] reconstruct(float[][] x) {
