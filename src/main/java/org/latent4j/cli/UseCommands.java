@@ -9,6 +9,7 @@ import org.latent4j.data.Dataset;
 import org.latent4j.io.Pictures;
 import org.latent4j.kernel.Parallelism;
 import org.latent4j.model.Autoencoder;
+import org.latent4j.model.AnomalyDetector;
 import org.latent4j.model.LatentModel;
 import org.latent4j.model.LinearModel;
 import org.latent4j.model.Models;
@@ -161,7 +162,10 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "score", description = "Anomaly score of each row (squared reconstruction error summed over the features), as CSV.")
+    @Command(name = "score", description = {
+            "Anomaly score of each row as CSV (higher = more anomalous), and the verdict (1 = anomalous) when a threshold is known.",
+            "Default: the squared reconstruction error summed over the features, or the detector saved in the model file",
+            "(see calibrate)."})
     static final class Score implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -169,16 +173,120 @@ final class UseCommands {
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
         Path out;
 
+        @Option(names = "--method", paramLabel = "METHOD",
+                description = "mse, mae, nll (-log p(x|z), L samples), elbo (-ELBO, L samples) or iwae (-log p(x), K samples).")
+        String method;
+
+        @Option(names = "--samples", defaultValue = "10", description = "L or K for nll, elbo and iwae (default: ${DEFAULT-VALUE}).")
+        int samples;
+
+        @Option(names = "--seed", defaultValue = "1", description = "Seed of the samples (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--threshold", description = "Flag rows scoring above this (default: the detector's, if the file has one).")
+        Double threshold;
+
+        @Option(names = "--contributions", paramLabel = "FILE.csv", description = "Also write each feature's part of each row's score.")
+        Path contributions;
+
         @Override
         public Integer call() throws Exception {
             LatentModel m = io.load();
-            double[] sc = m.score(asRows(io.rows(m)));
+            float[][] x = asRows(io.rows(m));
+            AnomalyDetector d = detector(io.model, m, method, samples, seed);
+            double[] sc = d == null ? m.score(x) : d.score(x);
+            double t = threshold != null ? threshold : d == null ? Double.NaN : d.threshold();
             float[][] rows = new float[sc.length][];
+            int flagged = 0;
             for (int i = 0; i < sc.length; i++) {
-                rows[i] = new float[] {(float) sc[i]};
+                boolean bad = sc[i] > t;
+                flagged += bad ? 1 : 0;
+                rows[i] = Double.isNaN(t) ? new float[] {(float) sc[i]} : new float[] {(float) sc[i], bad ? 1 : 0};
             }
             Csv.write(out, rows);
-            System.out.println("wrote " + out + " (" + sc.length + " scores)");
+            if (contributions != null) {
+                if (d == null) {
+                    d = AnomalyDetector.of(m, AnomalyDetector.Score.MSE, 1, seed);
+                }
+                double[][] parts = d.contributions(x);
+                float[][] f = new float[parts.length][];
+                for (int i = 0; i < parts.length; i++) {
+                    f[i] = new float[parts[i].length];
+                    for (int j = 0; j < f[i].length; j++) {
+                        f[i][j] = (float) parts[i][j];
+                    }
+                }
+                Csv.write(contributions, f);
+            }
+            System.out.println("wrote " + out + " (" + sc.length + " scores" + (Double.isNaN(t) ? ""
+                    : ", " + flagged + " above the threshold " + t) + ")" + (contributions != null ? " and " + contributions : ""));
+            return 0;
+        }
+    }
+
+    /** The detector asked for (--method), else the one saved in the file, else null (the model's own score). */
+    static AnomalyDetector detector(Path file, LatentModel m, String method, int samples, long seed) throws java.io.IOException {
+        if (method != null) {
+            AnomalyDetector.Score s = switch (method.toLowerCase(java.util.Locale.ROOT)) {
+                case "mse" -> AnomalyDetector.Score.MSE;
+                case "mae" -> AnomalyDetector.Score.MAE;
+                case "nll" -> AnomalyDetector.Score.NEG_LOG_LIKELIHOOD;
+                case "elbo" -> AnomalyDetector.Score.NEG_ELBO;
+                case "iwae" -> AnomalyDetector.Score.IMPORTANCE_WEIGHTED;
+                default -> throw new IllegalArgumentException("--method " + method + ": expected mse, mae, nll, elbo or iwae");
+            };
+            return AnomalyDetector.of(m, s, samples, seed);
+        }
+        var md = org.latent4j.io.SafeTensors.read(file).metadata();
+        return md.containsKey("latent4j.anomaly.score") ? AnomalyDetector.load(file) : null;
+    }
+
+    @Command(name = "calibrate", description = {
+            "Makes an anomaly detector: scores held-out normal rows, sets the threshold by a rule, and saves the model,",
+            "the score and the threshold as one model file (for score)."})
+    static final class Calibrate implements Callable<Integer> {
+        @Option(names = "--model", required = true, paramLabel = "FILE")
+        Path model;
+
+        @Option(names = "--normal", required = true, paramLabel = "PATH", description = "Normal rows held out from training.")
+        Path normal;
+
+        @Option(names = "--method", defaultValue = "mse", description = "mse, mae, nll, elbo or iwae (default: ${DEFAULT-VALUE}).")
+        String method;
+
+        @Option(names = "--samples", defaultValue = "10")
+        int samples;
+
+        @Option(names = "--seed", defaultValue = "1")
+        long seed;
+
+        @Option(names = "--rule", defaultValue = "percentile:99",
+                description = "percentile:P, max, contamination:RATE, iqr:K or mad:K (default: ${DEFAULT-VALUE}).")
+        String rule;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE.safetensors")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            LatentModel m = Models.load(model);
+            float[][] x = asRows(rows(normal, m));
+            String[] r = rule.split(":");
+            AnomalyDetector.Rule kind;
+            try {
+                kind = AnomalyDetector.Rule.valueOf(r[0].toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--rule " + rule + ": expected percentile:P, max, contamination:RATE, iqr:K or mad:K");
+            }
+            double param = r.length > 1 ? Double.parseDouble(r[1]) : kind == AnomalyDetector.Rule.IQR ? 1.5 : 3;
+            AnomalyDetector d = detector(model, m, method, samples, seed).calibrate(x, kind, param);
+            d.save(out);
+            int flagged = 0;
+            for (boolean b : d.isAnomalous(x)) {
+                flagged += b ? 1 : 0;
+            }
+            System.out.printf(java.util.Locale.ROOT, "threshold %.6g (%s, %s): %d of %d normal rows above it; wrote %s%n",
+                    d.threshold(), method, rule, flagged, x.length, out);
             return 0;
         }
     }
