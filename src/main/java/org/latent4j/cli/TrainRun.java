@@ -103,6 +103,11 @@ final class TrainRun {
         if (t <= 0) {
             throw new IllegalArgumentException("--threads must be positive, got " + t);
         }
+        // Every option is checked before anything is read or written (a bad one leaves no empty run folder).
+        TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true)
+                .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP)
+                .withSchedule(org.latent4j.train.LearningRateSchedule.parse(lrSchedule))
+                .withEarlyStopping(earlyStopping == null ? null : org.latent4j.train.EarlyStopping.patience(earlyStopping));
         Dataset train, test;
         if (data == null) {
             train = FashionMnist.bundledTrain();
@@ -114,10 +119,6 @@ final class TrainRun {
         Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent() : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
         ModelSpec spec = resume != null ? org.latent4j.train.Checkpoint.read(resume).spec() : defaultVae(latent).withInputDim(train.features());
-        TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true)
-                .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP)
-                .withSchedule(org.latent4j.train.LearningRateSchedule.parse(lrSchedule))
-                .withEarlyStopping(earlyStopping == null ? null : org.latent4j.train.EarlyStopping.patience(earlyStopping));
         CheckpointPolicy checkpoints = checkpointEvery == 0 ? null
                 : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), checkpointEvery, 0);
         o.printf(Locale.ROOT, "latent4j %s: VAE on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",

@@ -30,8 +30,19 @@ class CliErrorsTest {
         oneLine(MainTest.run("train", "--epochs", "0"), "--epochs");
         oneLine(MainTest.run("frobnicate"), "frobnicate");
         oneLine(MainTest.run("encode", "--data", "x.csv"), "--model");
+        java.util.Set<String> runsBefore = runFolders();
         oneLine(MainTest.run("train", "--lr-schedule", "cosin"), "learning-rate schedule 'cosin'", "unknown schedule");
         oneLine(MainTest.run("train", "--early-stopping", "0"), "patience >= 1");
+        oneLine(MainTest.run("train", "--beta", "-1"), "beta");
+        assertEquals(runsBefore, runFolders(), "a bad option leaves no run folder behind");
+    }
+
+    static java.util.Set<String> runFolders() {
+        try (var s = Files.list(Path.of("runs"))) {
+            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+        } catch (java.io.IOException e) {
+            return java.util.Set.of();
+        }
     }
 
     @Test
