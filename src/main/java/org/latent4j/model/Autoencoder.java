@@ -129,12 +129,8 @@ public final class Autoencoder implements LatentModel {
     /** Decoder means for latent codes z: Bernoulli probabilities or Gaussian means. */
     @Override
     public float[][] decode(float[][] z) {
-        float[] flat = flatten(z, latentDim(), "latent code");
+        float[] out = decoderOutput(z);
         int n = z.length;
-        Executor ex = executor(decodePlan, n);
-        ex.load(graph.z, flat, 0, n);
-        ex.run(params, null, n, 0, 0, 1f);
-        float[] out = ex.value(graph.output);
         int d = inputDim();
         float[] mean = new float[n * d];
         if (spec.likelihood().kind() == LikelihoodSpec.Kind.BERNOULLI) {
@@ -156,12 +152,8 @@ public final class Autoencoder implements LatentModel {
         if (z == null || z.length != x.length) {
             throw new IllegalArgumentException("need one latent row per input row, got " + (z == null ? 0 : z.length) + " for " + x.length);
         }
-        float[] flat = flatten(z, latentDim(), "latent code");
+        float[] out = decoderOutput(z);
         int n = z.length;
-        Executor ex = executor(decodePlan, n);
-        ex.load(graph.z, flat, 0, n);
-        ex.run(params, null, n, 0, 0, 1f);
-        float[] out = ex.value(graph.output);
         LikelihoodSpec lik = spec.likelihood();
         int logvarOffset = -1;
         if (lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED) {
@@ -183,6 +175,19 @@ public final class Autoencoder implements LatentModel {
             }
         }
         return nll;
+    }
+
+    /**
+     * Runs the decoder on latent rows z: its raw output (Bernoulli logits or Gaussian means), n x
+     * inputDim, in this thread's executor buffer (read it before the next call on this thread).
+     */
+    private float[] decoderOutput(float[][] z) {
+        float[] flat = flatten(z, latentDim(), "latent code");
+        int n = z.length;
+        Executor ex = executor(decodePlan, n);
+        ex.load(graph.z, flat, 0, n);
+        ex.run(params, null, n, 0, 0, 1f);
+        return ex.value(graph.output);
     }
 
     /** Decode(encode(x)): the reconstruction through the latent mean. */
