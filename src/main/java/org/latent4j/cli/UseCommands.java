@@ -191,9 +191,11 @@ final class UseCommands {
 
         @Override
         public Integer call() throws Exception {
-            LatentModel m = io.load();
+            // One read of the file: the model, and the detector saved with it if there is one.
+            org.latent4j.io.SafeTensors.Contents c = org.latent4j.io.SafeTensors.read(io.model);
+            LatentModel m = Models.from(c, io.model);
             float[][] x = asRows(io.rows(m));
-            AnomalyDetector d = detector(io.model, m, method, samples, seed);
+            AnomalyDetector d = method != null ? detector(m, method, samples, seed) : AnomalyDetector.from(c, io.model);
             double[] sc = d == null ? m.score(x) : d.score(x);
             double t = threshold != null ? threshold : d == null ? Double.NaN : d.threshold();
             float[][] rows = new float[sc.length][];
@@ -224,21 +226,17 @@ final class UseCommands {
         }
     }
 
-    /** The detector asked for (--method), else the one saved in the file, else null (the model's own score). */
-    static AnomalyDetector detector(Path file, LatentModel m, String method, int samples, long seed) throws java.io.IOException {
-        if (method != null) {
-            AnomalyDetector.Score s = switch (method.toLowerCase(java.util.Locale.ROOT)) {
-                case "mse" -> AnomalyDetector.Score.MSE;
-                case "mae" -> AnomalyDetector.Score.MAE;
-                case "nll" -> AnomalyDetector.Score.NEG_LOG_LIKELIHOOD;
-                case "elbo" -> AnomalyDetector.Score.NEG_ELBO;
-                case "iwae" -> AnomalyDetector.Score.IMPORTANCE_WEIGHTED;
-                default -> throw new IllegalArgumentException("--method " + method + ": expected mse, mae, nll, elbo or iwae");
-            };
-            return AnomalyDetector.of(m, s, samples, seed);
-        }
-        var md = org.latent4j.io.SafeTensors.read(file).metadata();
-        return md.containsKey("latent4j.anomaly.score") ? AnomalyDetector.load(file) : null;
+    /** The detector that --method names. */
+    static AnomalyDetector detector(LatentModel m, String method, int samples, long seed) {
+        AnomalyDetector.Score s = switch (method.toLowerCase(java.util.Locale.ROOT)) {
+            case "mse" -> AnomalyDetector.Score.MSE;
+            case "mae" -> AnomalyDetector.Score.MAE;
+            case "nll" -> AnomalyDetector.Score.NEG_LOG_LIKELIHOOD;
+            case "elbo" -> AnomalyDetector.Score.NEG_ELBO;
+            case "iwae" -> AnomalyDetector.Score.IMPORTANCE_WEIGHTED;
+            default -> throw new IllegalArgumentException("--method " + method + ": expected mse, mae, nll, elbo or iwae");
+        };
+        return AnomalyDetector.of(m, s, samples, seed);
     }
 
     @Command(name = "calibrate", description = {
@@ -279,7 +277,7 @@ final class UseCommands {
                 throw new IllegalArgumentException("--rule " + rule + ": expected percentile:P, max, contamination:RATE, iqr:K or mad:K");
             }
             double param = r.length > 1 ? Double.parseDouble(r[1]) : kind == AnomalyDetector.Rule.IQR ? 1.5 : 3;
-            AnomalyDetector d = detector(model, m, method, samples, seed).calibrate(x, kind, param);
+            AnomalyDetector d = detector(m, method, samples, seed).calibrate(x, kind, param);
             d.save(out);
             int flagged = 0;
             for (boolean b : d.isAnomalous(x)) {

@@ -1,7 +1,6 @@
 package org.latent4j.model;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -97,10 +96,9 @@ public final class AnomalyDetector {
     /** One score per row; higher is more anomalous. */
     public double[] score(float[][] x) {
         double[] s = new double[x.length];
-        double[][] unused = null;
         for (int from = 0; from < x.length; from += CHUNK) {
             float[][] part = Arrays.copyOfRange(x, from, Math.min(x.length, from + CHUNK));
-            double[] p = scoreChunk(part, unused);
+            double[] p = scoreChunk(part, null);
             System.arraycopy(p, 0, s, from, p.length);
         }
         return s;
@@ -338,31 +336,32 @@ public final class AnomalyDetector {
 
     /** Saves the model with the detector's settings and threshold in its metadata (one file, atomically). */
     public void save(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".model");
-        try {
-            model.save(tmp);
-            SafeTensors.Contents c = SafeTensors.read(tmp);
-            Map<String, String> md = new LinkedHashMap<>(c.metadata());
-            md.put(SCORE_KEY, score.name());
-            md.put(SAMPLES_KEY, Integer.toString(samples));
-            md.put(SEED_KEY, Long.toString(seed));
-            md.put(THRESHOLD_KEY, Double.toString(threshold));
-            SafeTensors.write(file, md, java.util.List.copyOf(c.tensors().values()));
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        Map<String, String> md = new LinkedHashMap<>();
+        md.put(SCORE_KEY, score.name());
+        md.put(SAMPLES_KEY, Integer.toString(samples));
+        md.put(SEED_KEY, Long.toString(seed));
+        md.put(THRESHOLD_KEY, Double.toString(threshold));
+        model.save(file, md);
     }
 
     /** Loads a file written by {@link #save}; errors name the file and the field. */
     public static AnomalyDetector load(Path file) throws IOException {
-        LatentModel m = Models.load(file);
-        Map<String, String> md = SafeTensors.read(file).metadata();
-        String sc = md.get(SCORE_KEY);
-        if (sc == null) {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        AnomalyDetector d = from(c, file);
+        if (d == null) {
             throw new IOException(file + ": a model file without a detector (no " + SCORE_KEY + "); make one with AnomalyDetector.of");
         }
+        return d;
+    }
+
+    /** The detector saved in a file's checked contents, or null when the file holds a plain model. */
+    public static AnomalyDetector from(SafeTensors.Contents c, Path file) throws IOException {
+        Map<String, String> md = c.metadata();
+        String sc = md.get(SCORE_KEY);
+        if (sc == null) {
+            return null;
+        }
+        LatentModel m = Models.from(c, file);
         try {
             return new AnomalyDetector(m, Score.valueOf(sc.toUpperCase(Locale.ROOT)), Integer.parseInt(md.getOrDefault(SAMPLES_KEY, "1")),
                     Long.parseLong(md.getOrDefault(SEED_KEY, "0")), Double.parseDouble(md.getOrDefault(THRESHOLD_KEY, "NaN")));

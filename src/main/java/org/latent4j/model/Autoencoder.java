@@ -218,15 +218,25 @@ public final class Autoencoder implements LatentModel {
      * modules ({@code encoder.0.weight} of shape (out, in), ...), the spec as JSON in the metadata.
      */
     @Override
-    public void save(Path file) throws IOException {
+    public void save(Path file, Map<String, String> extraMetadata) throws IOException {
+        write(file, spec, graph, params, extraMetadata, List.of());
+    }
+
+    /**
+     * Writes a model file from a spec, its graph and a parameter arena, with extra metadata and
+     * extra tensors after the model's own (a training checkpoint adds its run state this way).
+     */
+    public static void write(Path file, ModelSpec spec, Graph graph, float[] params, Map<String, String> extraMetadata,
+                             List<SafeTensors.Entry> extraTensors) throws IOException {
         List<SafeTensors.Entry> entries = new ArrayList<>();
         for (ParamSpec p : graph.params().values()) {
             entries.add(new SafeTensors.Entry(p.name(), p.shape(), params, p.offset()));
         }
+        entries.addAll(extraTensors);
         Map<String, String> md = new LinkedHashMap<>();
         md.put(SPEC_KEY, spec.toJson());
         md.put("format", "pt");
-        SafeTensors.write(file, md, entries);
+        SafeTensors.write(file, Models.withExtra(md, extraMetadata), entries);
     }
 
     /** Loads a file written by {@link #save}; every tensor is checked against the spec. */

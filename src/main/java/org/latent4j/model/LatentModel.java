@@ -55,5 +55,13 @@ public interface LatentModel {
     String summary();
 
     /** One safetensors file, written atomically. */
-    void save(Path file) throws IOException;
+    default void save(Path file) throws IOException {
+        save(file, java.util.Map.of());
+    }
+
+    /**
+     * One safetensors file, written atomically, with {@code extraMetadata} beside the model's own
+     * keys (e.g. an anomaly detector's settings); a key the model writes itself is refused.
+     */
+    void save(Path file, java.util.Map<String, String> extraMetadata) throws IOException;
 }

@@ -264,7 +264,7 @@ public final class LinearModel implements LatentModel {
     }
 
     @Override
-    public void save(Path file) throws IOException {
+    public void save(Path file, Map<String, String> extraMetadata) throws IOException {
         float[] encBias = new float[q];
         for (int k = 0; k < q; k++) {
             double s = 0;
@@ -292,7 +292,7 @@ public final class LinearModel implements LatentModel {
             }
             md.put(VARIANCE_KEY, sb.append(']').toString());
         }
-        SafeTensors.write(file, md, t);
+        SafeTensors.write(file, Models.withExtra(md, extraMetadata), t);
     }
 
     /** Loads a PCA or PPCA file written by {@link #save}; shapes and values are checked. */

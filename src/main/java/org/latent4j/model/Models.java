@@ -2,15 +2,31 @@ package org.latent4j.model;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import org.latent4j.io.SafeTensors;
 
 /** Opens any latent4j model file: an autoencoder or VAE, or a PCA or PPCA baseline. */
 public final class Models {
     private Models() {}
 
+    /** A model's own metadata with the caller's extra keys added; an extra key may not replace one of the model's. */
+    static Map<String, String> withExtra(Map<String, String> own, Map<String, String> extra) {
+        for (String k : extra.keySet()) {
+            if (own.containsKey(k)) {
+                throw new IllegalArgumentException("metadata key " + k + " is the model's own");
+            }
+        }
+        own.putAll(extra);
+        return own;
+    }
+
     /** Reads and checks a model file; the metadata says which kind of model it holds. */
     public static LatentModel load(Path file) throws IOException {
-        SafeTensors.Contents c = SafeTensors.read(file);
+        return from(SafeTensors.read(file), file);
+    }
+
+    /** The model in the checked contents of a file (read once by the caller, who may want its metadata too). */
+    public static LatentModel from(SafeTensors.Contents c, Path file) throws IOException {
         if (c.metadata().containsKey(Autoencoder.SPEC_KEY)) {
             return Autoencoder.from(c, file);
         }

@@ -44,9 +44,6 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
 
     void write(Path file, Graph graph) throws IOException {
         List<SafeTensors.Entry> entries = new ArrayList<>();
-        for (var p : graph.params().values()) {
-            entries.add(new SafeTensors.Entry(p.name(), p.shape(), params, p.offset()));
-        }
         if (firstMoment.length > 0) {
             entries.add(new SafeTensors.Entry(FIRST, new int[] {firstMoment.length}, firstMoment, 0));
         }
@@ -79,11 +76,7 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
             state.put("early_stopping", Map.of("best_value", str(early.bestValue()), "best_epoch", early.bestEpoch(),
                     "stopped", early.stopped()));
         }
-        Map<String, String> md = new LinkedHashMap<>();
-        md.put(Autoencoder.SPEC_KEY, spec.toJson());
-        md.put("format", "pt");
-        md.put(KEY, Json.write(state));
-        SafeTensors.write(file, md, entries);
+        Autoencoder.write(file, spec, graph, params, Map.of(KEY, Json.write(state)), entries);
     }
 
     private static String str(double d) {
