@@ -47,6 +47,27 @@ public final class AtomicFiles {
     }
 
     /**
+     * Removes the temporary files that writers of {@code file} killed mid-write left beside it
+     * (named "." + file name + digits + ".tmp" by {@link #write}); other files are never touched.
+     */
+    public static void removeLeftovers(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            return;
+        }
+        String prefix = "." + file.getFileName();
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(prefix) && name.endsWith(".tmp") && name.length() > prefix.length() + 4
+                        && name.substring(prefix.length(), name.length() - 4).chars().allMatch(Character::isDigit)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /**
      * Makes the folder (and its parents) if needed and checks that a file can be made in it, by
      * making one: permission bits do not tell (root ignores them; read-only mounts do not show).
      */

@@ -87,8 +87,7 @@ public final class SafeTensors {
                 }
                 buf.flip();
                 writeAll(ch, buf);
-                ch.force(true);
-            }
+            }   // AtomicFiles syncs the file before the rename
         });
     }
 

@@ -1,8 +1,6 @@
 package org.latent4j.train;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -171,23 +169,5 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
             h = (h ^ Float.floatToRawIntBits(x[i])) * 0x100000001b3L;
         }
         return d.rows() + "x" + d.features() + ":" + Long.toHexString(h);
-    }
-
-    /** Removes temporary files a killed writer left beside the checkpoint (".name....tmp"). */
-    static void removeLeftovers(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            return;
-        }
-        String prefix = "." + file.getFileName();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(prefix) && name.endsWith(".tmp") && name.length() > prefix.length() + 4
-                        && name.substring(prefix.length(), name.length() - 4).chars().allMatch(Character::isDigit)) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
     }
 }

@@ -236,7 +236,7 @@ public final class Trainer {
             chunkFinite = new boolean[par.threads()];
             fingerprint = checkpoints == null ? null : Checkpoint.fingerprint(train);
             if (checkpoints != null) {
-                Checkpoint.removeLeftovers(checkpoints.file());
+                org.latent4j.io.AtomicFiles.removeLeftovers(checkpoints.file());
             }
         }
 
