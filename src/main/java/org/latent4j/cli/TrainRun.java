@@ -118,7 +118,8 @@ final class TrainRun {
         }
         Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent() : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
-        ModelSpec spec = resume != null ? org.latent4j.train.Checkpoint.read(resume).spec() : defaultVae(latent).withInputDim(train.features());
+        org.latent4j.train.Checkpoint resumed = resume != null ? org.latent4j.train.Checkpoint.read(resume) : null;
+        ModelSpec spec = resumed != null ? resumed.spec() : defaultVae(latent).withInputDim(train.features());
         CheckpointPolicy checkpoints = checkpointEvery == 0 ? null
                 : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), checkpointEvery, 0);
         o.printf(Locale.ROOT, "latent4j %s: VAE on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
@@ -131,7 +132,7 @@ final class TrainRun {
         long t0 = System.nanoTime();
         Trainer.Result result;
         try (ProgressListener bar = new ProgressListener(epochs, o)) {
-            result = resume != null ? Trainer.resume(resume, train, test, cfg, bar, checkpoints)
+            result = resumed != null ? Trainer.resume(resumed, resume, train, test, cfg, bar, checkpoints)
                     : Trainer.fit(spec, train, test, cfg, bar, checkpoints);
         }
         history.addAll(result.history());

@@ -66,7 +66,8 @@ public final class Trainer {
         Graph g = Graph.build(s).fuse();
         float[] params = initialParams(g, cfg.seed(), cfg.weightInit());
         Checkpoint.Progress start = new Checkpoint.Progress(1, 0, 0, 0, 0, 0, 0, 0);
-        return run(s, g, params, null, start, new ArrayList<>(), train, validation, cfg, listener, checkpoints, pool);
+        String fingerprint = checkpoints == null ? null : Checkpoint.fingerprint(train);
+        return run(s, g, params, null, start, new ArrayList<>(), train, validation, cfg, listener, checkpoints, fingerprint, pool);
     }
 
     /**
@@ -77,7 +78,12 @@ public final class Trainer {
      */
     public static Result resume(Path checkpointFile, Dataset train, Dataset validation, TrainingConfig cfg,
                                 TrainingListener listener, CheckpointPolicy checkpoints) throws IOException {
-        Checkpoint c = Checkpoint.read(checkpointFile);
+        return resume(Checkpoint.read(checkpointFile), checkpointFile, train, validation, cfg, listener, checkpoints);
+    }
+
+    /** As above, for a checkpoint already read from {@code checkpointFile} (named in messages). */
+    public static Result resume(Checkpoint c, Path checkpointFile, Dataset train, Dataset validation, TrainingConfig cfg,
+                                TrainingListener listener, CheckpointPolicy checkpoints) {
         if (!c.recipe().equals(cfg.recipe())) {
             throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made with another training recipe ("
                     + TrainingConfig.recipeDifference(c.recipe(), cfg.recipe()) + "); resume with the same settings");
@@ -88,14 +94,14 @@ public final class Trainer {
                     ? (at.epoch() - 1) + " epochs" : "in epoch " + at.epoch()) + " into the run; resume with at least "
                     + (at.position() == 0 ? at.epoch() - 1 : at.epoch()) + " epochs, not " + cfg.epochs());
         }
+        if (c.spec().inputDim() != train.features()) {
+            throw new IllegalArgumentException(checkpointFile + ": the model takes " + c.spec().inputDim() + " features but "
+                    + train.source() + " has " + train.features());
+        }
         String fp = Checkpoint.fingerprint(train);
         if (!c.dataFingerprint().equals(fp)) {
             throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made on other training data (fingerprint "
                     + c.dataFingerprint() + "; " + train.source() + " gives " + fp + ")");
-        }
-        if (c.spec().inputDim() != train.features()) {
-            throw new IllegalArgumentException(checkpointFile + ": the model takes " + c.spec().inputDim() + " features but "
-                    + train.source() + " has " + train.features());
         }
         checkValidation(train, validation, cfg);
         if ((c.early() != null) != (cfg.earlyStopping() != null)) {
@@ -113,7 +119,7 @@ public final class Trainer {
                     + train.rows() + " rows of the data");
         }
         return run(c.spec(), g, c.params(), c, c.progress(), new ArrayList<>(c.history()), train, validation, cfg, listener,
-                checkpoints, null);
+                checkpoints, fp, null);
     }
 
     private static void checkValidation(Dataset train, Dataset validation, TrainingConfig cfg) {
@@ -132,9 +138,9 @@ public final class Trainer {
 
     private static Result run(ModelSpec spec, Graph g, float[] params, Checkpoint resumed, Checkpoint.Progress start,
                               List<EpochStats> history, Dataset train, Dataset validation, TrainingConfig cfg,
-                              TrainingListener listener, CheckpointPolicy checkpoints, ForkJoinPool pool) {
+                              TrainingListener listener, CheckpointPolicy checkpoints, String fingerprint, ForkJoinPool pool) {
         try (Parallelism par = pool != null ? Parallelism.using(pool) : Parallelism.of(cfg.threads())) {
-            Loop loop = new Loop(spec, g, params, train, validation, cfg, par, listener, checkpoints, history);
+            Loop loop = new Loop(spec, g, params, train, validation, cfg, par, listener, checkpoints, history, fingerprint);
             if (resumed != null) {
                 loop.opt.restore(resumed.optimizerSteps(), resumed.firstMoment(), resumed.secondMoment());
                 loop.restoreEarly(resumed.early());
@@ -214,7 +220,7 @@ public final class Trainer {
         final java.util.function.IntConsumer finiteBody = this::checkChunk;
 
         Loop(ModelSpec spec, Graph g, float[] params, Dataset train, Dataset validation, TrainingConfig cfg, Parallelism par,
-             TrainingListener listener, CheckpointPolicy checkpoints, List<EpochStats> history) throws IOException {
+             TrainingListener listener, CheckpointPolicy checkpoints, List<EpochStats> history, String fingerprint) throws IOException {
             this.spec = spec;
             this.g = g;
             this.params = params;
@@ -234,7 +240,7 @@ public final class Trainer {
             stepsPerEpoch = (train.rows() + b - 1) / b;
             bestParams = cfg.earlyStopping() == null ? null : new float[params.length];
             chunkFinite = new boolean[par.threads()];
-            fingerprint = checkpoints == null ? null : Checkpoint.fingerprint(train);
+            this.fingerprint = fingerprint;
             if (checkpoints != null) {
                 org.latent4j.io.AtomicFiles.removeLeftovers(checkpoints.file());
             }
