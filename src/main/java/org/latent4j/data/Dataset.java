@@ -40,50 +40,36 @@ public record Dataset(float[] x, int rows, int features, int[] labels, String so
      * or, with {@code drop}, the rows holding a NaN or infinity are left out and counted.
      */
     public Dataset requireFinite(boolean drop) {
+        int[] kept = new int[rows];   // the rows to keep, in order
         int keep = 0;
-        float[] y = null;
         for (int r = 0; r < rows; r++) {
             int bad = -1;
-            for (int c = 0; c < features; c++) {
-                if (!Float.isFinite(x[r * features + c])) {
-                    bad = c;
-                    break;
-                }
+            for (int c = 0; c < features && bad < 0; c++) {
+                bad = Float.isFinite(x[r * features + c]) ? -1 : c;
             }
             if (bad >= 0 && !drop) {
                 throw new IllegalArgumentException(source + ": row " + r + ", column " + bad + " (0-based) is "
                         + x[r * features + bad] + "; drop such rows explicitly if that is intended");
             }
-            if (bad >= 0 && y == null) {
-                y = java.util.Arrays.copyOf(x, x.length);
-            }
             if (bad < 0) {
-                if (y != null) {
-                    System.arraycopy(x, r * features, y, keep * features, features);
-                }
-                keep++;
+                kept[keep++] = r;
             }
         }
-        if (y == null) {
+        if (keep == rows) {
             return this;
         }
         if (keep == 0) {
             throw new IllegalArgumentException(source + ": every one of the " + rows + " rows holds a NaN or infinite value");
         }
-        int[] l = null;
-        if (labels != null) {
-            l = new int[keep];
-            for (int r = 0, k = 0; r < rows; r++) {
-                boolean ok = true;
-                for (int c = 0; c < features && ok; c++) {
-                    ok = Float.isFinite(x[r * features + c]);
-                }
-                if (ok) {
-                    l[k++] = labels[r];
-                }
+        float[] y = new float[keep * features];
+        int[] l = labels == null ? null : new int[keep];
+        for (int k = 0; k < keep; k++) {
+            System.arraycopy(x, kept[k] * features, y, k * features, features);
+            if (l != null) {
+                l[k] = labels[kept[k]];
             }
         }
-        return new Dataset(java.util.Arrays.copyOf(y, keep * features), keep, features, l, source, droppedRows + rows - keep);
+        return new Dataset(y, keep, features, l, source, droppedRows + rows - keep);
     }
 
     /** Row r as a new array. */
