@@ -37,15 +37,31 @@ public final class DecoderStage extends LayerStage<DecoderStage> {
         return end(new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_LEARNED, 0f));
     }
 
+    /** Gaussian likelihood with one learned log-variance shared by every output feature. */
+    public ModelSpec gaussianLearnedGlobalVariance() {
+        return end(new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_LEARNED_GLOBAL, 0f));
+    }
+
+    /**
+     * The Huber loss with threshold {@code delta} (half squared error within delta of the input,
+     * linear beyond): a reconstruction loss robust to outliers.
+     */
+    public ModelSpec huber(float delta) {
+        return end(new LikelihoodSpec(LikelihoodSpec.Kind.HUBER, delta));
+    }
+
     private ModelSpec end(LikelihoodSpec likelihood) {
-        if (layers.isEmpty() || layers.stream().noneMatch(l -> l.kind() == LayerSpec.Kind.DENSE)) {
+        if (layers.isEmpty() || layers.stream().noneMatch(LayerSpec::isDense)) {
             throw new IllegalArgumentException("the decoder needs at least one dense layer before " + likelihood.describe() + "()");
         }
         LayerSpec last = layers.get(layers.size() - 1);
+        if (!last.isDense() && last.kind() != LayerSpec.Kind.ACTIVATION) {
+            throw new IllegalArgumentException("the decoder cannot end with " + last.describe() + ": end it with a dense layer");
+        }
         if (likelihood.kind() == LikelihoodSpec.Kind.BERNOULLI && last.kind() == LayerSpec.Kind.ACTIVATION
                 && last.activation() == Activation.SIGMOID) {
             throw new IllegalArgumentException("bernoulli() takes logits: remove the sigmoid() after the decoder's last dense layer");
         }
-        return new ModelSpec(head.inputDim, head.encoder, head.latent, layers, likelihood);
+        return new ModelSpec(head.inputDim, head.encoder, head.latent, layers, likelihood, head.conditionDim);
     }
 }

@@ -5,25 +5,60 @@ import java.util.List;
 /** The encoder being written: layers, then a latent ({@link #gaussianLatent} or {@link #latent}). */
 public final class EncoderStage extends LayerStage<EncoderStage> {
     final int inputDim;
+    final int conditionDim;
 
-    EncoderStage(int inputDim, List<LayerSpec> layers) {
+    EncoderStage(int inputDim, int conditionDim, List<LayerSpec> layers) {
         super(layers);
         this.inputDim = inputDim;
+        this.conditionDim = conditionDim;
     }
 
     @Override
     EncoderStage with(List<LayerSpec> layers) {
-        return new EncoderStage(inputDim, layers);
+        return new EncoderStage(inputDim, conditionDim, layers);
+    }
+
+    /**
+     * A conditional model (conditional AE / CVAE): a condition vector of {@code width} values
+     * (e.g. a one-hot class label) is joined to the encoder's input and to the latent code, and
+     * encoding, reconstruction and sampling take it.
+     */
+    public EncoderStage conditionedOn(int width) {
+        if (width <= 0) {
+            throw new IllegalArgumentException("conditionedOn(" + width + "): the condition needs at least one value");
+        }
+        if (!layers.isEmpty()) {
+            throw new IllegalArgumentException("conditionedOn(" + width + ") comes right after encoder(...), before any layer");
+        }
+        return new EncoderStage(inputDim, width, layers);
+    }
+
+    /**
+     * Denoising: adds N(0, stddev^2) noise to each value in training only; the loss still
+     * compares the reconstruction with the clean input.
+     */
+    public EncoderStage gaussianNoise(float stddev) {
+        return add(LayerSpec.noise(LayerSpec.Kind.GAUSSIAN_NOISE, stddev));
+    }
+
+    /** Denoising: sets each value to 0 with probability {@code p}, in training only. */
+    public EncoderStage maskingNoise(float p) {
+        return add(LayerSpec.noise(LayerSpec.Kind.MASKING_NOISE, p));
+    }
+
+    /** Denoising: sets each value with probability {@code p} to 0 or 1 (even odds), in training only. */
+    public EncoderStage saltAndPepper(float p) {
+        return add(LayerSpec.noise(LayerSpec.Kind.SALT_AND_PEPPER, p));
     }
 
     /** A VAE bottleneck: heads for mu and logvar of {@code latentDim} dimensions, z sampled by reparameterization. */
     public LatentStage gaussianLatent(int latentDim) {
-        return new LatentStage(inputDim, layers, new LatentSpec(LatentSpec.Kind.GAUSSIAN, checkDim(latentDim)));
+        return new LatentStage(inputDim, conditionDim, layers, new LatentSpec(LatentSpec.Kind.GAUSSIAN, checkDim(latentDim)));
     }
 
     /** A deterministic bottleneck of {@code latentDim} units (a plain autoencoder). */
     public LatentStage latent(int latentDim) {
-        return new LatentStage(inputDim, layers, new LatentSpec(LatentSpec.Kind.DETERMINISTIC, checkDim(latentDim)));
+        return new LatentStage(inputDim, conditionDim, layers, new LatentSpec(LatentSpec.Kind.DETERMINISTIC, checkDim(latentDim)));
     }
 
     private static int checkDim(int d) {

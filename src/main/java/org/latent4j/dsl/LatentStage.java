@@ -1,17 +1,49 @@
 package org.latent4j.dsl;
 
 import java.util.List;
+import org.latent4j.kernel.Activation;
 
-/** After the bottleneck: the only way on is {@link #decoder()}. */
+/**
+ * After the bottleneck: options of the latent ({@link #tanh()}, {@link #contractive},
+ * {@link #clampLogVariance}), then {@link #decoder()}. Immutable: every call returns a new stage.
+ */
 public final class LatentStage {
     final int inputDim;
+    final int conditionDim;
     final List<LayerSpec> encoder;
     final LatentSpec latent;
 
-    LatentStage(int inputDim, List<LayerSpec> encoder, LatentSpec latent) {
+    LatentStage(int inputDim, int conditionDim, List<LayerSpec> encoder, LatentSpec latent) {
         this.inputDim = inputDim;
+        this.conditionDim = conditionDim;
         this.encoder = List.copyOf(encoder);
         this.latent = latent;
+    }
+
+    /** A tanh bottleneck: the code of latent(dim) is tanh of its dense layer. */
+    public LatentStage tanh() {
+        return new LatentStage(inputDim, conditionDim, encoder, latent.withActivation(Activation.TANH));
+    }
+
+    /** A sigmoid bottleneck (codes in (0, 1)). */
+    public LatentStage sigmoid() {
+        return new LatentStage(inputDim, conditionDim, encoder, latent.withActivation(Activation.SIGMOID));
+    }
+
+    /**
+     * A contractive autoencoder: adds {@code weight * ||J||_F^2} per sample, J the Jacobian of
+     * the code with respect to the layer below it (the input when the encoder has no hidden layer).
+     */
+    public LatentStage contractive(float weight) {
+        if (!(weight > 0f && Float.isFinite(weight))) {
+            throw new IllegalArgumentException("contractive(" + weight + "): the penalty weight must be positive and finite");
+        }
+        return new LatentStage(inputDim, conditionDim, encoder, latent.withContractive(weight));
+    }
+
+    /** Clamps a Gaussian latent's log-variance to [min, max] (guards exp(logvar) against overflow). */
+    public LatentStage clampLogVariance(float min, float max) {
+        return new LatentStage(inputDim, conditionDim, encoder, latent.withLogVarianceClamp(min, max));
     }
 
     public DecoderStage decoder() {

@@ -54,4 +54,38 @@ public abstract sealed class LayerStage<S extends LayerStage<S>> permits Encoder
     public final S softplus() {
         return add(LayerSpec.activation(Activation.SOFTPLUS, 0f));
     }
+
+    /**
+     * Dropout: in training each value is zeroed with probability {@code p} and the rest scaled
+     * by 1 / (1 - p); at inference the layer passes its input through.
+     */
+    public final S dropout(float p) {
+        return add(LayerSpec.noise(LayerSpec.Kind.DROPOUT, p));
+    }
+
+    /**
+     * A sparse autoencoder's penalty on the layer before (which must end in a sigmoid):
+     * {@code weight * sum_j KL(rho || rho_j)}, rho_j the mean activation of unit j over the batch.
+     */
+    public final S sparsity(float rho, float weight) {
+        LayerSpec last = null;
+        for (int i = layers.size() - 1; i >= 0 && last == null; i--) {
+            if (!layers.get(i).kind().isPenalty()) {
+                last = layers.get(i);
+            }
+        }
+        if (last == null || last.kind() != LayerSpec.Kind.ACTIVATION || last.activation() != Activation.SIGMOID) {
+            throw new IllegalArgumentException("sparsity(" + rho + ", " + weight + ") needs activations in (0, 1): put it right after a sigmoid(), not after "
+                    + (last == null ? "the input" : last.describe()));
+        }
+        return add(LayerSpec.sparsity(rho, weight));
+    }
+
+    /** An L1 penalty on the activations of the layer before: {@code weight * sum_j |h_j|} per sample. */
+    public final S activityL1(float weight) {
+        if (layers.isEmpty()) {
+            throw new IllegalArgumentException("activityL1(" + weight + ") goes after a layer, not on the input");
+        }
+        return add(LayerSpec.activityL1(weight));
+    }
 }

@@ -20,11 +20,11 @@ public final class Model {
         if (inputDim <= 0) {
             throw new IllegalArgumentException("encoder(" + inputDim + "): the input needs at least one feature");
         }
-        return new EncoderStage(inputDim, List.of());
+        return new EncoderStage(inputDim, 0, List.of());
     }
 
     /** An encoder whose input width is taken from the data when the model is compiled. */
     public static EncoderStage encoder() {
-        return new EncoderStage(0, List.of());
+        return new EncoderStage(0, 0, List.of());
     }
 }

@@ -12,11 +12,19 @@ import org.latent4j.kernel.Activation;
  * and what the graph compiler reads. {@code inputDim} 0 means "taken from the data".
  */
 public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent, List<LayerSpec> decoder,
-                        LikelihoodSpec likelihood) {
+                        LikelihoodSpec likelihood, int conditionDim) {
     public static final String FORMAT = "latent4j-model";
     public static final int VERSION = 1;
 
+    /** An unconditional model. */
+    public ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent, List<LayerSpec> decoder, LikelihoodSpec likelihood) {
+        this(inputDim, encoder, latent, decoder, likelihood, 0);
+    }
+
     public ModelSpec {
+        if (conditionDim < 0) {
+            throw new IllegalArgumentException("condition width must not be negative, got " + conditionDim);
+        }
         if (inputDim < 0) {
             throw new IllegalArgumentException("input width must be positive (or 0: from the data), got " + inputDim);
         }
@@ -25,6 +33,11 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         }
         encoder = List.copyOf(encoder);
         decoder = List.copyOf(decoder);
+    }
+
+    /** True for a conditional model: a condition vector joins the encoder's input and the latent code. */
+    public boolean isConditional() {
+        return conditionDim > 0;
     }
 
     public boolean isVariational() {
@@ -39,7 +52,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         if (inputDim != 0 && inputDim != dim) {
             throw new IllegalArgumentException("the model takes " + inputDim + " input features but the data has " + dim);
         }
-        return new ModelSpec(dim, encoder, latent, decoder, likelihood);
+        return new ModelSpec(dim, encoder, latent, decoder, likelihood, conditionDim);
     }
 
     /** Output width of the decoder's last dense layer (0 when it has none). */
@@ -61,8 +74,11 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%-28s %-14s %12s%n", "layer", "output", "parameters"));
         long total = 0;
-        int w = inputDim;
-        sb.append(String.format(Locale.ROOT, "%-28s %-14s %12s%n", "input", "(batch, " + w + ")", ""));
+        int w = inputDim + conditionDim;
+        sb.append(String.format(Locale.ROOT, "%-28s %-14s %12s%n", "input", "(batch, " + inputDim + ")", ""));
+        if (isConditional()) {
+            sb.append(String.format(Locale.ROOT, "%-28s %-14s %12s%n", "joined with condition", "(batch, " + w + ")", ""));
+        }
         long[] acc = {total, w};
         rows(sb, "encoder", encoder, acc);
         total = acc[0];
@@ -76,17 +92,24 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             total += 2 * p;
         } else {
             long p = (long) w * z + z;
-            sb.append(row("latent dense(" + z + ")", z, p));
+            sb.append(row("latent dense(" + z + ")" + (latent.activation() == Activation.IDENTITY ? ""
+                    : " " + latent.activation().name().toLowerCase(Locale.ROOT)), z, p));
             total += p;
         }
         acc[0] = total;
-        acc[1] = z;
+        acc[1] = z + conditionDim;
+        if (isConditional()) {
+            sb.append(row("z joined with condition", z + conditionDim, 0));
+        }
         rows(sb, "decoder", decoder, acc);
         total = acc[0];
         w = (int) acc[1];
         if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED) {
             sb.append(row("decoder_logvar", w, w));
             total += w;
+        } else if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED_GLOBAL) {
+            sb.append(row("decoder_logvar", 1, 1));
+            total += 1;
         }
         sb.append(String.format(Locale.ROOT, "likelihood: %s%n", likelihood.describe()));
         sb.append(String.format(Locale.ROOT, "total: %,d parameters, %,d bytes (float32)%n", total, total * 4));
@@ -118,16 +141,33 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         m.put("format", FORMAT);
         m.put("version", VERSION);
         m.put("input_dim", inputDim);
+        if (isConditional()) {
+            m.put("condition_dim", conditionDim);
+        }
         m.put("encoder", layersJson(encoder));
         Map<String, Object> lat = new LinkedHashMap<>();
         lat.put("kind", latent.kind().name().toLowerCase(Locale.ROOT));
         lat.put("dim", latent.dim());
+        if (latent.activation() != Activation.IDENTITY) {
+            lat.put("activation", latent.activation().name().toLowerCase(Locale.ROOT));
+        }
+        if (latent.contractive() != 0f) {
+            lat.put("contractive", (double) latent.contractive());
+        }
+        if (latent.logvarMin() != Float.NEGATIVE_INFINITY) {
+            lat.put("logvar_min", (double) latent.logvarMin());
+        }
+        if (latent.logvarMax() != Float.POSITIVE_INFINITY) {
+            lat.put("logvar_max", (double) latent.logvarMax());
+        }
         m.put("latent", lat);
         m.put("decoder", layersJson(decoder));
         Map<String, Object> lik = new LinkedHashMap<>();
         lik.put("kind", likelihood.kind().name().toLowerCase(Locale.ROOT));
         if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_FIXED) {
             lik.put("variance", (double) likelihood.variance());
+        } else if (likelihood.kind() == LikelihoodSpec.Kind.HUBER) {
+            lik.put("delta", (double) likelihood.delta());
         }
         m.put("likelihood", lik);
         return Json.write(m);
@@ -145,6 +185,12 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                         m.put("parameter", (double) l.parameter());
                     }
                 }
+                case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> m.put(l.kind().jsonName(), (double) l.parameter());
+                case SPARSITY -> {
+                    m.put("sparsity", (double) l.parameter());
+                    m.put("weight", (double) l.weight());
+                }
+                case ACTIVITY_L1 -> m.put("activity_l1", (double) l.weight());
             }
             out.add(m);
         }
@@ -163,15 +209,29 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             throw new IllegalArgumentException("model spec: version " + version + " is not supported (this latent4j reads version " + VERSION + ")");
         }
         int input = asInt(m.get("input_dim"), "input_dim");
+        int condition = m.containsKey("condition_dim") ? asInt(m.get("condition_dim"), "condition_dim") : 0;
         List<LayerSpec> enc = layers(m.get("encoder"), "encoder");
         Map<?, ?> lat = asMap(m.get("latent"), "latent");
-        LatentSpec latent = new LatentSpec(enumOf(LatentSpec.Kind.class, lat.get("kind"), "latent.kind"), asInt(lat.get("dim"), "latent.dim"));
+        LatentSpec latent;
+        try {
+            latent = new LatentSpec(enumOf(LatentSpec.Kind.class, lat.get("kind"), "latent.kind"), asInt(lat.get("dim"), "latent.dim"),
+                    lat.containsKey("activation") ? enumOf(Activation.class, lat.get("activation"), "latent.activation") : Activation.IDENTITY,
+                    lat.containsKey("contractive") ? (float) asDouble(lat.get("contractive"), "latent.contractive") : 0f,
+                    lat.containsKey("logvar_min") ? (float) asDouble(lat.get("logvar_min"), "latent.logvar_min") : Float.NEGATIVE_INFINITY,
+                    lat.containsKey("logvar_max") ? (float) asDouble(lat.get("logvar_max"), "latent.logvar_max") : Float.POSITIVE_INFINITY);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("model spec") ? e.getMessage() : "model spec: latent: " + e.getMessage(), e);
+        }
         List<LayerSpec> dec = layers(m.get("decoder"), "decoder");
         Map<?, ?> lik = asMap(m.get("likelihood"), "likelihood");
         LikelihoodSpec.Kind lk = enumOf(LikelihoodSpec.Kind.class, lik.get("kind"), "likelihood.kind");
-        float variance = lk == LikelihoodSpec.Kind.GAUSSIAN_FIXED ? (float) asDouble(lik.get("variance"), "likelihood.variance") : 0f;
+        float parameter = switch (lk) {
+            case GAUSSIAN_FIXED -> (float) asDouble(lik.get("variance"), "likelihood.variance");
+            case HUBER -> (float) asDouble(lik.get("delta"), "likelihood.delta");
+            case BERNOULLI, GAUSSIAN_LEARNED, GAUSSIAN_LEARNED_GLOBAL -> 0f;
+        };
         try {
-            return new ModelSpec(input, enc, latent, dec, new LikelihoodSpec(lk, variance));
+            return new ModelSpec(input, enc, latent, dec, new LikelihoodSpec(lk, parameter), condition);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model spec: " + e.getMessage(), e);
         }
@@ -192,8 +252,22 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                     Activation a = enumOf(Activation.class, l.get("activation"), at + ".activation");
                     float p = l.containsKey("parameter") ? (float) asDouble(l.get("parameter"), at + ".parameter") : 0f;
                     out.add(LayerSpec.activation(a, p));
+                } else if (l.containsKey("sparsity")) {
+                    out.add(LayerSpec.sparsity((float) asDouble(l.get("sparsity"), at + ".sparsity"), (float) asDouble(l.get("weight"), at + ".weight")));
+                } else if (l.containsKey("activity_l1")) {
+                    out.add(LayerSpec.activityL1((float) asDouble(l.get("activity_l1"), at + ".activity_l1")));
                 } else {
-                    throw new IllegalArgumentException("unknown layer " + Json.write(l) + " (expected \"dense\" or \"activation\")");
+                    LayerSpec noise = null;
+                    for (LayerSpec.Kind k : LayerSpec.Kind.values()) {
+                        if (k.isNoise() && l.containsKey(k.jsonName())) {
+                            noise = LayerSpec.noise(k, (float) asDouble(l.get(k.jsonName()), at + "." + k.jsonName()));
+                        }
+                    }
+                    if (noise == null) {
+                        throw new IllegalArgumentException("unknown layer " + Json.write(l) + " (expected \"dense\", \"activation\","
+                                + " a noise layer, \"sparsity\" or \"activity_l1\")");
+                    }
+                    out.add(noise);
                 }
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage().startsWith("model spec") ? e.getMessage()

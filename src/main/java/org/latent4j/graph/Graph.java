@@ -32,9 +32,14 @@ public final class Graph {
     public final int kl;
     /** First node of the decoder (it reads z). */
     public final int decoderStart;
+    /** The condition input of a conditional model, else -1. */
+    public final int condition;
+    /** The penalty nodes (sparsity, activity, contractive), each a per-sample term of the objective. */
+    public final List<Integer> penalties;
 
     private Graph(ModelSpec spec, List<Node> nodes, Map<String, ParamSpec> params, int paramCount,
-                  int input, int mu, int logvar, int code, int z, int output, int recon, int kl, int decoderStart) {
+                  int input, int mu, int logvar, int code, int z, int output, int recon, int kl, int decoderStart,
+                  int condition, List<Integer> penalties) {
         this.spec = spec;
         this.nodes = List.copyOf(nodes);
         this.params = params;
@@ -48,6 +53,8 @@ public final class Graph {
         this.recon = recon;
         this.kl = kl;
         this.decoderStart = decoderStart;
+        this.condition = condition;
+        this.penalties = List.copyOf(penalties);
     }
 
     public ModelSpec spec() {
@@ -85,11 +92,16 @@ public final class Graph {
     private static final class Builder {
         final List<Node> nodes = new ArrayList<>();
         final Map<String, ParamSpec> params = new LinkedHashMap<>();
+        final List<Integer> penalties = new ArrayList<>();
         int offset;
 
         int add(Op op, List<Integer> in, int width, String name, List<String> ps, Activation a, float ap, float var) {
+            return add(op, in, width, name, ps, a, ap, var, null);
+        }
+
+        int add(Op op, List<Integer> in, int width, String name, List<String> ps, Activation a, float ap, float var, LayerSpec layer) {
             int id = nodes.size();
-            nodes.add(new Node(id, op, in, width, name, ps, a, ap, var));
+            nodes.add(new Node(id, op, in, width, name, ps, a, ap, var, layer));
             return id;
         }
 
@@ -126,6 +138,12 @@ public final class Graph {
                     }
                     case ACTIVATION -> h = add(Op.ACTIVATION, List.of(h), width, prefix + "." + i + " " + l.describe(),
                             List.of(), l.activation(), l.parameter(), 0f);
+                    case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> h = add(Op.NOISE, List.of(h), width,
+                            prefix + "." + i + " " + l.describe(), List.of(), null, 0f, 0f, l);
+                    case SPARSITY -> penalties.add(add(Op.SPARSITY_KL, List.of(h), 1, prefix + "." + i + " " + l.describe(),
+                            List.of(), null, 0f, 0f, l));
+                    case ACTIVITY_L1 -> penalties.add(add(Op.ACTIVITY_L1, List.of(h), 1, prefix + "." + i + " " + l.describe(),
+                            List.of(), null, 0f, 0f, l));
                 }
             }
             return new int[] {h, width};
@@ -139,22 +157,40 @@ public final class Graph {
         }
         Builder g = new Builder();
         int d = spec.inputDim();
+        int cd = spec.conditionDim();
         int x = g.add(Op.INPUT, List.of(), d, "input", List.of(), null, 0f, 0f);
-        int[] enc = g.layers(x, d, spec.encoder(), "encoder");
+        int cond = cd > 0 ? g.add(Op.INPUT, List.of(), cd, "condition", List.of(), null, 0f, 0f) : -1;
+        int encIn = cd > 0 ? g.add(Op.CONCAT, List.of(x, cond), d + cd, "input joined with condition", List.of(), null, 0f, 0f) : x;
+        int[] enc = g.layers(encIn, d + cd, spec.encoder(), "encoder");
         int h = enc[0], hw = enc[1];
-        int zd = spec.latent().dim();
+        LatentSpec lat = spec.latent();
+        int zd = lat.dim();
         int mu = -1, logvar = -1, code = -1, z, kl = -1;
-        if (spec.latent().kind() == LatentSpec.Kind.GAUSSIAN) {
+        if (lat.kind() == LatentSpec.Kind.GAUSSIAN) {
             mu = g.dense(h, hw, zd, "fc_mu", null);
             logvar = g.dense(h, hw, zd, "fc_logvar", null);
+            if (lat.clampsLogVariance()) {
+                logvar = g.add(Op.CLAMP, List.of(logvar), zd, "fc_logvar clamp(" + lat.logvarMin() + ", " + lat.logvarMax() + ")",
+                        List.of(), null, 0f, 0f);
+            }
             z = g.add(Op.REPARAMETERIZE, List.of(mu, logvar), zd, "z", List.of(), null, 0f, 0f);
             kl = g.add(Op.KL_STANDARD_NORMAL, List.of(mu, logvar), 1, "kl", List.of(), null, 0f, 0f);
         } else {
-            code = g.dense(h, hw, zd, "latent", null);
+            Activation act = lat.activation();
+            code = g.dense(h, hw, zd, "latent", act == Activation.IDENTITY ? null : act);
+            if (act != Activation.IDENTITY) {
+                code = g.add(Op.ACTIVATION, List.of(code), zd, "latent " + act.name().toLowerCase(java.util.Locale.ROOT),
+                        List.of(), act, 0f, 0f);
+            }
+            if (lat.contractive() > 0f) {
+                g.penalties.add(g.add(Op.CONTRACTIVE, List.of(code), 1, "latent contractive(" + lat.contractive() + ")",
+                        List.of("latent.weight"), act, 0f, 0f));
+            }
             z = code;
         }
         int decoderStart = g.nodes.size();
-        int[] dec = g.layers(z, zd, spec.decoder(), "decoder");
+        int decIn = cd > 0 ? g.add(Op.CONCAT, List.of(z, cond), zd + cd, "z joined with condition", List.of(), null, 0f, 0f) : z;
+        int[] dec = g.layers(decIn, zd + cd, spec.decoder(), "decoder");
         int out = dec[0];
         if (dec[1] != d) {
             throw new IllegalArgumentException("decoder output has " + dec[1] + " features but the input has " + d
@@ -166,8 +202,12 @@ public final class Graph {
             case GAUSSIAN_FIXED -> g.add(Op.GAUSSIAN_NLL, List.of(out, x), 1, "reconstruction", List.of(), null, 0f, lik.variance());
             case GAUSSIAN_LEARNED -> g.add(Op.GAUSSIAN_NLL, List.of(out, x), 1, "reconstruction",
                     List.of(g.param("decoder_logvar", d, 1, ParamSpec.Init.ZERO, d, d)), null, 0f, 0f);
+            case GAUSSIAN_LEARNED_GLOBAL -> g.add(Op.GAUSSIAN_NLL, List.of(out, x), 1, "reconstruction",
+                    List.of(g.param("decoder_logvar", 1, 1, ParamSpec.Init.ZERO, d, d)), null, 0f, 0f);
+            case HUBER -> g.add(Op.HUBER_LOSS, List.of(out, x), 1, "reconstruction", List.of(), null, 0f, lik.delta());
         };
-        Graph graph = new Graph(spec, g.nodes, g.params, g.offset, x, mu, logvar, code, z, out, recon, kl, decoderStart);
+        Graph graph = new Graph(spec, g.nodes, g.params, g.offset, x, mu, logvar, code, z, out, recon, kl, decoderStart,
+                cond, g.penalties);
         graph.infer();
         return graph;
     }
@@ -179,7 +219,18 @@ public final class Graph {
     public void infer() {
         for (Node n : nodes) {
             int expected = switch (n.op()) {
-                case INPUT -> spec.inputDim();
+                case INPUT -> n.id() == condition ? spec.conditionDim() : spec.inputDim();
+                case CONCAT -> width(n.inputs().get(0)) + width(n.inputs().get(1));
+                case NOISE, CLAMP -> width(n.inputs().get(0));
+                case SPARSITY_KL, ACTIVITY_L1 -> 1;
+                case CONTRACTIVE -> {
+                    ParamSpec w = param(n.params().get(0));
+                    if (w.rows() != width(n.inputs().get(0))) {
+                        throw new IllegalArgumentException(n.name() + ": weight " + w.name() + " has " + w.rows()
+                                + " rows but the code has " + width(n.inputs().get(0)) + " units");
+                    }
+                    yield 1;
+                }
                 case MATMUL, DENSE -> {
                     ParamSpec w = param(n.params().get(0));
                     int in = width(n.inputs().get(0));
@@ -211,12 +262,12 @@ public final class Graph {
                     }
                     yield n.op() == Op.REPARAMETERIZE ? a : 1;
                 }
-                case BERNOULLI_NLL, GAUSSIAN_NLL -> {
+                case BERNOULLI_NLL, GAUSSIAN_NLL, HUBER_LOSS -> {
                     int a = width(n.inputs().get(0)), b = width(n.inputs().get(1));
                     if (a != b) {
                         throw new IllegalArgumentException("decoder output has " + a + " features but the input has " + b);
                     }
-                    if (!n.params().isEmpty() && param(n.params().get(0)).rows() != a) {
+                    if (!n.params().isEmpty() && param(n.params().get(0)).rows() != a && param(n.params().get(0)).rows() != 1) {
                         throw new IllegalArgumentException(n.name() + ": learned variance has " + param(n.params().get(0)).rows()
                                 + " entries but the output has " + a + " features");
                     }
@@ -263,7 +314,7 @@ public final class Graph {
                 }
                 int id = out.size();
                 out.add(new Node(id, Op.DENSE, List.of(remap.get(n.inputs().get(0))), n.width(), name,
-                        List.of(n.params().get(0), bias.params().get(0)), act, ap, 0f));
+                        List.of(n.params().get(0), bias.params().get(0)), act, ap, 0f, null));
                 for (int j = i; j <= last; j++) {
                     remap.put(j, id);
                 }
@@ -275,11 +326,16 @@ public final class Graph {
             for (int k : n.inputs()) {
                 in.add(remap.get(k));
             }
-            out.add(new Node(id, n.op(), in, n.width(), n.name(), n.params(), n.activation(), n.activationParam(), n.variance()));
+            out.add(new Node(id, n.op(), in, n.width(), n.name(), n.params(), n.activation(), n.activationParam(), n.variance(), n.layer()));
             remap.put(i, id);
         }
+        List<Integer> fusedPenalties = new ArrayList<>();
+        for (int p : penalties) {
+            fusedPenalties.add(map(remap, p));
+        }
         Graph g = new Graph(spec, out, params, paramCount, map(remap, input), map(remap, mu), map(remap, logvar), map(remap, code),
-                map(remap, z), map(remap, output), map(remap, recon), map(remap, kl), map(remap, decoderStart));
+                map(remap, z), map(remap, output), map(remap, recon), map(remap, kl), map(remap, decoderStart),
+                map(remap, condition), fusedPenalties);
         g.infer();
         return g;
     }

@@ -11,8 +11,11 @@ import java.util.List;
  * @param gradSlot    slot of each node's output gradient, or -1
  * @param auxSlot     slot of a node's auxiliary array (the eps of REPARAMETERIZE), or -1
  * @param slotWidths  floats per sample of each slot
+ * @param training    true for a training step (noise layers add their noise); false at
+ *                    inference and evaluation (noise layers pass their input through)
  */
-public record Plan(Graph graph, List<Step> steps, int[] valueSlot, int[] gradSlot, int[] auxSlot, int[] slotWidths) {
+public record Plan(Graph graph, List<Step> steps, int[] valueSlot, int[] gradSlot, int[] auxSlot, int[] slotWidths,
+                   boolean training) {
     /** Floats per sample over all slots: the plan's activation memory. */
     public long floatsPerSample() {
         long s = 0;

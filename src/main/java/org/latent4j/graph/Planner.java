@@ -21,34 +21,47 @@ public final class Planner {
         }
         // Reverse mode: visit nodes from last to first; a node's rule reads its output gradient
         // (complete by then: every consumer comes later in topological order) and writes or
-        // adds to its inputs' gradients.
+        // adds to its inputs' gradients. The objective's terms (losses, penalties) start the flow.
         boolean[] hasGrad = new boolean[g.nodes().size()];
         boolean[] needsGrad = needsGradient(g);
         for (int i = g.nodes().size() - 1; i >= 0; i--) {
             Node n = g.node(i);
             Step.Kind k = backwardKind(n.op());
-            if (k == null) {
+            if (k == null || n.op() == Op.KL_STANDARD_NORMAL) {
+                continue; // no rule, or KL folded into REPARAMETERIZE_KL_BACKWARD
+            }
+            if (n.op().isObjective()) {
+                int target = n.inputs().get(0);
+                if (needsGrad[target]) {
+                    steps.add(new Step(k, n.id(), hasGrad[target]));
+                    hasGrad[target] = true;
+                }
                 continue;
             }
-            if (n.op() == Op.KL_STANDARD_NORMAL) {
-                continue; // folded into REPARAMETERIZE_KL_BACKWARD below
-            }
-            int target = n.inputs().isEmpty() ? -1 : n.inputs().get(0);
-            boolean loss = n.op() == Op.BERNOULLI_NLL || n.op() == Op.GAUSSIAN_NLL;
-            if (!loss && !hasGrad[n.id()]) {
+            if (!hasGrad[n.id()]) {
                 continue; // nothing flows back into this node
             }
-            boolean acc = target >= 0 && hasGrad[target];
-            if (n.op() == Op.REPARAMETERIZE) {
-                acc = hasGrad[n.inputs().get(0)] || hasGrad[n.inputs().get(1)];
-                hasGrad[n.inputs().get(0)] = true;
-                hasGrad[n.inputs().get(1)] = true;
-            } else if (target >= 0 && needsGrad[target]) {
-                hasGrad[target] = true;
+            boolean acc = false;
+            boolean first = true;
+            for (int in : n.inputs()) {
+                if (needsGrad[in]) {
+                    if (!first && acc != hasGrad[in]) {
+                        throw new IllegalStateException(n.name() + ": its inputs' gradients are partly written already; not supported");
+                    }
+                    acc = hasGrad[in];
+                    first = false;
+                    hasGrad[in] = true;
+                }
             }
             steps.add(new Step(k, n.id(), acc));
+            // The contractive penalty's term in its weight's gradient comes after the step that writes that gradient.
+            for (Node c : g.nodes()) {
+                if (c.op() == Op.CONTRACTIVE && n.params().contains(c.params().get(0))) {
+                    steps.add(new Step(Step.Kind.CONTRACTIVE_WEIGHT_BACKWARD, c.id(), true));
+                }
+            }
         }
-        return assignSlots(g, steps, true);
+        return assignSlots(g, steps, true, needsGrad);
     }
 
     /** Forward only, over nodes [from, to] (inclusive), for inference. */
@@ -60,7 +73,7 @@ public final class Planner {
                 steps.add(new Step(forwardKind(n.op()), n.id(), false));
             }
         }
-        return assignSlots(g, steps, false);
+        return assignSlots(g, steps, false, needsGradient(g));
     }
 
     static Step.Kind forwardKind(Op op) {
@@ -74,6 +87,13 @@ public final class Planner {
             case KL_STANDARD_NORMAL -> Step.Kind.KL_FORWARD;
             case BERNOULLI_NLL -> Step.Kind.BERNOULLI_NLL_FORWARD;
             case GAUSSIAN_NLL -> Step.Kind.GAUSSIAN_NLL_FORWARD;
+            case HUBER_LOSS -> Step.Kind.HUBER_FORWARD;
+            case CONCAT -> Step.Kind.CONCAT_FORWARD;
+            case NOISE -> Step.Kind.NOISE_FORWARD;
+            case CLAMP -> Step.Kind.CLAMP_FORWARD;
+            case SPARSITY_KL -> Step.Kind.SPARSITY_FORWARD;
+            case ACTIVITY_L1 -> Step.Kind.ACTIVITY_L1_FORWARD;
+            case CONTRACTIVE -> Step.Kind.CONTRACTIVE_FORWARD;
         };
     }
 
@@ -89,15 +109,32 @@ public final class Planner {
             case KL_STANDARD_NORMAL -> Step.Kind.REPARAMETERIZE_KL_BACKWARD;
             case BERNOULLI_NLL -> Step.Kind.BERNOULLI_NLL_BACKWARD;
             case GAUSSIAN_NLL -> Step.Kind.GAUSSIAN_NLL_BACKWARD;
+            case HUBER_LOSS -> Step.Kind.HUBER_BACKWARD;
+            case CONCAT -> Step.Kind.CONCAT_BACKWARD;
+            case NOISE -> Step.Kind.NOISE_BACKWARD;
+            case CLAMP -> Step.Kind.CLAMP_BACKWARD;
+            case SPARSITY_KL -> Step.Kind.SPARSITY_BACKWARD;
+            case ACTIVITY_L1 -> Step.Kind.ACTIVITY_L1_BACKWARD;
+            case CONTRACTIVE -> Step.Kind.CONTRACTIVE_BACKWARD;
         };
     }
 
-    /** Nodes whose output gradient is needed (everything between the input and the loss). */
+    /**
+     * Nodes whose output gradient is needed: those with a parameter at or before them (not the
+     * inputs, nor what is made of inputs alone, such as input noise or the input joined with a
+     * condition), except the objective's terms and KL, which start the flow.
+     */
     private static boolean[] needsGradient(Graph g) {
         boolean[] need = new boolean[g.nodes().size()];
         for (Node n : g.nodes()) {
-            need[n.id()] = n.op() != Op.INPUT && n.op() != Op.BERNOULLI_NLL && n.op() != Op.GAUSSIAN_NLL
-                    && n.op() != Op.KL_STANDARD_NORMAL;
+            if (n.op().isObjective() || n.op() == Op.KL_STANDARD_NORMAL || n.op() == Op.INPUT) {
+                continue;
+            }
+            boolean upstream = !n.params().isEmpty();
+            for (int in : n.inputs()) {
+                upstream |= need[in];
+            }
+            need[n.id()] = upstream;
         }
         return need;
     }
@@ -106,7 +143,7 @@ public final class Planner {
 
     private record Interval(int kind, int node, int width, int start, int end) {}
 
-    private static Plan assignSlots(Graph g, List<Step> steps, boolean training) {
+    private static Plan assignSlots(Graph g, List<Step> steps, boolean training, boolean[] needsGrad) {
         int n = g.nodes().size();
         int[] vStart = new int[n], vEnd = new int[n], gStart = new int[n], gEnd = new int[n];
         Arrays.fill(vStart, -1);
@@ -118,13 +155,12 @@ public final class Planner {
         for (int t = 0; t < steps.size(); t++) {
             Step s = steps.get(t);
             Node node = g.node(s.node());
-            boolean backward = s.kind().ordinal() >= Step.Kind.BERNOULLI_NLL_BACKWARD.ordinal();
-            if (!backward) {
+            if (!s.kind().isBackward()) {
                 def(vStart, vEnd, node.id(), t);
                 for (int in : node.inputs()) {
                     use(vStart, vEnd, in, t);
                 }
-                if (node.op() == Op.REPARAMETERIZE) {
+                if (node.op() == Op.REPARAMETERIZE || (node.op() == Op.NOISE && training)) {
                     def(aStart, aEnd, node.id(), t);
                 }
             } else {
@@ -134,19 +170,19 @@ public final class Planner {
                 for (int in : node.inputs()) {
                     use(vStart, vEnd, in, t);
                 }
-                if (node.op() != Op.BERNOULLI_NLL && node.op() != Op.GAUSSIAN_NLL) {
+                if (!node.op().isObjective()) {
                     use(gStart, gEnd, node.id(), t);
                 }
-                if (node.op() == Op.REPARAMETERIZE) {
+                if (node.op() == Op.REPARAMETERIZE || node.op() == Op.NOISE) {
                     use(aStart, aEnd, node.id(), t);
-                    if (g.kl >= 0) {
-                        use(vStart, vEnd, g.kl, t);
-                    }
                 }
-                List<Integer> targets = node.op() == Op.BERNOULLI_NLL || node.op() == Op.GAUSSIAN_NLL
-                        ? List.of(node.inputs().get(0)) : node.inputs();
+                if (node.op() == Op.REPARAMETERIZE && g.kl >= 0) {
+                    use(vStart, vEnd, g.kl, t);
+                }
+                List<Integer> targets = s.kind() == Step.Kind.CONTRACTIVE_WEIGHT_BACKWARD ? List.of()
+                        : node.op().isObjective() ? List.of(node.inputs().get(0)) : node.inputs();
                 for (int in : targets) {
-                    if (g.node(in).op() != Op.INPUT) {
+                    if (needsGrad[in]) {
                         def(gStart, gEnd, in, t);
                     }
                 }
@@ -163,7 +199,7 @@ public final class Planner {
                 int start = Math.max(-1, vStart[i] < 0 ? -1 : vStart[i]);
                 int end = vEnd[i];
                 Node nd = g.node(i);
-                boolean output = nd.op() == Op.BERNOULLI_NLL || nd.op() == Op.GAUSSIAN_NLL || nd.op() == Op.KL_STANDARD_NORMAL
+                boolean output = nd.op().isObjective() || nd.op() == Op.KL_STANDARD_NORMAL
                         || i == g.mu || i == g.logvar || i == g.code || i == g.output || i == g.z;
                 if (output || end < start) {
                     end = steps.size(); // read by the caller after the plan ran
@@ -209,7 +245,7 @@ public final class Planner {
         for (int s = 0; s < widths.length; s++) {
             widths[s] = slots.get(s)[0];
         }
-        return new Plan(g, List.copyOf(steps), valueSlot, gradSlot, auxSlot, widths);
+        return new Plan(g, List.copyOf(steps), valueSlot, gradSlot, auxSlot, widths, training);
     }
 
     private static void def(int[] start, int[] end, int id, int t) {

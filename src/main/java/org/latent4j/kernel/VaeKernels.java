@@ -46,6 +46,29 @@ public final class VaeKernels {
         VMath.reparameterizeKlBackward(dmu, dlogvar, dz, mu, logvar, eps, klScale, n);
     }
 
+    /**
+     * Adds the KL term's gradient with a weight per latent dimension (free bits): dmu[r, c] +=
+     * scale w_c mu, dlogvar[r, c] += scale w_c 0.5 (exp(logvar) - 1)   (rows x cols).
+     */
+    public static void klBackwardByDimension(float[] dmu, float[] dlogvar, float[] mu, float[] logvar, float[] weights,
+                                             float scale, int rows, int cols) {
+        checkShape(rows, cols);
+        long n = (long) rows * cols;
+        Activations.checkRange("dmu", dmu, 0, n);
+        Activations.checkRange("dlogvar", dlogvar, 0, n);
+        Activations.checkRange("mu", mu, 0, n);
+        Activations.checkRange("logvar", logvar, 0, n);
+        Activations.checkRange("weights", weights, 0, cols);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int k = r * cols + c;
+                float w = scale * weights[c];
+                dmu[k] += w * mu[k];
+                dlogvar[k] += w * 0.5f * ((float) Math.exp(logvar[k]) - 1f);
+            }
+        }
+    }
+
     // ----------------------------------------------------------------- KL(N(mu, e^logvar) || N(0, I))
 
     /** out[r] = 0.5 * sum_c (mu^2 + exp(logvar) - 1 - logvar)   (mu, logvar: rows x cols). */

@@ -99,10 +99,20 @@ public final class Autoencoder implements LatentModel {
         return ex;
     }
 
+    /** Width of the condition vector of a conditional model (0: unconditional). */
+    public int conditionDim() {
+        return spec.conditionDim();
+    }
+
     /** Latent means (VAE: mu; autoencoder: the code), one row per input row. */
     @Override
     public float[][] encode(float[][] x) {
-        return encodeParts(x)[0];
+        return encodeParts(x, unconditional("encode"))[0];
+    }
+
+    /** Latent means of a conditional model: row i of x with row i of the conditions. */
+    public float[][] encode(float[][] x, float[][] conditions) {
+        return encodeParts(x, conditions(conditions, x == null ? 0 : x.length))[0];
     }
 
     /** Latent log-variances of a VAE. */
@@ -110,14 +120,46 @@ public final class Autoencoder implements LatentModel {
         if (!spec.isVariational()) {
             throw new IllegalStateException("a deterministic autoencoder has no latent variance");
         }
-        return encodeParts(x)[1];
+        return encodeParts(x, unconditional("encodeLogVariance"))[1];
     }
 
-    private float[][][] encodeParts(float[][] x) {
+    /** Latent log-variances of a conditional VAE. */
+    public float[][] encodeLogVariance(float[][] x, float[][] conditions) {
+        if (!spec.isVariational()) {
+            throw new IllegalStateException("a deterministic autoencoder has no latent variance");
+        }
+        return encodeParts(x, conditions(conditions, x == null ? 0 : x.length))[1];
+    }
+
+    /** Null for an unconditional model; a conditional one refuses the call without conditions. */
+    private float[] unconditional(String method) {
+        if (spec.isConditional()) {
+            throw new IllegalStateException("this model is conditional (" + spec.conditionDim() + " condition values per row): call "
+                    + method + " with the conditions");
+        }
+        return null;
+    }
+
+    /** The conditions flattened, one row of conditionDim values per data row. */
+    private float[] conditions(float[][] c, int rows) {
+        if (!spec.isConditional()) {
+            throw new IllegalStateException("this model is not conditional: call the method without conditions");
+        }
+        if (c == null || c.length != rows) {
+            throw new IllegalArgumentException("need one condition row per data row: " + rows + " rows but "
+                    + (c == null ? 0 : c.length) + " conditions");
+        }
+        return flatten(c, spec.conditionDim(), "condition");
+    }
+
+    private float[][][] encodeParts(float[][] x, float[] conditions) {
         float[] flat = flatten(x, inputDim(), "input");
         int n = x.length;
         Executor ex = executor(encodePlan, n);
         ex.load(graph.input, flat, 0, n);
+        if (conditions != null) {
+            ex.load(graph.condition, conditions, 0, n);
+        }
         ex.run(params, null, n, 0, 0, 1f);
         int zd = latentDim();
         if (spec.isVariational()) {
@@ -129,7 +171,16 @@ public final class Autoencoder implements LatentModel {
     /** Decoder means for latent codes z: Bernoulli probabilities or Gaussian means. */
     @Override
     public float[][] decode(float[][] z) {
-        float[] out = decoderOutput(z);
+        return decode(z, unconditional("decode"));
+    }
+
+    /** Decoder means of a conditional model: row i of z with row i of the conditions. */
+    public float[][] decode(float[][] z, float[][] conditions) {
+        return decode(z, conditions(conditions, z == null ? 0 : z.length));
+    }
+
+    private float[][] decode(float[][] z, float[] conditions) {
+        float[] out = decoderOutput(z, conditions);
         int n = z.length;
         int d = inputDim();
         float[] mean = new float[n * d];
@@ -147,16 +198,26 @@ public final class Autoencoder implements LatentModel {
      * rows x features. Row i of x is scored against row i of z.
      */
     public double[][] featureNegLogLikelihood(float[][] x, float[][] z) {
+        return featureNegLogLikelihood(x, z, unconditional("featureNegLogLikelihood"));
+    }
+
+    /** As above for a conditional model. */
+    public double[][] featureNegLogLikelihood(float[][] x, float[][] z, float[][] conditions) {
+        return featureNegLogLikelihood(x, z, conditions(conditions, x == null ? 0 : x.length));
+    }
+
+    private double[][] featureNegLogLikelihood(float[][] x, float[][] z, float[] conditions) {
         int d = inputDim();
         checkRows(x, d, "input");
         if (z == null || z.length != x.length) {
             throw new IllegalArgumentException("need one latent row per input row, got " + (z == null ? 0 : z.length) + " for " + x.length);
         }
-        float[] out = decoderOutput(z);
+        float[] out = decoderOutput(z, conditions);
         int n = z.length;
         LikelihoodSpec lik = spec.likelihood();
         int logvarOffset = -1;
-        if (lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED) {
+        int stride = lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED ? 1 : 0;
+        if (lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED || lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED_GLOBAL) {
             logvarOffset = graph.param(graph.nodes().get(graph.recon).params().get(0)).offset();
         }
         double logTwoPi = Math.log(2 * Math.PI);
@@ -167,9 +228,13 @@ public final class Autoencoder implements LatentModel {
                 nll[r][j] = switch (lik.kind()) {
                     case BERNOULLI -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
                     case GAUSSIAN_FIXED -> 0.5 * ((o - t) * (o - t) / lik.variance() + Math.log(lik.variance()) + logTwoPi);
-                    case GAUSSIAN_LEARNED -> {
-                        double lv = params[logvarOffset + j];
+                    case GAUSSIAN_LEARNED, GAUSSIAN_LEARNED_GLOBAL -> {
+                        double lv = params[logvarOffset + j * stride];
                         yield 0.5 * ((o - t) * (o - t) * Math.exp(-lv) + lv + logTwoPi);
+                    }
+                    case HUBER -> {
+                        double e = Math.abs(o - t), delta = lik.delta();
+                        yield e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
                     }
                 };
             }
@@ -181,11 +246,14 @@ public final class Autoencoder implements LatentModel {
      * Runs the decoder on latent rows z: its raw output (Bernoulli logits or Gaussian means), n x
      * inputDim, in this thread's executor buffer (read it before the next call on this thread).
      */
-    private float[] decoderOutput(float[][] z) {
+    private float[] decoderOutput(float[][] z, float[] conditions) {
         float[] flat = flatten(z, latentDim(), "latent code");
         int n = z.length;
         Executor ex = executor(decodePlan, n);
         ex.load(graph.z, flat, 0, n);
+        if (conditions != null) {
+            ex.load(graph.condition, conditions, 0, n);
+        }
         ex.run(params, null, n, 0, 0, 1f);
         return ex.value(graph.output);
     }
@@ -196,16 +264,35 @@ public final class Autoencoder implements LatentModel {
         return decode(encode(x));
     }
 
+    /** Reconstruction by a conditional model. */
+    public float[][] reconstruct(float[][] x, float[][] conditions) {
+        return decode(encode(x, conditions), conditions);
+    }
+
     /** n samples decoded from z ~ N(0, I) drawn from the counter-based generator with this seed. */
     @Override
     public float[][] sample(int n, long seed) {
         if (n <= 0) {
             throw new IllegalArgumentException("sample count must be positive, got " + n);
         }
+        return decode(priorDraws(n, seed));
+    }
+
+    /** n samples of a conditional model for one condition (e.g. a class's one-hot vector). */
+    public float[][] sample(int n, long seed, float[] condition) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("sample count must be positive, got " + n);
+        }
+        float[][] c = new float[n][];
+        java.util.Arrays.fill(c, condition);
+        return decode(priorDraws(n, seed), c);
+    }
+
+    private float[][] priorDraws(int n, long seed) {
         int zd = latentDim();
         float[] z = new float[n * zd];
         Philox.fillNormal(z, 0, z.length, seed, 0, 0);
-        return decode(rows(z, n, zd));
+        return rows(z, n, zd);
     }
 
     // ------------------------------------------------------------------ files

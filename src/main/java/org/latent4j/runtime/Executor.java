@@ -9,6 +9,7 @@ import org.latent4j.graph.Step;
 import org.latent4j.kernel.Activation;
 import org.latent4j.kernel.Activations;
 import org.latent4j.kernel.Gemm;
+import org.latent4j.kernel.LayerKernels;
 import org.latent4j.kernel.Parallelism;
 import org.latent4j.kernel.Philox;
 import org.latent4j.kernel.Reductions;
@@ -33,6 +34,14 @@ public final class Executor {
     private final boolean constantParams;
     private float[][] packedWeights;
     private float[] packedFrom;
+    /** Index of the first backward step (steps.length for a forward-only plan). */
+    private final int firstBackward;
+    /** Per-unit scratch of the penalty kernels (column means, row norms), as wide as the widest node. */
+    private final double[] scratch;
+    /** The random stream start of each noise node: by its order among the noise layers, the same fused or not. */
+    private final long[] noiseStart;
+    /** Per-dimension KL weights of the next backward pass (free bits), or null: klWeight for all. */
+    private float[] klDimWeights;
 
     public Executor(Plan plan, Parallelism parallelism, int maxBatch) {
         this(plan, parallelism, maxBatch, false);
@@ -66,10 +75,38 @@ public final class Executor {
         nodes = g.nodes().toArray(new Node[0]);
         paramOffset0 = new int[nodes.length];
         paramOffset1 = new int[nodes.length];
+        int widest = 1;
         for (Node n : nodes) {
             paramOffset0[n.id()] = n.params().isEmpty() ? -1 : g.param(n.params().get(0)).offset();
             paramOffset1[n.id()] = n.params().size() < 2 ? -1 : g.param(n.params().get(1)).offset();
+            widest = Math.max(widest, n.width());
         }
+        scratch = new double[widest];
+        noiseStart = new long[nodes.length];
+        int noiseLayers = 0;
+        for (Node n : nodes) {
+            if (n.op() == Op.NOISE) {
+                noiseStart[n.id()] = noiseStart(noiseLayers++);
+            }
+        }
+        int fb = 0;
+        while (fb < steps.length && !steps[fb].kind().isBackward()) {
+            fb++;
+        }
+        firstBackward = fb;
+    }
+
+    /**
+     * Weights of each latent dimension's KL term in the next backward passes instead of the one
+     * klWeight (free bits: 0 for a dimension below its floor); null to go back to klWeight.
+     * The array is read, not copied.
+     */
+    public void klDimensionWeights(float[] weights) {
+        if (weights != null && (g.mu < 0 || weights.length != nodes[g.mu].width())) {
+            throw new IllegalArgumentException("need one KL weight per latent dimension"
+                    + (g.mu < 0 ? ", but the model has no Gaussian latent" : " (" + nodes[g.mu].width() + "), got " + weights.length));
+        }
+        klDimWeights = weights;
     }
 
     public Plan plan() {
@@ -112,6 +149,40 @@ public final class Executor {
         }
     }
 
+    /**
+     * The forward steps of a training plan only (then read the losses, and choose the KL weight
+     * from them, e.g. for a capacity objective or free bits); {@link #backward} finishes the step.
+     */
+    public void forward(float[] params, int batch, long seed, long rngStream) {
+        checkBatch(batch);
+        for (int k = 0; k < firstBackward; k++) {
+            execute(steps[k], params, null, batch, seed, rngStream, 0f);
+        }
+    }
+
+    /** The backward steps, after {@link #forward} with the same arguments. */
+    public void backward(float[] params, float[] grads, int batch, long seed, long rngStream, float klWeight) {
+        checkBatch(batch);
+        for (int k = firstBackward; k < steps.length; k++) {
+            execute(steps[k], params, grads, batch, seed, rngStream, klWeight);
+        }
+    }
+
+    private void checkBatch(int batch) {
+        if (batch <= 0 || batch > maxBatch) {
+            throw new IllegalArgumentException("batch of " + batch + " rows, but this executor holds 1 to " + maxBatch);
+        }
+    }
+
+    /**
+     * Where the noise of the k-th noise layer (in model order, from 0) starts in its step's
+     * random stream: element i of the batch (row-major) is Philox(seed, step, noiseStart(k) + i);
+     * the reparameterization noise takes the indices from 0.
+     */
+    public static long noiseStart(int k) {
+        return (long) (k + 1) << 40;
+    }
+
     /** Runs one step of the plan. */
     private void execute(Step s, float[] params, float[] grads, int batch, long seed, long rngStream, float klWeight) {
         float invB = 1f / batch;
@@ -149,6 +220,64 @@ public final class Executor {
                 case BERNOULLI_NLL_FORWARD -> rows(RowOp.BERNOULLI_ROWS, n, value(n.inputs().get(0)), value(n.inputs().get(1)),
                         value(id), 0, batch, nodes[n.inputs().get(0)].width());
                 case GAUSSIAN_NLL_FORWARD -> gaussianNll(n, params, batch);
+                case HUBER_FORWARD -> LayerKernels.huberForward(value(id), value(n.inputs().get(0)), value(n.inputs().get(1)),
+                        n.variance(), batch, nodes[n.inputs().get(0)].width());
+                case HUBER_BACKWARD -> {
+                    int out = n.inputs().get(0);
+                    LayerKernels.huberBackward(grad(out), value(out), value(n.inputs().get(1)), n.variance(), invB,
+                            batch * nodes[out].width());
+                }
+                case CONCAT_FORWARD -> {
+                    int a = n.inputs().get(0), c = n.inputs().get(1);
+                    int wa = nodes[a].width(), wc = nodes[c].width(), w = n.width();
+                    float[] y = value(id), xa = value(a), xc = value(c);
+                    for (int r = 0; r < batch; r++) {
+                        System.arraycopy(xa, r * wa, y, r * w, wa);
+                        System.arraycopy(xc, r * wc, y, r * w + wa, wc);
+                    }
+                }
+                case CONCAT_BACKWARD -> {
+                    int w = n.width(), from = 0;
+                    float[] dy = grad(id);
+                    for (int in : n.inputs()) {
+                        int wi = nodes[in].width();
+                        if (plan.gradSlot()[in] >= 0) {
+                            float[] dx = grad(in);
+                            for (int r = 0; r < batch; r++) {
+                                for (int j = 0; j < wi; j++) {
+                                    float v = dy[r * w + from + j];
+                                    dx[r * wi + j] = s.accumulate() ? dx[r * wi + j] + v : v;
+                                }
+                            }
+                        }
+                        from += wi;
+                    }
+                }
+                case NOISE_FORWARD -> noise(n, batch, seed, rngStream);
+                case NOISE_BACKWARD -> {
+                    int count = batch * n.width();
+                    if (n.layer().kind() == org.latent4j.dsl.LayerSpec.Kind.GAUSSIAN_NOISE) {
+                        LayerKernels.passBackward(grad(n.inputs().get(0)), grad(id), s.accumulate(), count);
+                    } else {
+                        LayerKernels.maskBackward(grad(n.inputs().get(0)), grad(id), slots[plan.auxSlot()[id]], s.accumulate(), count);
+                    }
+                }
+                case CLAMP_FORWARD -> LayerKernels.clampForward(value(id), value(n.inputs().get(0)), g.spec().latent().logvarMin(),
+                        g.spec().latent().logvarMax(), batch * n.width());
+                case CLAMP_BACKWARD -> {
+                    noAccumulate(s, n);
+                    LayerKernels.clampBackward(grad(n.inputs().get(0)), grad(id), value(n.inputs().get(0)),
+                            g.spec().latent().logvarMin(), g.spec().latent().logvarMax(), batch * n.width());
+                }
+                case SPARSITY_FORWARD -> LayerKernels.sparsityForward(value(id), value(n.inputs().get(0)), scratch,
+                        n.layer().parameter(), n.layer().weight(), batch, nodes[n.inputs().get(0)].width());
+                case SPARSITY_BACKWARD -> LayerKernels.sparsityBackward(grad(n.inputs().get(0)), value(n.inputs().get(0)), scratch,
+                        n.layer().parameter(), n.layer().weight(), s.accumulate(), batch, nodes[n.inputs().get(0)].width());
+                case ACTIVITY_L1_FORWARD -> LayerKernels.activityL1Forward(value(id), value(n.inputs().get(0)), n.layer().weight(),
+                        batch, nodes[n.inputs().get(0)].width());
+                case ACTIVITY_L1_BACKWARD -> LayerKernels.activityL1Backward(grad(n.inputs().get(0)), value(n.inputs().get(0)),
+                        n.layer().weight() * invB, s.accumulate(), batch * nodes[n.inputs().get(0)].width());
+                case CONTRACTIVE_FORWARD, CONTRACTIVE_BACKWARD, CONTRACTIVE_WEIGHT_BACKWARD -> contractive(s, n, params, grads, batch, invB);
                 case BERNOULLI_NLL_BACKWARD -> {
                     int out = n.inputs().get(0);
                     VaeKernels.bceWithLogitsBackward(grad(out), value(out), value(n.inputs().get(1)), invB, batch * nodes[out].width());
@@ -160,7 +289,10 @@ public final class Executor {
                         throw new IllegalStateException("the mean and log-variance of " + n.name() + " feed other layers; not supported");
                     }
                     VaeKernels.reparameterizeKlBackward(grad(mu), grad(lv), grad(id), value(mu), value(lv),
-                            slots[plan.auxSlot()[id]], klWeight * invB, batch * n.width());
+                            slots[plan.auxSlot()[id]], klDimWeights == null ? klWeight * invB : 0f, batch * n.width());
+                    if (klDimWeights != null) {
+                        VaeKernels.klBackwardByDimension(grad(mu), grad(lv), value(mu), value(lv), klDimWeights, invB, batch, n.width());
+                    }
                 }
                 case DENSE_BACKWARD -> {
                     int inId = n.inputs().get(0);
@@ -353,6 +485,56 @@ public final class Executor {
         }
     }
 
+    /** A noise layer: its noise in a training plan, a copy at inference. */
+    private void noise(Node n, int batch, long seed, long rngStream) {
+        int count = batch * n.width();
+        float[] x = value(n.inputs().get(0)), y = value(n.id());
+        if (!plan.training()) {
+            System.arraycopy(x, 0, y, 0, count);
+            return;
+        }
+        float[] aux = slots[plan.auxSlot()[n.id()]];
+        float amount = n.layer().parameter();
+        long start = noiseStart[n.id()];
+        switch (n.layer().kind()) {
+            case GAUSSIAN_NOISE -> {
+                Philox.fillNormal(aux, 0, count, seed, rngStream, start);
+                LayerKernels.gaussianNoiseForward(y, x, aux, amount, count);
+            }
+            case MASKING_NOISE, DROPOUT -> {
+                Philox.fillUniform(aux, 0, count, seed, rngStream, start);
+                LayerKernels.maskForward(y, x, aux, amount,
+                        n.layer().kind() == org.latent4j.dsl.LayerSpec.Kind.DROPOUT ? 1f / (1f - amount) : 1f, count);
+            }
+            case SALT_AND_PEPPER -> {
+                Philox.fillUniform(aux, 0, count, seed, rngStream, start);
+                LayerKernels.saltAndPepperForward(y, x, aux, amount, count);
+            }
+            case DENSE, ACTIVATION, SPARSITY, ACTIVITY_L1 -> throw new IllegalStateException(n.name() + " is not a noise layer");
+        }
+    }
+
+    /** The contractive penalty's steps: its value, its gradient through the code, its weight's own term. */
+    private void contractive(Step s, Node n, float[] params, float[] grads, int batch, float invB) {
+        int code = n.inputs().get(0);
+        int units = nodes[code].width();
+        ParamSpec w = g.param(n.params().get(0));
+        float weight = g.spec().latent().contractive();
+        float[] h = value(code);
+        switch (s.kind()) {
+            case CONTRACTIVE_FORWARD -> {
+                LayerKernels.rowNormsSquared(scratch, params, w.offset(), units, w.cols());
+                LayerKernels.contractiveForward(value(n.id()), h, scratch, n.activation(), weight, batch, units);
+            }
+            case CONTRACTIVE_BACKWARD -> {
+                LayerKernels.rowNormsSquared(scratch, params, w.offset(), units, w.cols());
+                LayerKernels.contractiveBackward(grad(code), h, scratch, n.activation(), weight * invB, s.accumulate(), batch, units);
+            }
+            default -> LayerKernels.contractiveWeightBackward(grads, w.offset(), params, w.offset(), h, scratch, n.activation(),
+                    weight, batch, units, w.cols());
+        }
+    }
+
     private static void noAccumulate(Step s, Node n) {
         if (s.accumulate()) {
             throw new IllegalStateException(n.name() + ": the input of this layer feeds several layers; not supported for " + n.op());
@@ -375,11 +557,12 @@ public final class Executor {
             }
         } else {
             int lo = paramOffset0[n.id()];
+            int stride = g.param(n.params().get(0)).rows() == 1 ? 0 : 1;
             for (int r = 0; r < batch; r++) {
                 double s = 0;
                 for (int j = 0; j < d; j++) {
                     float diff = mean[r * d + j] - x[r * d + j];
-                    float lv = params[lo + j];
+                    float lv = params[lo + j * stride];
                     s += 0.5 * (diff * diff * StrictMath.exp(-lv) + lv + LOG_2PI);
                 }
                 loss[r] = (float) s;
@@ -396,15 +579,16 @@ public final class Executor {
             return;
         }
         int lo = paramOffset0[n.id()];
-        for (int j = 0; j < d; j++) {
+        int stride = this.g.param(n.params().get(0)).rows() == 1 ? 0 : 1;
+        for (int j = 0; j < d * stride || j < 1; j++) {
             grads[lo + j] = 0f;
         }
         for (int r = 0; r < batch; r++) {
             for (int j = 0; j < d; j++) {
                 float diff = mean[r * d + j] - x[r * d + j];
-                float prec = (float) StrictMath.exp(-params[lo + j]);
+                float prec = (float) StrictMath.exp(-params[lo + j * stride]);
                 g[r * d + j] = diff * prec * invB;
-                grads[lo + j] += 0.5f * (1f - diff * diff * prec) * invB;
+                grads[lo + j * stride] += 0.5f * (1f - diff * diff * prec) * invB;
             }
         }
     }

@@ -26,10 +26,36 @@ class ModelSpecTest {
     void jsonRoundTripsEveryKindOfSpec() {
         ModelSpec[] specs = {W1,
             Model.encoder().dense(8).leakyRelu(0.2f).dense(4).elu(0.5f).latent(2).decoder().dense(8).softplus().dense(5).gaussian(0.25f),
-            Model.encoder(3).dense(2).sigmoid().gaussianLatent(1).decoder().dense(3).gaussianLearnedVariance()};
+            Model.encoder(3).dense(2).sigmoid().gaussianLatent(1).decoder().dense(3).gaussianLearnedVariance(),
+            Model.encoder(9).conditionedOn(4).gaussianNoise(0.5f).maskingNoise(0.1f).saltAndPepper(0.2f).dense(6).sigmoid()
+                    .sparsity(0.05f, 3f).activityL1(1e-3f).dropout(0.3f).gaussianLatent(2).clampLogVariance(-8f, 6f)
+                    .decoder().dense(9).gaussianLearnedGlobalVariance(),
+            Model.encoder(5).latent(3).tanh().contractive(0.1f).decoder().dense(5).huber(0.5f),
+            Model.encoder(5).latent(3).sigmoid().decoder().dense(5).bernoulli()};
         for (ModelSpec s : specs) {
             assertEquals(s, ModelSpec.fromJson(s.toJson()), s.toJson());
         }
+    }
+
+    @Test
+    void newLayersAreCheckedWhereTheyAreWritten() {
+        var e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(5).dense(4).relu().sparsity(0.05f, 1f));
+        assertTrue(e.getMessage().contains("put it right after a sigmoid()"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(5).dropout(1f));
+        assertTrue(e.getMessage().contains("dropout(1.0): the probability must be in (0, 1)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(5).gaussianLatent(2).tanh());
+        assertTrue(e.getMessage().contains("a Gaussian latent takes no activation"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(5).latent(2).clampLogVariance(-1, 1));
+        assertTrue(e.getMessage().contains("no log-variance to clamp"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(5).gaussianLatent(2).clampLogVariance(3, 1));
+        assertTrue(e.getMessage().contains("need min < max"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(5).dense(3).conditionedOn(2));
+        assertTrue(e.getMessage().contains("before any layer"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(5).latent(2).decoder().dense(5).dropout(0.1f).bernoulli());
+        assertTrue(e.getMessage().contains("cannot end with dropout(0.1)"), e.getMessage());
+        String json = Model.encoder(5).dropout(0.2f).latent(2).decoder().dense(5).bernoulli().toJson();
+        e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.fromJson(json.replace("\"dropout\":0.2", "\"dropout\":2")));
+        assertTrue(e.getMessage().contains("encoder[0]") && e.getMessage().contains("probability"), e.getMessage());
     }
 
     @Test

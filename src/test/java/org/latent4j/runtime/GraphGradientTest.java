@@ -67,6 +67,7 @@ class GraphGradientTest {
                         double lv = p[g.param("decoder_logvar").offset() + j];
                         yield 0.5 * ((o - t) * (o - t) * Math.exp(-lv) + lv + Math.log(2 * Math.PI));
                     }
+                    case GAUSSIAN_LEARNED_GLOBAL, HUBER -> throw new UnsupportedOperationException("checked by LayerGradientTest");
                 };
             }
             total += recon + klWeight * kl;
