@@ -38,7 +38,7 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
      * taken in all, and the epoch's sums so far (to report the same means as an unbroken run).
      */
     public record Progress(int epoch, int position, long step, double reconSum, double klSum, long rowsCounted,
-                           int skipped, double seconds) {}
+                           int skipped, double seconds, double penaltySum) {}
 
     void write(Path file, Graph graph) throws IOException {
         List<SafeTensors.Entry> entries = new ArrayList<>();
@@ -61,13 +61,18 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
         state.put("rows_counted", Long.toString(progress.rowsCounted()));
         state.put("skipped", progress.skipped());
         state.put("seconds", Double.toString(progress.seconds()));
+        state.put("penalty_sum", Double.toString(progress.penaltySum()));
         state.put("recipe", recipe);
         state.put("data", dataFingerprint);
         List<Object> h = new ArrayList<>();
         for (EpochStats s : history) {
+            List<Object> klDims = new ArrayList<>();
+            for (double k : s.klPerDimension()) {
+                klDims.add(str(k));
+            }
             h.add(List.of(s.epoch(), str(s.trainReconstruction()), str(s.trainKl()), str(s.trainNegElbo()),
                     str(s.validationReconstruction()), str(s.validationKl()), str(s.validationNegElbo()),
-                    str(s.seconds()), str(s.samplesPerSecond()), s.skippedBatches()));
+                    str(s.seconds()), str(s.samplesPerSecond()), s.skippedBatches(), str(s.trainPenalty()), klDims, s.activeUnits()));
         }
         state.put("history", h);
         if (early != null) {
@@ -97,9 +102,11 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
             float[] m = moment(c, FIRST, n), v = moment(c, SECOND, n);
             Progress p = new Progress(integer(st, "epoch"), integer(st, "position"), Long.parseLong(text(st, "step")),
                     Double.parseDouble(text(st, "recon_sum")), Double.parseDouble(text(st, "kl_sum")),
-                    Long.parseLong(text(st, "rows_counted")), integer(st, "skipped"), Double.parseDouble(text(st, "seconds")));
+                    Long.parseLong(text(st, "rows_counted")), integer(st, "skipped"), Double.parseDouble(text(st, "seconds")),
+                    Double.parseDouble(text(st, "penalty_sum")));
             if (p.epoch() < 1 || p.position() < 0 || p.step() < 0 || p.skipped() < 0 || p.rowsCounted() < 0
-                    || !(p.seconds() >= 0) || !Double.isFinite(p.reconSum()) || !Double.isFinite(p.klSum())) {
+                    || !(p.seconds() >= 0) || !Double.isFinite(p.reconSum()) || !Double.isFinite(p.klSum())
+                    || !Double.isFinite(p.penaltySum())) {
                 throw new IllegalArgumentException("a field of the progress is out of range: " + p);
             }
             List<EpochStats> history = new ArrayList<>();
@@ -107,11 +114,16 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
                 throw new IllegalArgumentException("history must be a list");
             }
             for (Object o : hl) {
-                if (!(o instanceof List<?> e) || e.size() != 10) {
-                    throw new IllegalArgumentException("each history entry must be a list of 10 fields");
+                if (!(o instanceof List<?> e) || e.size() != 13 || !(e.get(11) instanceof List<?> kd)) {
+                    throw new IllegalArgumentException("each history entry must be a list of 13 fields, the 12th a list");
+                }
+                double[] klDims = new double[kd.size()];
+                for (int j = 0; j < klDims.length; j++) {
+                    klDims[j] = d(kd.get(j));
                 }
                 history.add(new EpochStats(((Double) e.get(0)).intValue(), d(e.get(1)), d(e.get(2)), d(e.get(3)), d(e.get(4)),
-                        d(e.get(5)), d(e.get(6)), d(e.get(7)), d(e.get(8)), ((Double) e.get(9)).intValue()));
+                        d(e.get(5)), d(e.get(6)), d(e.get(7)), d(e.get(8)), ((Double) e.get(9)).intValue(), d(e.get(10)), klDims,
+                        ((Double) e.get(12)).intValue()));
             }
             long optimizerSteps = Long.parseLong(text(st, "optimizer_steps"));
             if (optimizerSteps < 0) {

@@ -65,7 +65,7 @@ public final class Trainer {
         checkValidation(train, validation, cfg);
         Graph g = Graph.build(s).fuse();
         float[] params = initialParams(g, cfg.seed(), cfg.weightInit());
-        Checkpoint.Progress start = new Checkpoint.Progress(1, 0, 0, 0, 0, 0, 0, 0);
+        Checkpoint.Progress start = new Checkpoint.Progress(1, 0, 0, 0, 0, 0, 0, 0, 0);
         String fingerprint = checkpoints == null ? null : Checkpoint.fingerprint(train);
         return run(s, g, params, null, start, new ArrayList<>(), train, validation, cfg, listener, checkpoints, fingerprint, pool);
     }
@@ -209,6 +209,17 @@ public final class Trainer {
         final Optimizer opt;
         final int b;
         final float[] batchX;
+        /** z samples per input (L; 1 for a model without a Gaussian latent). */
+        final int samples;
+        final int conditionWidth;
+        /** One-hot conditions of the training rows (rows x conditionWidth), or null. */
+        final float[] conditions;
+        final float[] batchC;
+        /** Per-dimension KL weights for free bits, and the batch's per-dimension mean KL. */
+        final float[] klDims;
+        final double[] klDimMeans;
+        /** {offset, size} of each weight tensor (the L1 / L2 penalties skip biases and variances). */
+        final int[][] weightRanges;
         final int[] order;
         final int stepsPerEpoch;
         final String fingerprint;
@@ -232,10 +243,20 @@ public final class Trainer {
             this.checkpoints = checkpoints;
             this.history = history;
             b = Math.min(cfg.batchSize(), train.rows());
-            ex = new Executor(Planner.training(g), par, b);
+            samples = g.kl >= 0 ? cfg.samples() : 1;
+            if ((long) b * samples > 1 << 20) {
+                throw new IllegalArgumentException("batch " + b + " x " + samples + " z samples is more than 2^20 rows per step");
+            }
+            ex = new Executor(Planner.training(g), par, b * samples);
             opt = new Optimizer(cfg.optimizer(), params.length, par);
             grads = new float[params.length];
-            batchX = new float[b * train.features()];
+            batchX = new float[b * samples * train.features()];
+            conditionWidth = spec.conditionDim();
+            conditions = conditionWidth > 0 ? oneHot(train, conditionWidth) : null;
+            batchC = conditionWidth > 0 ? new float[b * samples * conditionWidth] : null;
+            klDims = g.kl >= 0 ? new float[spec.latent().dim()] : null;
+            klDimMeans = g.kl >= 0 ? new double[spec.latent().dim()] : null;
+            weightRanges = weightRanges(g);
             order = new int[train.rows()];
             stepsPerEpoch = (train.rows() + b - 1) / b;
             bestParams = cfg.earlyStopping() == null ? null : new float[params.length];
@@ -255,22 +276,41 @@ public final class Trainer {
                 long t0 = System.nanoTime();
                 double secondsBefore = continuing ? from.seconds() : 0;
                 double recon = continuing ? from.reconSum() : 0, kl = continuing ? from.klSum() : 0;
+                double penalty = continuing ? from.penaltySum() : 0;
                 long counted = continuing ? from.rowsCounted() : 0;
                 int skipped = continuing ? from.skipped() : 0;
                 int startRow = continuing ? from.position() : 0;
                 for (int start = startRow; start < order.length; start += b) {
                     int n = Math.min(b, order.length - start);
+                    int rows = n * samples;
                     for (int r = 0; r < n; r++) {
-                        System.arraycopy(train.x(), order[start + r] * d, batchX, r * d, d);
+                        for (int l = 0; l < samples; l++) {
+                            System.arraycopy(train.x(), order[start + r] * d, batchX, (r * samples + l) * d, d);
+                            if (conditions != null) {
+                                System.arraycopy(conditions, order[start + r] * conditionWidth, batchC, (r * samples + l) * conditionWidth,
+                                        conditionWidth);
+                            }
+                        }
                     }
-                    ex.load(g.input, batchX, 0, n);
-                    ex.run(params, grads, n, cfg.seed(), step, cfg.klWeight());
-                    double br = Reductions.sumDouble(ex.value(g.recon), 0, n), bk = g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, n) : 0;
-                    boolean finite = Double.isFinite(br) && Double.isFinite(bk) && gradientsFinite();
+                    ex.load(g.input, batchX, 0, rows);
+                    if (conditions != null) {
+                        ex.load(g.condition, batchC, 0, rows);
+                    }
+                    ex.forward(params, rows, cfg.seed(), step);
+                    double br = Reductions.sumDouble(ex.value(g.recon), 0, rows), bk = g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, rows) : 0;
+                    double bp = 0;
+                    for (int pen : g.penalties) {
+                        bp += Reductions.sumDouble(ex.value(pen), 0, rows);
+                    }
+                    float klWeight = klWeightFor(step, rows, bk);
+                    ex.backward(params, grads, rows, cfg.seed(), step, klWeight);
+                    bp += weightPenalties() * rows;
+                    boolean finite = Double.isFinite(br) && Double.isFinite(bk) && Double.isFinite(bp) && gradientsFinite();
                     if (finite) {
                         recon += br;
                         kl += bk;
-                        counted += n;
+                        penalty += bp;
+                        counted += rows;
                         if (cfg.clipNorm() > 0) {
                             Optimizer.clipByNorm(grads, cfg.clipNorm());
                         }
@@ -278,16 +318,16 @@ public final class Trainer {
                     } else if (cfg.onNonFinite() == TrainingConfig.OnNonFinite.SKIP) {
                         skipped++;
                     } else {
-                        throw failure(epoch, step, start, n, br, bk);
+                        throw failure(epoch, step, start, rows, br, bk);
                     }
                     step++;
                     int done = start + n;
                     if (checkpoints != null && checkpoints.everySteps() > 0 && step % checkpoints.everySteps() == 0
                             && done < order.length) {
                         save(new Checkpoint.Progress(epoch, done, step, recon, kl, counted, skipped,
-                                secondsBefore + (System.nanoTime() - t0) / 1e9));
+                                secondsBefore + (System.nanoTime() - t0) / 1e9, penalty));
                     }
-                    listener.onBatch(epoch, done, order.length, counted == 0 ? Double.NaN : (recon + cfg.klWeight() * kl) / counted);
+                    listener.onBatch(epoch, done, order.length, counted == 0 ? Double.NaN : (recon + cfg.klWeight() * kl + penalty) / counted);
                 }
                 if (counted == 0) {
                     throw new TrainingFailedException("training stopped at epoch " + epoch + ": every batch of the epoch was skipped"
@@ -295,11 +335,13 @@ public final class Trainer {
                             + ". Try a smaller learning rate or look for non-finite values in the data.", step);
                 }
                 double sec = secondsBefore + (System.nanoTime() - t0) / 1e9;
-                double[] val = validation == null ? new double[] {Double.NaN, Double.NaN}
-                        : evaluate(g, params, validation, b, cfg.seed(), par);
+                Evaluation val = validation == null ? null : evaluation(g, params, validation, b, cfg.seed(), par);
+                Evaluation latent = val != null || g.kl < 0 ? val : evaluation(g, params, train, b, cfg.seed(), par);
                 double rows = counted;
                 EpochStats st = new EpochStats(epoch, recon / rows, kl / rows, (recon + kl) / rows,
-                        val[0], val[1], val[0] + val[1], sec, order.length / sec, skipped);
+                        val == null ? Double.NaN : val.reconstruction(), val == null ? Double.NaN : val.kl(),
+                        val == null ? Double.NaN : val.reconstruction() + val.kl(), sec, order.length / sec, skipped,
+                        penalty / rows, latent == null ? new double[0] : latent.klPerDimension(), latent == null ? -1 : latent.activeUnits());
                 history.add(st);
                 EarlyStopping es = cfg.earlyStopping();
                 if (es != null) {
@@ -312,10 +354,50 @@ public final class Trainer {
                     }
                 }
                 if (checkpoints != null && (epoch % checkpoints.everyEpochs() == 0 || epoch == cfg.epochs() || stopped)) {
-                    save(new Checkpoint.Progress(epoch + 1, 0, step, 0, 0, 0, 0, 0));
+                    save(new Checkpoint.Progress(epoch + 1, 0, step, 0, 0, 0, 0, 0, 0));
                 }
                 listener.onEpoch(st);
             }
+        }
+
+        /**
+         * The KL gradient's weight for this step: beta by the KL schedule (the capacity form
+         * from the batch's mean KL); with free bits, also the weight of each dimension (beta
+         * where the batch's mean KL of the dimension is above the floor, else 0), set on the executor.
+         */
+        private float klWeightFor(long step, int rows, double batchKlSum) {
+            if (g.kl < 0) {
+                return 0f;
+            }
+            float w = cfg.klSchedule().weight(cfg.klWeight(), step, (long) stepsPerEpoch * cfg.epochs(), batchKlSum / rows);
+            if (cfg.freeBits() > 0f) {
+                klPerDimension(klDimMeans, ex.value(g.mu), ex.value(g.logvar), rows, klDims.length);
+                for (int j = 0; j < klDims.length; j++) {
+                    klDims[j] = klDimMeans[j] > cfg.freeBits() ? w : 0f;
+                }
+                ex.klDimensionWeights(klDims);
+            }
+            return w;
+        }
+
+        /**
+         * Adds the L1 / L2 penalties' gradients to the weights' (l1 sign(w) + l2 w) and returns
+         * the penalty's value (0 without penalties).
+         */
+        private double weightPenalties() {
+            float l1 = cfg.l1(), l2 = cfg.l2();
+            if (l1 == 0f && l2 == 0f) {
+                return 0;
+            }
+            double v = 0;
+            for (int[] r : weightRanges) {
+                for (int i = r[0], end = r[0] + r[1]; i < end; i++) {
+                    float w = params[i];
+                    grads[i] += l1 * Math.signum(w) + l2 * w;
+                    v += l1 * Math.abs(w) + 0.5 * l2 * (double) w * w;
+                }
+            }
+            return v;
         }
 
         void restoreEarly(Checkpoint.Early early) {
@@ -388,7 +470,7 @@ public final class Trainer {
                     : !Double.isFinite(bk) ? "the KL term is " + bk : "a gradient is not finite";
             String place = where == null ? "" : where.describe();
             if (where != null && where.step() < 0 && where.node().id() == g.input) {
-                int r = (int) (where.index() / train.features()), c = (int) (where.index() % train.features());
+                int r = (int) (where.index() / train.features()) / samples, c = (int) (where.index() % train.features());
                 place = "in row " + order[start + r] + ", column " + c + " of " + train.source() + " (" + where.value() + ")";
             }
             String msg = "training stopped at epoch " + epoch + ", step " + step + ": " + what
@@ -400,22 +482,103 @@ public final class Trainer {
         }
     }
 
+    /**
+     * A model measured on a data set: mean reconstruction and KL per sample (one z sample each,
+     * fixed noise streams), and for a VAE the mean KL of each latent dimension and the active
+     * units (dimensions whose posterior mean has variance above 0.01 over the data).
+     */
+    public record Evaluation(double reconstruction, double kl, double[] klPerDimension, int activeUnits) {}
+
     /** Mean reconstruction and KL per sample on a data set, one z sample each (fixed noise streams). */
     public static double[] evaluate(Graph g, float[] params, Dataset data, int batch, long seed, Parallelism par) {
+        Evaluation e = evaluation(g, params, data, batch, seed, par);
+        return new double[] {e.reconstruction(), e.kl()};
+    }
+
+    /** The measures of {@link Evaluation} in one pass over the data (without noise layers' noise). */
+    public static Evaluation evaluation(Graph g, float[] params, Dataset data, int batch, long seed, Parallelism par) {
         int b = Math.min(batch, data.rows());
         Plan plan = Planner.forward(g, 0, g.nodes().size() - 1);
         Executor ex = new Executor(plan, par, b);
         double recon = 0, kl = 0;
         int d = data.features();
+        int zd = g.kl >= 0 ? g.node(g.mu).width() : 0;
+        int cw = g.spec().conditionDim();
+        float[] cond = cw > 0 ? oneHot(data, cw) : null;
+        double[] klDim = new double[zd], batchKl = new double[zd], muSum = new double[zd], muSq = new double[zd];
         long stream = VALIDATION_STREAM;
         for (int start = 0; start < data.rows(); start += b) {
             int n = Math.min(b, data.rows() - start);
             ex.load(g.input, data.x(), start * d, n);
+            if (cond != null) {
+                ex.load(g.condition, cond, start * cw, n);
+            }
             ex.run(params, null, n, seed, stream++, 1f);
             recon += Reductions.sumDouble(ex.value(g.recon), 0, n);
-            kl += g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, n) : 0;
+            if (g.kl >= 0) {
+                kl += Reductions.sumDouble(ex.value(g.kl), 0, n);
+                klPerDimension(batchKl, ex.value(g.mu), ex.value(g.logvar), n, zd);
+                float[] mu = ex.value(g.mu);
+                for (int j = 0; j < zd; j++) {
+                    klDim[j] += batchKl[j] * n;
+                    for (int r = 0; r < n; r++) {
+                        double m = mu[r * zd + j];
+                        muSum[j] += m;
+                        muSq[j] += m * m;
+                    }
+                }
+            }
         }
-        return new double[] {recon / data.rows(), kl / data.rows()};
+        int active = g.kl >= 0 ? 0 : -1;
+        for (int j = 0; j < zd; j++) {
+            klDim[j] /= data.rows();
+            double mean = muSum[j] / data.rows();
+            if (muSq[j] / data.rows() - mean * mean > 0.01) {
+                active++;
+            }
+        }
+        return new Evaluation(recon / data.rows(), kl / data.rows(), klDim, active);
+    }
+
+    /** out[j] = mean over rows of KL(N(mu_j, exp(logvar_j)) || N(0, 1)), in double (rows x dims, row-major). */
+    static void klPerDimension(double[] out, float[] mu, float[] logvar, int rows, int dims) {
+        java.util.Arrays.fill(out, 0, dims, 0.0);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < dims; j++) {
+                double m = mu[r * dims + j], lv = logvar[r * dims + j];
+                out[j] += 0.5 * (m * m + Math.exp(lv) - 1 - lv);
+            }
+        }
+        for (int j = 0; j < dims; j++) {
+            out[j] /= rows;
+        }
+    }
+
+    /**
+     * The conditions of a conditional model trained on labelled data: each row's label as a
+     * one-hot vector of {@code width} values. Errors name the data and the label.
+     */
+    public static float[] oneHot(Dataset data, int width) {
+        if (data.labels() == null) {
+            throw new IllegalArgumentException("the model is conditional (" + width + " condition values per row) but "
+                    + data.source() + " has no labels to condition on");
+        }
+        float[] c = new float[data.rows() * width];
+        for (int r = 0; r < data.rows(); r++) {
+            int l = data.labels()[r];
+            if (l < 0 || l >= width) {
+                throw new IllegalArgumentException(data.source() + ": row " + r + " has label " + l + " but the model's condition"
+                        + " has " + width + " classes (0 to " + (width - 1) + ")");
+            }
+            c[r * width + l] = 1f;
+        }
+        return c;
+    }
+
+    /** {offset, size} of every weight tensor (names ending in ".weight"). */
+    static int[][] weightRanges(Graph g) {
+        return g.params().values().stream().filter(p -> p.name().endsWith(".weight"))
+                .map(p -> new int[] {p.offset(), p.size()}).toArray(int[][]::new);
     }
 
     /** Fisher-Yates from a generator seeded by (seed, epoch) only. */

@@ -3,11 +3,16 @@ package org.latent4j.train;
 /**
  * How to train: optimizer, batch size, epochs, seed, threads, the weight of the KL term (beta;
  * 1 for a plain VAE), gradient-norm clipping (0: none), whether to shuffle each epoch, weight
- * init, what a non-finite batch does, the learning-rate schedule and early stopping (null: none).
+ * init, what a non-finite batch does, the learning-rate schedule and early stopping (null: none);
+ * for a VAE the KL schedule (annealing or capacity), free bits (a floor in nats under each
+ * latent dimension's batch-mean KL below which it is not pushed down; 0: none) and the number of
+ * z samples per input (L; the loss is their mean); and L1 / L2 penalties on the weights (not the
+ * biases) added to the objective as l1 * sum |w| + l2 / 2 * sum w^2.
  */
 public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
                              float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit, OnNonFinite onNonFinite,
-                             LearningRateSchedule schedule, EarlyStopping earlyStopping) {
+                             LearningRateSchedule schedule, EarlyStopping earlyStopping,
+                             KlSchedule klSchedule, float freeBits, int samples, float l1, float l2) {
     /** How weights start: He or Xavier chosen by the activation that follows each layer, or one for all. */
     public enum WeightInit { BY_ACTIVATION, HE, XAVIER }
 
@@ -21,7 +26,7 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
     public TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
                           float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit) {
         this(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, OnNonFinite.STOP,
-                LearningRateSchedule.constant(), null);
+                LearningRateSchedule.constant(), null, KlSchedule.constant(), 0f, 1, 0f, 0f);
     }
 
     public TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs, long seed, int threads,
@@ -48,6 +53,21 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
         if (weightInit == null || onNonFinite == null || schedule == null) {
             throw new IllegalArgumentException("weight init, the non-finite policy and the schedule must not be null");
         }
+        if (klSchedule == null) {
+            throw new IllegalArgumentException("the KL schedule must not be null (KlSchedule.constant() for none)");
+        }
+        if (!(freeBits >= 0f && Float.isFinite(freeBits))) {
+            throw new IllegalArgumentException("free bits must be finite and not negative, got " + freeBits);
+        }
+        if (freeBits > 0f && klSchedule instanceof KlSchedule.Capacity) {
+            throw new IllegalArgumentException("free bits and a KL capacity are two ways to keep KL up: choose one");
+        }
+        if (samples < 1 || samples > 1024) {
+            throw new IllegalArgumentException("z samples per input must be from 1 to 1024, got " + samples);
+        }
+        if (!(l1 >= 0f && Float.isFinite(l1) && l2 >= 0f && Float.isFinite(l2))) {
+            throw new IllegalArgumentException("weight penalties must be finite and not negative, got l1 " + l1 + ", l2 " + l2);
+        }
         if (!(clipNorm >= 0f)) {
             throw new IllegalArgumentException("gradient clipping norm must not be negative, got " + clipNorm);
         }
@@ -59,35 +79,35 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
     }
 
     public TrainingConfig withEpochs(int e) {
-        return new TrainingConfig(optimizer, batchSize, e, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, batchSize, e, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withBatchSize(int b) {
-        return new TrainingConfig(optimizer, b, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, b, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withSeed(long s) {
-        return new TrainingConfig(optimizer, batchSize, epochs, s, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, batchSize, epochs, s, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withThreads(int t) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, t, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, t, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withOptimizer(OptimizerSpec o) {
-        return new TrainingConfig(o, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(o, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withKlWeight(float beta) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, beta, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, beta, clipNorm, shuffle, weightInit, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withWeightInit(WeightInit w) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, w, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, w, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withOnNonFinite(OnNonFinite policy) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, policy, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, policy, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     /**
@@ -122,20 +142,44 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
 
     public TrainingConfig withSchedule(LearningRateSchedule lrSchedule) {
         return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite,
-                lrSchedule, earlyStopping);
+                lrSchedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     /** Early stopping on the validation -ELBO; null: none. */
     public TrainingConfig withEarlyStopping(EarlyStopping stopping) {
         return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite,
-                schedule, stopping);
+                schedule, stopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withShuffle(boolean sh) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, sh, weightInit, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, sh, weightInit, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
     }
 
     public TrainingConfig withClipNorm(float c) {
-        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, c, shuffle, weightInit, onNonFinite, schedule, earlyStopping);
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, c, shuffle, weightInit, onNonFinite, schedule, earlyStopping, klSchedule, freeBits, samples, l1, l2);
+    }
+
+    /** KL annealing or capacity for a VAE (see {@link KlSchedule}). */
+    public TrainingConfig withKlSchedule(KlSchedule k) {
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite,
+                schedule, earlyStopping, k, freeBits, samples, l1, l2);
+    }
+
+    /** Free bits: each latent dimension's KL is not pushed below {@code nats} (batch mean; Kingma et al. 2016). */
+    public TrainingConfig withFreeBits(float nats) {
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite,
+                schedule, earlyStopping, klSchedule, nats, samples, l1, l2);
+    }
+
+    /** L z samples per input in training (the reconstruction term is their mean). */
+    public TrainingConfig withSamples(int l) {
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite,
+                schedule, earlyStopping, klSchedule, freeBits, l, l1, l2);
+    }
+
+    /** L1 and L2 penalties on the weights (not the biases). */
+    public TrainingConfig withWeightPenalties(float l1Weight, float l2Weight) {
+        return new TrainingConfig(optimizer, batchSize, epochs, seed, threads, klWeight, clipNorm, shuffle, weightInit, onNonFinite,
+                schedule, earlyStopping, klSchedule, freeBits, samples, l1Weight, l2Weight);
     }
 }
