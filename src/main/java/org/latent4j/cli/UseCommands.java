@@ -15,6 +15,7 @@ import org.latent4j.model.AnomalyDetector;
 import org.latent4j.model.LatentModel;
 import org.latent4j.model.LatentProjection;
 import org.latent4j.model.LinearModel;
+import org.latent4j.model.Metrics;
 import org.latent4j.model.Models;
 import org.latent4j.model.Scaling;
 import org.latent4j.train.Trainer;
@@ -129,7 +130,10 @@ final class UseCommands {
         return labels;
     }
 
-    @Command(name = "eval", description = "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row.")
+    @Command(name = "eval", description = {
+            "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row (a PCA or PPCA: the squared",
+            "error), the compression ratio (input floats per latent float) and, for 28x28 images, the mean SSIM of the",
+            "reconstructions."})
     static final class Eval implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -147,7 +151,8 @@ final class UseCommands {
             if (m instanceof Autoencoder ae) {
                 try (Parallelism par = Parallelism.of(threads)) {
                     double[] r = Trainer.evaluate(ae.graph(), ae.parameters(), d, 256, seed, par);
-                    System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f}%n", d.rows(), r[0] + r[1], r[0], r[1]);
+                    System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f%s}%n", d.rows(),
+                            r[0] + r[1], r[0], r[1], sizeAndImageMetrics(m, asRows(d)));
                 }
                 return 0;
             }
@@ -164,8 +169,18 @@ final class UseCommands {
                 }
                 extra = String.format(Locale.ROOT, ",\"neg_log_likelihood\":%.4f", nll / d.rows());
             }
-            System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"%s\",\"squared_error\":%.4f%s}%n", d.rows(), m.kind(), se / d.rows(), extra);
+            System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"%s\",\"squared_error\":%.4f%s%s}%n", d.rows(), m.kind(), se / d.rows(), extra,
+                    sizeAndImageMetrics(m, x));
             return 0;
+        }
+
+        /** The compression ratio, and for 28x28 images the mean SSIM of the reconstructions (pixels in [0, 1]), as JSON fields. */
+        static String sizeAndImageMetrics(LatentModel m, float[][] x) {
+            String s = String.format(Locale.ROOT, ",\"compression_ratio\":%.4f", Metrics.compressionRatio(m.inputDim(), m.latentDim()));
+            if (m.inputDim() == 784) {
+                s += String.format(Locale.ROOT, ",\"ssim\":%.4f", Metrics.meanSsim(x, m.reconstruct(x), 28, 28, 1.0));
+            }
+            return s;
         }
     }
 

@@ -88,6 +88,15 @@ class InterpolateDenoiseScatterCommandsTest {
     }
 
     @Test
+    void evalReportsTheCompressionRatioAndTheMeanSsim() throws Exception {
+        MainTest.Run r = MainTest.run("eval", "--model", model.toString(), "--data", data.toString());
+        assertEquals(0, r.code(), r.err());
+        double ssim = org.latent4j.model.Metrics.meanSsim(rows, Autoencoder.load(model).reconstruct(rows), 28, 28, 1.0);
+        assertTrue(r.out().contains("\"compression_ratio\":261.3333"), r.out());
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "\"ssim\":%.4f}", ssim)), ssim + " in " + r.out());
+    }
+
+    @Test
     void denoiseWritesTheReconstructionsAndInputsAboveThem() throws Exception {
         Path out = dir.resolve("clean.csv");
         MainTest.Run r = MainTest.run("denoise", "--model", model.toString(), "--data", data.toString(), "--out", out.toString());
