@@ -52,6 +52,26 @@ class SsimTest {
         assertEquals(-0.8802442942471168, Metrics.ssim(a2, c2, 32, 20, 255.0), 1e-12);
     }
 
+    /**
+     * Bundled Fashion-MNIST test images (byte / 255f, as the reader gives them) against
+     * scikit-image 0.19.3:
+     * <pre>
+     * import gzip, numpy as np
+     * from skimage.metrics import structural_similarity as ssim
+     * raw = gzip.open('src/main/resources/org/latent4j/data/fashion-mnist/t10k-images-idx3-ubyte.gz').read()
+     * imgs = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, 28, 28)
+     * f = lambda k: (imgs[k].astype(np.float32) / np.float32(255)).astype(np.float64)
+     * kw = dict(gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0)
+     * print(repr(ssim(f(0), f(1), **kw)), repr(ssim(f(2), f(5), **kw)))   # 0.022878679343249005 0.6403833144514176
+     * </pre>
+     */
+    @Test
+    void matchesScikitImageOnFashionMnist() {
+        org.latent4j.data.Dataset t = org.latent4j.data.FashionMnist.bundledTest();
+        assertEquals(0.022878679343249005, Metrics.ssim(t.row(0), t.row(1), 28, 28, 1.0), 1e-12);
+        assertEquals(0.6403833144514176, Metrics.ssim(t.row(2), t.row(5), 28, 28, 1.0), 1e-12);
+    }
+
     /** The definition written out: 2-D weights, and variances as weighted sums of squared deviations. */
     static double bruteForce(float[] a, float[] b, int w, int h, double range) {
         double[][] g = new double[11][11];
