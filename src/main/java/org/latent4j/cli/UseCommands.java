@@ -130,10 +130,9 @@ final class UseCommands {
         return labels;
     }
 
-    @Command(name = "eval", description = {
-            "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row (a PCA or PPCA: the squared",
-            "error), the compression ratio (input floats per latent float) and, for 28x28 images, the mean SSIM of the",
-            "reconstructions."})
+    @Command(name = "eval", description = "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row "
+            + "(a PCA or PPCA: the squared error), the compression ratio (input floats per latent float) and, for 28x28 "
+            + "images, the mean SSIM of the reconstructions.")
     static final class Eval implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -195,14 +194,12 @@ final class UseCommands {
         @Option(names = "--variance", description = "Append the latent log-variances (VAE and PPCA).")
         boolean variance;
 
-        @Option(names = "--scatter", paramLabel = "FILE.png", description = {
-            "Also draw the codes as a 2-D scatter coloured by label (the codes of a 2-d latent, else their first two",
-            "principal components)."})
+        @Option(names = "--scatter", paramLabel = "FILE.png", description = "Also draw the codes as a 2-D scatter coloured "
+                + "by label (the codes of a 2-d latent, else their first two principal components).")
         Path scatter;
 
-        @Option(names = "--labels", paramLabel = "PATH", description = {
-            "Labels for --scatter: an IDX label file or a CSV of one integer per row (default: the data's own, as a",
-            "Fashion-MNIST folder has)."})
+        @Option(names = "--labels", paramLabel = "PATH", description = "Labels for --scatter: an IDX label file or a CSV "
+                + "of one integer per row (default: the data's own, as a Fashion-MNIST folder has).")
         Path labels;
 
         @Override
@@ -265,10 +262,9 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "denoise", description = {
-            "Denoised rows as CSV: the reconstruction of possibly corrupted inputs (the decoder mean of the latent mean;",
-            "a denoising autoencoder's training corruption is never applied here). For 28x28 images also a PNG",
-            "of the inputs above their denoised rows."})
+    @Command(name = "denoise", description = "Denoised rows as CSV: the reconstruction of possibly corrupted inputs (the "
+            + "decoder mean of the latent mean; a denoising autoencoder's training corruption is never applied here). For "
+            + "28x28 images also a PNG of the inputs above their denoised rows.")
     static final class Denoise implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -288,9 +284,9 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "interpolate", description = {
-            "Decoded points on the way from one row's latent code to another's (both ends included), as CSV, one",
-            "strip of --steps rows after another; for 28x28 images also a PNG with one strip per line."})
+    @Command(name = "interpolate", description = "Decoded points on the way from one row's latent code to another's "
+            + "(both ends included), as CSV, one strip of --steps rows after another; for 28x28 images also a PNG with one "
+            + "strip per line.")
     static final class Interpolate implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -446,13 +442,13 @@ final class UseCommands {
                 description = "percentile:P, max, contamination:RATE, iqr:K or mad:K (default: ${DEFAULT-VALUE}).")
         String rule;
 
-        @Option(names = "--scale", defaultValue = "none", paramLabel = "SCALING", description = {
-            "none, minmax or standard: an input scaling applied before the model in every score, saved in the",
-            "detector file, for a model trained on rows scaled this way (default: ${DEFAULT-VALUE})."})
+        @Option(names = "--scale", defaultValue = "none", paramLabel = "SCALING", description = "none, minmax or standard: an input "
+                + "scaling applied before the model in every score, saved in the detector file, for a model trained on rows "
+                + "scaled this way (default: ${DEFAULT-VALUE}).")
         String scale;
 
-        @Option(names = "--scale-from", paramLabel = "PATH", description = {
-            "The unscaled rows the model was trained on, to fit --scale on (default: the --normal rows)."})
+        @Option(names = "--scale-from", paramLabel = "PATH",
+                description = "The unscaled rows the model was trained on, to fit --scale on (default: the --normal rows).")
         Path scaleFrom;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.safetensors")
