@@ -6,19 +6,27 @@ import java.util.concurrent.Callable;
 import org.latent4j.data.Csv;
 import org.latent4j.data.DataFiles;
 import org.latent4j.data.Dataset;
+import org.latent4j.data.FashionMnist;
+import org.latent4j.data.Idx;
 import org.latent4j.io.Pictures;
 import org.latent4j.kernel.Parallelism;
 import org.latent4j.model.Autoencoder;
 import org.latent4j.model.AnomalyDetector;
 import org.latent4j.model.LatentModel;
+import org.latent4j.model.LatentProjection;
 import org.latent4j.model.LinearModel;
+import org.latent4j.model.Metrics;
 import org.latent4j.model.Models;
+import org.latent4j.model.Scaling;
 import org.latent4j.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The commands that use a model file (autoencoder, VAE, PCA or PPCA): eval, encode, reconstruct, sample, score. */
+/**
+ * The commands that use a model file (autoencoder, VAE, PCA or PPCA): eval, encode, reconstruct,
+ * denoise, interpolate, sample, score, calibrate.
+ */
 final class UseCommands {
     private UseCommands() {}
 
@@ -58,14 +66,73 @@ final class UseCommands {
 
     static void maybePicture(Path out, float[][] images) throws java.io.IOException {
         if (images.length > 0 && images[0].length == 784) {
-            Path png = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.csv$", "") + ".png");
+            Path png = pngBeside(out);
             float[][] first = java.util.Arrays.copyOf(images, Math.min(images.length, 64));
             Pictures.imageGrid(png, first, 8, 28, 28, 3);
             System.out.println("wrote " + png);
         }
     }
 
-    @Command(name = "eval", description = "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row.")
+    /** The PNG path beside a CSV output: x.csv gives x.png. */
+    static Path pngBeside(Path out) {
+        return out.resolveSibling(out.getFileName().toString().replaceFirst("\\.csv$", "") + ".png");
+    }
+
+    /** For 28x28 images: a PNG beside the CSV with up to 32 inputs, each row of 8 above its 8 outputs. */
+    static void maybeBeforeAfterPicture(Path out, float[][] inputs, float[][] outputs) throws java.io.IOException {
+        if (inputs.length > 0 && inputs[0].length == 784) {
+            int cols = 8, n = Math.min(inputs.length, 32);
+            java.util.List<float[]> grid = new java.util.ArrayList<>();
+            for (int start = 0; start < n; start += cols) {
+                int end = Math.min(n, start + cols);
+                for (float[][] part : new float[][][] {inputs, outputs}) {
+                    for (int c = start; c < start + cols; c++) {
+                        grid.add(c < end ? part[c] : new float[784]);
+                    }
+                }
+            }
+            Path png = pngBeside(out);
+            Pictures.imageGrid(png, grid.toArray(new float[0][]), cols, 28, 28, 3);
+            System.out.println("wrote " + png + " (inputs above their outputs)");
+        }
+    }
+
+    /** A 0-based row number given by {@code option}, checked against the data's rows. */
+    static int rowIndex(String option, int row, Dataset d, Path data) {
+        if (row < 0 || row >= d.rows()) {
+            throw new IllegalArgumentException(option + " " + row + ": " + data + " has " + d.rows() + " rows (0 to " + (d.rows() - 1) + ")");
+        }
+        return row;
+    }
+
+    /** Labels from an IDX label file (*idx1-ubyte*) or a CSV of one integer per line. */
+    static int[] readLabels(Path file, int rows) throws java.io.IOException {
+        int[] labels;
+        if (file.getFileName().toString().contains("idx1-ubyte")) {
+            labels = Idx.readLabels(file);
+        } else {
+            Dataset l = Csv.read(file);
+            if (l.features() != 1) {
+                throw new IllegalArgumentException(file + ": a labels file holds one integer per line, not " + l.features() + " columns");
+            }
+            labels = new int[l.rows()];
+            for (int i = 0; i < labels.length; i++) {
+                float v = l.x()[i];
+                if (v != Math.rint(v) || Math.abs(v) > 1e6) {
+                    throw new IllegalArgumentException(file + ": line " + (i + 1) + " holds " + v + ", not a whole number label");
+                }
+                labels[i] = (int) v;
+            }
+        }
+        if (labels.length != rows) {
+            throw new IllegalArgumentException(file + " has " + labels.length + " labels but the data has " + rows + " rows");
+        }
+        return labels;
+    }
+
+    @Command(name = "eval", description = "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row "
+            + "(a PCA or PPCA: the squared error), the compression ratio (input floats per latent float) and, for 28x28 "
+            + "images, the mean SSIM of the reconstructions.")
     static final class Eval implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -83,7 +150,8 @@ final class UseCommands {
             if (m instanceof Autoencoder ae) {
                 try (Parallelism par = Parallelism.of(threads)) {
                     double[] r = Trainer.evaluate(ae.graph(), ae.parameters(), d, 256, seed, par);
-                    System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f}%n", d.rows(), r[0] + r[1], r[0], r[1]);
+                    System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f%s}%n", d.rows(),
+                            r[0] + r[1], r[0], r[1], sizeAndImageMetrics(m, asRows(d)));
                 }
                 return 0;
             }
@@ -100,8 +168,18 @@ final class UseCommands {
                 }
                 extra = String.format(Locale.ROOT, ",\"neg_log_likelihood\":%.4f", nll / d.rows());
             }
-            System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"%s\",\"squared_error\":%.4f%s}%n", d.rows(), m.kind(), se / d.rows(), extra);
+            System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"%s\",\"squared_error\":%.4f%s%s}%n", d.rows(), m.kind(), se / d.rows(), extra,
+                    sizeAndImageMetrics(m, x));
             return 0;
+        }
+
+        /** The compression ratio, and for 28x28 images the mean SSIM of the reconstructions (pixels in [0, 1]), as JSON fields. */
+        static String sizeAndImageMetrics(LatentModel m, float[][] x) {
+            String s = String.format(Locale.ROOT, ",\"compression_ratio\":%.4f", Metrics.compressionRatio(m.inputDim(), m.latentDim()));
+            if (m.inputDim() == 784) {
+                s += String.format(Locale.ROOT, ",\"ssim\":%.4f", Metrics.meanSsim(x, m.reconstruct(x), 28, 28, 1.0));
+            }
+            return s;
         }
     }
 
@@ -116,11 +194,25 @@ final class UseCommands {
         @Option(names = "--variance", description = "Append the latent log-variances (VAE and PPCA).")
         boolean variance;
 
+        @Option(names = "--scatter", paramLabel = "FILE.png", description = "Also draw the codes as a 2-D scatter coloured "
+                + "by label (the codes of a 2-d latent, else their first two principal components).")
+        Path scatter;
+
+        @Option(names = "--labels", paramLabel = "PATH", description = "Labels for --scatter: an IDX label file or a CSV "
+                + "of one integer per row (default: the data's own, as a Fashion-MNIST folder has).")
+        Path labels;
+
         @Override
         public Integer call() throws Exception {
+            if (labels != null && scatter == null) {
+                throw new IllegalArgumentException("--labels colours the --scatter picture; give --scatter FILE.png too");
+            }
             LatentModel m = io.load();
-            float[][] x = asRows(io.rows(m));
+            Dataset d = io.rows(m);
+            int[] lab = labels != null ? readLabels(labels, d.rows()) : d.labels();
+            float[][] x = asRows(d);
             float[][] z = m.encode(x);
+            float[][] means = z.clone();   // the rows of z get the variances appended below
             if (variance) {
                 float[][] lv;
                 if (m instanceof Autoencoder ae && ae.spec().isVariational()) {
@@ -139,6 +231,14 @@ final class UseCommands {
             }
             Csv.write(out, z);
             System.out.println("wrote " + out + " (" + z.length + " rows x " + z[0].length + ")");
+            if (scatter != null) {
+                LatentProjection.Plane plane = LatentProjection.plane(means);
+                String[] names = labels == null && lab != null && java.nio.file.Files.isDirectory(io.data) ? FashionMnist.CLASSES : null;
+                Pictures.latentScatter(scatter, "latent codes of " + io.data.getFileName(), plane.xAxis(), plane.yAxis(),
+                        plane.points(), lab, names);
+                System.out.println("wrote " + scatter + " (" + means.length + " codes: " + plane.how()
+                        + (lab == null ? "; no labels, one colour" : "") + ")");
+            }
             return 0;
         }
     }
@@ -158,6 +258,83 @@ final class UseCommands {
             Csv.write(out, r);
             System.out.println("wrote " + out + " (" + r.length + " rows)");
             maybePicture(out, r);
+            return 0;
+        }
+    }
+
+    @Command(name = "denoise", description = "Denoised rows as CSV: the reconstruction of possibly corrupted inputs (the "
+            + "decoder mean of the latent mean; a denoising autoencoder's training corruption is never applied here). For "
+            + "28x28 images also a PNG of the inputs above their denoised rows.")
+    static final class Denoise implements Callable<Integer> {
+        @Mixin
+        ModelAndData io;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE.csv")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            LatentModel m = io.load();
+            float[][] x = asRows(io.rows(m));
+            float[][] r = m.denoise(x);
+            Csv.write(out, r);
+            System.out.println("wrote " + out + " (" + r.length + " rows)");
+            maybeBeforeAfterPicture(out, x, r);
+            return 0;
+        }
+    }
+
+    @Command(name = "interpolate", description = "Decoded points on the way from one row's latent code to another's "
+            + "(both ends included), as CSV, one strip of --steps rows after another; for 28x28 images also a PNG with one "
+            + "strip per line.")
+    static final class Interpolate implements Callable<Integer> {
+        @Mixin
+        ModelAndData io;
+
+        @Option(names = "--from", required = true, split = ",", paramLabel = "ROW",
+                description = "Row to start from (0-based); several, comma-separated, for several strips.")
+        int[] from;
+
+        @Option(names = "--to", required = true, split = ",", paramLabel = "ROW", description = "Row to end at (0-based), one per --from row.")
+        int[] to;
+
+        @Option(names = "--steps", defaultValue = "10", description = "Points per strip, both ends included (default: ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Option(names = "--spherical", description = "Along the great circle between the codes (slerp) instead of the straight line.")
+        boolean spherical;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE.csv")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            if (from.length != to.length) {
+                throw new IllegalArgumentException("--from gives " + from.length + " rows but --to gives " + to.length + "; give one --to row per --from row");
+            }
+            if (steps < 2) {
+                throw new IllegalArgumentException("--steps must be at least 2 (both ends), got " + steps);
+            }
+            LatentModel m = io.load();
+            Dataset d = io.rows(m);
+            LatentModel.Interpolation how = spherical ? LatentModel.Interpolation.SPHERICAL : LatentModel.Interpolation.LINEAR;
+            float[][][] strips = new float[from.length][][];
+            for (int k = 0; k < from.length; k++) {
+                int a = rowIndex("--from", from[k], d, io.data), b = rowIndex("--to", to[k], d, io.data);
+                strips[k] = m.interpolate(d.row(a), d.row(b), steps, how);
+            }
+            float[][] rows = new float[from.length * steps][];
+            for (int k = 0; k < strips.length; k++) {
+                System.arraycopy(strips[k], 0, rows, k * steps, steps);
+            }
+            Csv.write(out, rows);
+            System.out.println("wrote " + out + " (" + strips.length + " strip" + (strips.length == 1 ? "" : "s") + " of " + steps
+                    + " rows, " + how.name().toLowerCase(Locale.ROOT) + ")");
+            if (d.features() == 784) {
+                Path png = pngBeside(out);
+                Pictures.interpolationStrip(png, strips, 28, 28, 3);
+                System.out.println("wrote " + png);
+            }
             return 0;
         }
     }
@@ -195,7 +372,10 @@ final class UseCommands {
             org.latent4j.io.SafeTensors.Contents c = org.latent4j.io.SafeTensors.read(io.model);
             LatentModel m = Models.from(c, io.model);
             float[][] x = asRows(io.rows(m));
-            AnomalyDetector d = method != null ? detector(m, method, samples, seed) : AnomalyDetector.from(c, io.model);
+            AnomalyDetector saved = AnomalyDetector.from(c, io.model);
+            // --method picks another score; the input scaling saved with a detector stays (its model expects it).
+            AnomalyDetector d = method == null ? saved
+                    : detector(m, method, samples, seed).withScaling(saved == null ? Scaling.none() : saved.scaling());
             double[] sc = d == null ? m.score(x) : d.score(x);
             double t = threshold != null ? threshold : d == null ? Double.NaN : d.threshold();
             float[][] rows = new float[sc.length][];
@@ -262,13 +442,35 @@ final class UseCommands {
                 description = "percentile:P, max, contamination:RATE, iqr:K or mad:K (default: ${DEFAULT-VALUE}).")
         String rule;
 
+        @Option(names = "--scale", defaultValue = "none", paramLabel = "SCALING", description = "none, minmax or standard: an input "
+                + "scaling applied before the model in every score, saved in the detector file, for a model trained on rows "
+                + "scaled this way (default: ${DEFAULT-VALUE}).")
+        String scale;
+
+        @Option(names = "--scale-from", paramLabel = "PATH",
+                description = "The unscaled rows the model was trained on, to fit --scale on (default: the --normal rows).")
+        Path scaleFrom;
+
         @Option(names = "--out", required = true, paramLabel = "FILE.safetensors")
         Path out;
 
         @Override
         public Integer call() throws Exception {
+            String how = scale.toLowerCase(java.util.Locale.ROOT);
+            if (!how.equals("none") && !how.equals("minmax") && !how.equals("standard")) {
+                throw new IllegalArgumentException("--scale " + scale + ": expected none, minmax or standard");
+            }
+            if (scaleFrom != null && how.equals("none")) {
+                throw new IllegalArgumentException("--scale-from gives the rows to fit a scaling on; say which with --scale minmax or standard");
+            }
             LatentModel m = Models.load(model);
             float[][] x = asRows(rows(normal, m));
+            float[][] fit = scaleFrom == null ? x : asRows(rows(scaleFrom, m));
+            Scaling scaling = switch (how) {
+                case "minmax" -> Scaling.minMax(fit);
+                case "standard" -> Scaling.standardize(fit);
+                default -> Scaling.none();
+            };
             String[] r = rule.split(":");
             AnomalyDetector.Rule kind;
             try {
@@ -277,14 +479,14 @@ final class UseCommands {
                 throw new IllegalArgumentException("--rule " + rule + ": expected percentile:P, max, contamination:RATE, iqr:K or mad:K");
             }
             double param = r.length > 1 ? Double.parseDouble(r[1]) : kind == AnomalyDetector.Rule.IQR ? 1.5 : 3;
-            AnomalyDetector d = detector(m, method, samples, seed).calibrate(x, kind, param);
+            AnomalyDetector d = detector(m, method, samples, seed).withScaling(scaling).calibrate(x, kind, param);
             d.save(out);
             int flagged = 0;
             for (boolean b : d.isAnomalous(x)) {
                 flagged += b ? 1 : 0;
             }
-            System.out.printf(java.util.Locale.ROOT, "threshold %.6g (%s, %s): %d of %d normal rows above it; wrote %s%n",
-                    d.threshold(), method, rule, flagged, x.length, out);
+            System.out.printf(java.util.Locale.ROOT, "threshold %.6g (%s, %s%s): %d of %d normal rows above it; wrote %s%n",
+                    d.threshold(), method, rule, scaling.isNone() ? "" : ", " + scaling, flagged, x.length, out);
             return 0;
         }
     }

@@ -8,7 +8,8 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * PNG pictures of a model's work: image grids and line charts. Pixels are set directly and
+ * PNG pictures of a model's work: image grids, interpolation strips, line charts and scatter
+ * plots of latent codes. Pixels are set directly and
  * labels use a built-in bitmap font, so nothing here needs system fonts, fontconfig or a display
  * (a fresh server has none of them). Files are written atomically.
  */
@@ -54,6 +55,158 @@ public final class Pictures {
             }
         }
         write(file, px, w, h);
+    }
+
+    /**
+     * Interpolation strips, one row per strip (e.g. the decoded points from one image to
+     * another): every strip holds the same number of grayscale images, drawn as in
+     * {@link #imageGrid}.
+     */
+    public static void interpolationStrip(Path file, float[][][] strips, int imgW, int imgH, int scale) throws IOException {
+        if (strips == null || strips.length == 0 || strips[0] == null || strips[0].length == 0) {
+            throw new IllegalArgumentException("an interpolation strip needs at least one strip of images");
+        }
+        int cols = strips[0].length;
+        float[][] images = new float[strips.length * cols][];
+        for (int s = 0; s < strips.length; s++) {
+            if (strips[s] == null || strips[s].length != cols) {
+                throw new IllegalArgumentException("strip " + s + " has " + (strips[s] == null ? 0 : strips[s].length)
+                        + " images but strip 0 has " + cols);
+            }
+            System.arraycopy(strips[s], 0, images, s * cols, cols);
+        }
+        imageGrid(file, images, cols, imgW, imgH, scale);
+    }
+
+    /** Colors for labels (the ten of matplotlib's tab10), distinguishable on white; label k gets color k mod 10. */
+    public static final int[] LABEL_COLORS = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
+        0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
+
+    /** {@link #latentScatter(Path, String, String, String, float[][], int[], String[])} with axes named "dimension 1" and "2". */
+    public static void latentScatter(Path file, String title, float[][] points2d, int[] labels, String[] labelNames) throws IOException {
+        latentScatter(file, title, "dimension 1", "dimension 2", points2d, labels, labelNames);
+    }
+
+    /**
+     * A scatter plot of 2-D points (e.g. latent codes, or their projection) with axes, ticks, a
+     * title and, when there are labels, one color per label and a legend naming them
+     * ({@code labelNames[label]}, or the number when there is no such name). {@code labels} may be
+     * null (one color, no legend). Points with a NaN or infinite coordinate are left out. Points
+     * are drawn in a fixed shuffled order, so that no label hides the others just by coming last.
+     */
+    public static void latentScatter(Path file, String title, String xLabel, String yLabel, float[][] points2d, int[] labels,
+                                     String[] labelNames) throws IOException {
+        if (points2d == null || points2d.length == 0) {
+            throw new IllegalArgumentException("a scatter plot needs at least one point");
+        }
+        if (labels != null && labels.length != points2d.length) {
+            throw new IllegalArgumentException("a scatter plot needs one label per point, got " + labels.length + " labels for "
+                    + points2d.length + " points");
+        }
+        double xlo = Double.POSITIVE_INFINITY, xhi = Double.NEGATIVE_INFINITY, ylo = xlo, yhi = xhi;
+        for (int i = 0; i < points2d.length; i++) {
+            float[] p = points2d[i];
+            if (p == null || p.length != 2) {
+                throw new IllegalArgumentException("point " + i + " has " + (p == null ? 0 : p.length) + " coordinates, not 2");
+            }
+            if (Float.isFinite(p[0]) && Float.isFinite(p[1])) {
+                xlo = Math.min(xlo, p[0]);
+                xhi = Math.max(xhi, p[0]);
+                ylo = Math.min(ylo, p[1]);
+                yhi = Math.max(yhi, p[1]);
+            }
+        }
+        double[] xr = niceRange(xlo, xhi), yr = niceRange(ylo, yhi);   // lo, hi, step
+        java.util.TreeSet<Integer> present = new java.util.TreeSet<>();
+        if (labels != null) {
+            for (int l : labels) {
+                present.add(l);
+            }
+        }
+        String[] legend = new String[present.size()];
+        int k = 0, widest = 0;
+        for (int l : present) {
+            legend[k] = labelNames != null && l >= 0 && l < labelNames.length && labelNames[l] != null ? labelNames[l] : Integer.toString(l);
+            widest = Math.max(widest, BitmapFont.width(legend[k++], 2));
+        }
+        int w = 900, h = 700, left = 100, top = 74, bottom = 70;
+        int right = present.isEmpty() ? 30 : Math.min(300, widest + 60);
+        int pw = w - left - right, ph = h - top - bottom;
+        int[] px = new int[w * h];
+        java.util.Arrays.fill(px, 0xFFFFFFFF);
+        int axis = 0xFF404040, grid = 0xFFE0E0E0;
+        for (double v = yr[0]; v <= yr[1] + yr[2] / 2; v += yr[2]) {
+            int y = top + ph - (int) Math.round(ph * (v - yr[0]) / (yr[1] - yr[0]));
+            line(px, w, h, left, y, left + pw, y, grid, 1);
+            line(px, w, h, left - 6, y, left, y, axis, 1);
+            String label = format(Math.abs(v) < yr[2] / 1e6 ? 0 : v);
+            BitmapFont.draw(px, w, h, label, left - 10 - BitmapFont.width(label, 2), y - 7, 2, axis);
+        }
+        for (double v = xr[0]; v <= xr[1] + xr[2] / 2; v += xr[2]) {
+            int x = left + (int) Math.round(pw * (v - xr[0]) / (xr[1] - xr[0]));
+            line(px, w, h, x, top, x, top + ph, grid, 1);
+            line(px, w, h, x, top + ph, x, top + ph + 6, axis, 1);
+            String label = format(Math.abs(v) < xr[2] / 1e6 ? 0 : v);
+            BitmapFont.draw(px, w, h, label, x - BitmapFont.width(label, 2) / 2, top + ph + 12, 2, axis);
+        }
+        // points, in a fixed shuffled order
+        int[] order = new int[points2d.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.SplittableRandom shuffle = new java.util.SplittableRandom(1);
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = shuffle.nextInt(i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (int i : order) {
+            float[] p = points2d[i];
+            if (!Float.isFinite(p[0]) || !Float.isFinite(p[1])) {
+                continue;
+            }
+            int x = left + (int) Math.round(pw * (p[0] - xr[0]) / (xr[1] - xr[0]));
+            int y = top + ph - (int) Math.round(ph * (p[1] - yr[0]) / (yr[1] - yr[0]));
+            int rgb = labels == null ? LABEL_COLORS[0] : LABEL_COLORS[Math.floorMod(labels[i], LABEL_COLORS.length)];
+            disc(px, w, h, x, y, 2, 0xFF000000 | rgb);
+        }
+        line(px, w, h, left, top, left, top + ph, axis, 2);
+        line(px, w, h, left, top + ph, left + pw, top + ph, axis, 2);
+        int titleScale = BitmapFont.width(title, 3) <= w - 20 ? 3 : 2;
+        BitmapFont.draw(px, w, h, title, (w - BitmapFont.width(title, titleScale)) / 2, 14, titleScale, 0xFF000000);
+        BitmapFont.draw(px, w, h, xLabel, left + (pw - BitmapFont.width(xLabel, 2)) / 2, h - 28, 2, axis);
+        BitmapFont.draw(px, w, h, yLabel, Math.max(4, left - BitmapFont.width(yLabel, 2) / 2), top - 28, 2, axis);
+        // legend, right of the plot: a square of each label's color and its name
+        int ly = top + 4, lx = left + pw + 20;
+        k = 0;
+        for (int l : present) {
+            if (ly + 20 > top + ph) {
+                BitmapFont.draw(px, w, h, "+" + (present.size() - k) + " more", lx, ly, 2, 0xFF202020);
+                break;
+            }
+            for (int y = ly; y < ly + 14; y++) {
+                for (int x = lx; x < lx + 14; x++) {
+                    set(px, w, h, x, y, 0xFF000000 | LABEL_COLORS[Math.floorMod(l, LABEL_COLORS.length)]);
+                }
+            }
+            BitmapFont.draw(px, w, h, legend[k++], lx + 22, ly, 2, 0xFF202020);
+            ly += 24;
+        }
+        write(file, px, w, h);
+    }
+
+    /** An axis from lo to hi widened to multiples of a 1-2-5 step (about five of them): {lo, hi, step}. */
+    static double[] niceRange(double lo, double hi) {
+        if (!(lo <= hi)) {
+            lo = 0;
+            hi = 1;
+        }
+        if (hi - lo < 1e-9 * Math.max(1, Math.abs(lo))) {
+            lo -= 0.5 * Math.max(1, Math.abs(lo));
+            hi += 0.5 * Math.max(1, Math.abs(hi));
+        }
+        double step = niceStep((hi - lo) / 5);
+        return new double[] {Math.floor(lo / step) * step, Math.ceil(hi / step) * step, step};
     }
 
     /** A line chart of the series against 1, 2, ... with axes, ticks, a title and a legend. */
@@ -172,6 +325,16 @@ public final class Pictures {
         for (int dy = -3; dy <= 3; dy++) {
             for (int dx = -3; dx <= 3; dx++) {
                 if (dx * dx + dy * dy <= 9) {
+                    set(px, w, h, x + dx, y + dy, argb);
+                }
+            }
+        }
+    }
+
+    private static void disc(int[] px, int w, int h, int x, int y, int radius, int argb) {
+        for (int dy = -radius; dy <= radius; dy++) {
+            for (int dx = -radius; dx <= radius; dx++) {
+                if (dx * dx + dy * dy <= radius * radius + radius) {
                     set(px, w, h, x + dx, y + dy, argb);
                 }
             }

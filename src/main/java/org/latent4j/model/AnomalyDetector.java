@@ -16,8 +16,10 @@ import org.latent4j.kernel.Philox;
  * ELBO and -log p(x|z) averaged over L samples of z, and -log p(x) estimated by importance
  * weighting with K samples (IWAE; never below... the ELBO's bound: it is at most the negative
  * ELBO of the same samples). Random draws come from the seed only, the same draws for every row,
- * so a row's score does not depend on the other rows. The model, the score, its settings and
- * the threshold save together in one model file.
+ * so a row's score does not depend on the other rows. An optional input {@link Scaling} (the
+ * one the model was trained with) is applied to every row before the model, in every score and
+ * contribution (which are then in scaled units). The scaling, the model, the score, its settings
+ * and the threshold save together in one model file.
  */
 public final class AnomalyDetector {
     /** How a row is scored. */
@@ -46,10 +48,14 @@ public final class AnomalyDetector {
     private final int samples;
     private final long seed;
     private final double threshold;
+    private final Scaling scaling;
 
-    private AnomalyDetector(LatentModel model, Score score, int samples, long seed, double threshold) {
-        if (model == null || score == null) {
-            throw new IllegalArgumentException("a detector needs a model and a score");
+    private AnomalyDetector(LatentModel model, Score score, int samples, long seed, double threshold, Scaling scaling) {
+        if (model == null || score == null || scaling == null) {
+            throw new IllegalArgumentException("a detector needs a model, a score and a scaling (Scaling.none() for none)");
+        }
+        if (!scaling.isNone() && scaling.features() != model.inputDim()) {
+            throw new IllegalArgumentException("the scaling has " + scaling.features() + " features but the model takes " + model.inputDim());
         }
         if (samples < 1) {
             throw new IllegalArgumentException("samples must be at least 1, got " + samples);
@@ -66,11 +72,26 @@ public final class AnomalyDetector {
         this.samples = samples;
         this.seed = seed;
         this.threshold = threshold;
+        this.scaling = scaling;
     }
 
     /** A detector without a threshold yet; {@code samples} is L (or K) for the sampled scores. */
     public static AnomalyDetector of(LatentModel model, Score score, int samples, long seed) {
-        return new AnomalyDetector(model, score, samples, seed, Double.NaN);
+        return new AnomalyDetector(model, score, samples, seed, Double.NaN, Scaling.none());
+    }
+
+    /** The input scaling applied before the model ({@link Scaling#none()} by default). */
+    public Scaling scaling() {
+        return scaling;
+    }
+
+    /**
+     * The same detector with an input scaling applied to every row before the model: the one
+     * the model was trained with, fitted on its (normal) training rows. Scores change with it, so
+     * the threshold is dropped: calibrate again.
+     */
+    public AnomalyDetector withScaling(Scaling s) {
+        return new AnomalyDetector(model, score, samples, seed, Double.NaN, s);
     }
 
     public LatentModel model() {
@@ -90,11 +111,12 @@ public final class AnomalyDetector {
         if (Double.isNaN(t)) {
             throw new IllegalArgumentException("the threshold must be a number");
         }
-        return new AnomalyDetector(model, score, samples, seed, t);
+        return new AnomalyDetector(model, score, samples, seed, t, scaling);
     }
 
     /** One score per row; higher is more anomalous. */
     public double[] score(float[][] x) {
+        x = scaling.apply(x);
         double[] s = new double[x.length];
         for (int from = 0; from < x.length; from += CHUNK) {
             float[][] part = Arrays.copyOfRange(x, from, Math.min(x.length, from + CHUNK));
@@ -111,6 +133,7 @@ public final class AnomalyDetector {
      * single feature and are left out).
      */
     public double[][] contributions(float[][] x) {
+        x = scaling.apply(x);
         double[][] c = new double[x.length][];
         for (int from = 0; from < x.length; from += CHUNK) {
             float[][] part = Arrays.copyOfRange(x, from, Math.min(x.length, from + CHUNK));
@@ -334,13 +357,14 @@ public final class AnomalyDetector {
 
     // ------------------------------------------------------------------ files
 
-    /** Saves the model with the detector's settings and threshold in its metadata (one file, atomically). */
+    /** Saves the model with the detector's settings, scaling and threshold in its metadata (one file, atomically). */
     public void save(Path file) throws IOException {
         Map<String, String> md = new LinkedHashMap<>();
         md.put(SCORE_KEY, score.name());
         md.put(SAMPLES_KEY, Integer.toString(samples));
         md.put(SEED_KEY, Long.toString(seed));
         md.put(THRESHOLD_KEY, Double.toString(threshold));
+        scaling.toMetadata(md);
         model.save(file, md);
     }
 
@@ -362,9 +386,10 @@ public final class AnomalyDetector {
             return null;
         }
         LatentModel m = Models.from(c, file);
+        Scaling scaling = Scaling.fromMetadata(md, m.inputDim(), file);
         try {
             return new AnomalyDetector(m, Score.valueOf(sc.toUpperCase(Locale.ROOT)), Integer.parseInt(md.getOrDefault(SAMPLES_KEY, "1")),
-                    Long.parseLong(md.getOrDefault(SEED_KEY, "0")), Double.parseDouble(md.getOrDefault(THRESHOLD_KEY, "NaN")));
+                    Long.parseLong(md.getOrDefault(SEED_KEY, "0")), Double.parseDouble(md.getOrDefault(THRESHOLD_KEY, "NaN")), scaling);
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": bad anomaly detector settings in the metadata: " + e.getMessage(), e);
         }

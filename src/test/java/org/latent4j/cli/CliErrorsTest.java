@@ -78,6 +78,36 @@ class CliErrorsTest {
     }
 
     @Test
+    void badRowsStepsLabelsAndScalings(@TempDir Path dir) throws Exception {
+        org.latent4j.dsl.ModelSpec spec = org.latent4j.dsl.Model.encoder(4).dense(3).relu().latent(2).decoder().dense(4).gaussian();
+        Path model = dir.resolve("m.safetensors");
+        Autoencoder.of(spec, org.latent4j.train.Trainer.initialParams(org.latent4j.graph.Graph.build(spec).fuse(), 1)).save(model);
+        Path data = Files.writeString(dir.resolve("x.csv"), "1,2,3,4\n5,6,7,8\n9,10,11,12\n");
+        String m = model.toString(), d = data.toString(), out = dir.resolve("o.csv").toString();
+        oneLine(MainTest.run("interpolate", "--model", m, "--data", d, "--from", "3", "--to", "0", "--out", out),
+                "--from 3: ", "x.csv has 3 rows (0 to 2)");
+        oneLine(MainTest.run("interpolate", "--model", m, "--data", d, "--from", "0,1", "--to", "2,-1", "--out", out), "--to -1: ");
+        oneLine(MainTest.run("interpolate", "--model", m, "--data", d, "--from", "0,1", "--to", "2", "--out", out),
+                "--from gives 2 rows but --to gives 1");
+        oneLine(MainTest.run("interpolate", "--model", m, "--data", d, "--from", "0", "--to", "2", "--steps", "1", "--out", out),
+                "--steps must be at least 2");
+        oneLine(MainTest.run("interpolate", "--model", m, "--data", d, "--from", "first", "--to", "2", "--out", out), "--from", "first");
+        oneLine(MainTest.run("interpolate", "--model", m, "--data", d, "--to", "2", "--out", out), "--from");
+        oneLine(MainTest.run("encode", "--model", m, "--data", d, "--out", out, "--labels", d), "--labels", "give --scatter");
+        Path labels = Files.writeString(dir.resolve("labels.csv"), "1\n2\n");
+        oneLine(MainTest.run("encode", "--model", m, "--data", d, "--out", out, "--scatter", dir.resolve("s.png").toString(),
+                "--labels", labels.toString()), "labels.csv has 2 labels but the data has 3 rows");
+        Files.writeString(labels, "1\n2.5\n3\n");
+        oneLine(MainTest.run("encode", "--model", m, "--data", d, "--out", out, "--scatter", dir.resolve("s.png").toString(),
+                "--labels", labels.toString()), "line 2 holds 2.5, not a whole number label");
+        oneLine(MainTest.run("denoise", "--model", m, "--data", dir.resolve("none.csv").toString(), "--out", out), "none.csv");
+        String det = dir.resolve("det.safetensors").toString();
+        oneLine(MainTest.run("calibrate", "--model", m, "--normal", d, "--scale", "zscore", "--out", det), "--scale zscore");
+        oneLine(MainTest.run("calibrate", "--model", m, "--normal", d, "--scale-from", d, "--out", det), "--scale-from", "--scale minmax");
+        assertTrue(!Files.exists(Path.of(out)) && !Files.exists(Path.of(det)), "no output after an error");
+    }
+
+    @Test
     void debugAddsTheStackTrace(@TempDir Path dir) {
         MainTest.Run r = MainTest.run("--debug", "info", "--model", dir.resolve("nope").toString());
         assertEquals(2, r.code());
