@@ -82,6 +82,30 @@ final class TrainRun {
             description = "Stop when the test -ELBO has not improved for PATIENCE epochs and keep the best epoch's weights.")
     Integer earlyStopping;
 
+    @Option(names = "--spec", paramLabel = "FILE",
+            description = {"Train this model (a latent4j model spec as JSON, e.g. from ModelSpec.toJson(): any autoencoder, VAE,",
+                "denoising, sparse, contractive or conditional model) instead of the default VAE; --latent is then ignored."})
+    Path specFile;
+
+    @Option(names = "--kl-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
+            description = {"KL weight over training: constant, linear:STEPS (warm-up from 0), cyclical:CYCLES[,FRACTION],",
+                "or capacity:MAX_NATS,STEPS (beta |KL - C|, C rising to MAX_NATS). Default: ${DEFAULT-VALUE}."})
+    String klSchedule;
+
+    @Option(names = "--free-bits", paramLabel = "NATS", defaultValue = "0",
+            description = "Free bits: no KL pressure on a latent dimension below NATS (batch mean). Default: ${DEFAULT-VALUE}.")
+    float freeBits;
+
+    @Option(names = "--samples", paramLabel = "L", defaultValue = "1",
+            description = "z samples per image in training (the reconstruction term is their mean). Default: ${DEFAULT-VALUE}.")
+    int samples;
+
+    @Option(names = "--l1", paramLabel = "WEIGHT", defaultValue = "0", description = "L1 penalty on the weights. Default: ${DEFAULT-VALUE}.")
+    float l1;
+
+    @Option(names = "--l2", paramLabel = "WEIGHT", defaultValue = "0", description = "L2 penalty on the weights. Default: ${DEFAULT-VALUE}.")
+    float l2;
+
     @Option(names = "--skip-non-finite",
             description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping.")
     boolean skipNonFinite;
@@ -107,7 +131,10 @@ final class TrainRun {
         TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true)
                 .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP)
                 .withSchedule(org.latent4j.train.LearningRateSchedule.parse(lrSchedule))
-                .withEarlyStopping(earlyStopping == null ? null : org.latent4j.train.EarlyStopping.patience(earlyStopping));
+                .withEarlyStopping(earlyStopping == null ? null : org.latent4j.train.EarlyStopping.patience(earlyStopping))
+                .withKlSchedule(org.latent4j.train.KlSchedule.parse(klSchedule)).withFreeBits(freeBits).withSamples(samples)
+                .withWeightPenalties(l1, l2);
+        ModelSpec given = specFile == null ? null : readSpec(specFile);
         Dataset train, test;
         if (data == null) {
             train = FashionMnist.bundledTrain();
@@ -119,10 +146,10 @@ final class TrainRun {
         Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent() : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
         org.latent4j.train.Checkpoint resumed = resume != null ? org.latent4j.train.Checkpoint.read(resume) : null;
-        ModelSpec spec = resumed != null ? resumed.spec() : defaultVae(latent).withInputDim(train.features());
+        ModelSpec spec = resumed != null ? resumed.spec() : (given != null ? given : defaultVae(latent)).withInputDim(train.features());
         CheckpointPolicy checkpoints = checkpointEvery == 0 ? null
                 : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), checkpointEvery, 0);
-        o.printf(Locale.ROOT, "latent4j %s: VAE on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
+        o.printf(Locale.ROOT, "latent4j %s: " + describe(spec) + " on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
                 command, train.source(), train.rows(), test.rows(), epochs, batch, lr, seed, t);
         if (resume != null) {
             o.println("resuming the run saved in " + resume);
@@ -174,6 +201,16 @@ final class TrainRun {
             e.put("test_neg_elbo", s.validationNegElbo());
             e.put("epoch_s", s.seconds());
             e.put("samples_per_s", s.samplesPerSecond());
+            if (s.trainPenalty() != 0) {
+                e.put("train_penalty", s.trainPenalty());
+            }
+            if (s.activeUnits() >= 0) {
+                e.put("kl_per_dimension", s.klPerDimension());
+                e.put("active_units", s.activeUnits());
+                if (s.collapseWarning() != null) {
+                    e.put("warning", s.collapseWarning());
+                }
+            }
             h.add(e);
         }
         metrics.put("history", h);
@@ -181,6 +218,11 @@ final class TrainRun {
         int skipped = history.stream().mapToInt(EpochStats::skippedBatches).sum();
         metrics.put("skipped_batches", skipped);
         metrics.put("learning_rate_schedule", lrSchedule);
+        metrics.put("kl_schedule", klSchedule);
+        metrics.put("free_bits", (double) freeBits);
+        metrics.put("z_samples", samples);
+        metrics.put("l1", (double) l1);
+        metrics.put("l2", (double) l2);
         if (earlyStopping != null) {
             metrics.put("best_epoch", result.bestEpoch());
             metrics.put("stopped_early", result.stoppedEarly());
@@ -195,10 +237,59 @@ final class TrainRun {
         }
         o.printf(Locale.ROOT, "test -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
                 last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), last.epoch(), seconds);
-        o.println("wrote " + dir + "/: model.safetensors, loss.png, reconstructions.png, samples.png, metrics.json"
+        o.println("wrote " + dir + "/: model.safetensors, loss.png, reconstructions.png, samples.png, interpolation.png, latent.png, metrics.json"
                 + (checkpoints != null ? ", checkpoint.safetensors" : "")
                 + (modelOut != null ? "; and " + modelOut : ""));
         return 0;
+    }
+
+    /** A spec file, read and checked; errors name the file. */
+    static ModelSpec readSpec(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("--spec " + file + ": no such file");
+        }
+        try {
+            return ModelSpec.fromJson(Files.readString(file));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--spec " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** "VAE", "conditional VAE", "denoising autoencoder", ... for the first line of a run. */
+    static String describe(ModelSpec spec) {
+        List<String> words = new ArrayList<>();
+        boolean noise = false, sparse = false;
+        for (var l : spec.encoder()) {
+            noise |= l.kind().isNoise() && l.kind() != org.latent4j.dsl.LayerSpec.Kind.DROPOUT;
+            sparse |= l.kind() == org.latent4j.dsl.LayerSpec.Kind.SPARSITY;
+        }
+        if (spec.isConditional()) {
+            words.add("conditional");
+        }
+        if (noise) {
+            words.add("denoising");
+        }
+        if (sparse) {
+            words.add("sparse");
+        }
+        if (spec.latent().contractive() > 0) {
+            words.add("contractive");
+        }
+        words.add(spec.isVariational() ? "VAE" : "autoencoder");
+        return String.join(" ", words);
+    }
+
+    /** The conditions of a conditional model for a data set (its labels one-hot), else null. */
+    static float[][] conditions(Autoencoder model, Dataset data, int rows) {
+        if (!model.spec().isConditional()) {
+            return null;
+        }
+        float[] flat = Trainer.oneHot(data.head(rows), model.conditionDim());
+        float[][] c = new float[Math.min(rows, data.rows())][];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = java.util.Arrays.copyOfRange(flat, i * model.conditionDim(), (i + 1) * model.conditionDim());
+        }
+        return c;
     }
 
     static void writePictures(Path dir, Autoencoder model, Dataset test, List<EpochStats> history) throws IOException {
@@ -223,7 +314,8 @@ final class TrainRun {
         for (int i = 0; i < inputs.length; i++) {
             inputs[i] = test.row(i);
         }
-        float[][] rec = model.reconstruct(inputs);
+        float[][] cond = conditions(model, test, inputs.length);
+        float[][] rec = cond == null ? model.reconstruct(inputs) : model.reconstruct(inputs, cond);
         float[][] grid = new float[4 * cols][];
         for (int c = 0; c < cols; c++) {
             grid[c] = inputs[c];
@@ -232,7 +324,38 @@ final class TrainRun {
             grid[3 * cols + c] = rec[cols + c];
         }
         Pictures.imageGrid(dir.resolve("reconstructions.png"), grid, cols, 28, 28, 3);
-        Pictures.imageGrid(dir.resolve("samples.png"), model.sample(64, 2024), 8, 28, 28, 3);
+        float[][] samples;
+        if (model.spec().isConditional()) {
+            // One row of samples per condition value (for Fashion-MNIST: per class).
+            int k = Math.min(model.conditionDim(), 10);
+            samples = new float[k * 8][];
+            for (int c = 0; c < k; c++) {
+                float[] onehot = new float[model.conditionDim()];
+                onehot[c] = 1f;
+                System.arraycopy(model.sample(8, 2024 + c, onehot), 0, samples, c * 8, 8);
+            }
+        } else {
+            samples = model.sample(64, 2024);
+        }
+        Pictures.imageGrid(dir.resolve("samples.png"), samples, 8, 28, 28, 3);
+        // Spherical interpolation between pairs of test images (a conditional model keeps the first image's condition).
+        float[][][] strips = new float[4][][];
+        for (int p = 0; p < strips.length; p++) {
+            float[] a = test.row(2 * p), b = test.row(2 * p + 1);
+            strips[p] = cond == null ? model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL)
+                    : model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL, cond[2 * p]);
+        }
+        Pictures.interpolationStrip(dir.resolve("interpolation.png"), strips, 28, 28, 3);
+        // The test set's codes in 2-D (the first two dimensions of a 2-d code, else its first two principal components).
+        float[][] all = new float[test.rows()][];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = test.row(i);
+        }
+        float[][] allCond = conditions(model, test, test.rows());
+        org.latent4j.model.LatentProjection.Plane plane = org.latent4j.model.LatentProjection.plane(
+                allCond == null ? model.encode(all) : model.encode(all, allCond));
+        Pictures.latentScatter(dir.resolve("latent.png"), "test images in latent space", plane.xAxis(),
+                plane.yAxis(), plane.points(), test.labels(), test.labels() == null ? null : FashionMnist.CLASSES);
     }
 
     /** A progress bar per epoch (a well-kept library: me.tongfei progressbar), then one line per epoch. */
@@ -270,9 +393,15 @@ final class TrainRun {
         @Override
         public void onEpoch(EpochStats s) {
             close();
-            out.printf(Locale.ROOT, "epoch %d/%d: train -ELBO %.2f (recon %.2f, KL %.2f), test -ELBO %.2f, %.1f s, %.0f img/s%n",
-                    s.epoch(), epochs, s.trainNegElbo(), s.trainReconstruction(), s.trainKl(), s.validationNegElbo(),
+            out.printf(Locale.ROOT, "epoch %d/%d: train -ELBO %.2f (recon %.2f, KL %.2f%s), test -ELBO %.2f%s, %.1f s, %.0f img/s%n",
+                    s.epoch(), epochs, s.trainNegElbo(), s.trainReconstruction(), s.trainKl(),
+                    s.trainPenalty() != 0 ? String.format(Locale.ROOT, ", penalties %.3f", s.trainPenalty()) : "",
+                    s.validationNegElbo(), s.activeUnits() >= 0 ? String.format(Locale.ROOT, ", %d/%d active units",
+                            s.activeUnits(), s.klPerDimension().length) : "",
                     s.seconds(), s.samplesPerSecond());
+            if (s.collapseWarning() != null) {
+                out.println("warning: " + s.collapseWarning());
+            }
         }
 
         @Override

@@ -40,11 +40,29 @@ final class UseCommands {
         Path data;
 
         LatentModel load() throws java.io.IOException {
-            return Models.load(model);
+            return UseCommands.load(model);
         }
 
         Dataset rows(LatentModel m) throws java.io.IOException {
             return UseCommands.rows(data, m);
+        }
+    }
+
+    /**
+     * A model file for the commands that feed it rows alone: a conditional model (which needs a
+     * condition per row) is refused in one line that says how to use it instead.
+     */
+    static LatentModel load(Path file) throws java.io.IOException {
+        LatentModel m = Models.load(file);
+        refuseConditional(m, file);
+        return m;
+    }
+
+    static void refuseConditional(LatentModel m, Path file) {
+        if (m instanceof Autoencoder ae && ae.spec().isConditional()) {
+            throw new IllegalArgumentException(file + " is a conditional model (" + ae.conditionDim() + " condition values per row);"
+                    + " this command does not pass conditions: use the Java API (encode/reconstruct/sample with conditions)"
+                    + " or train --spec writes its pictures per class");
         }
     }
 
@@ -373,6 +391,7 @@ final class UseCommands {
             LatentModel m = Models.from(c, io.model);
             float[][] x = asRows(io.rows(m));
             AnomalyDetector saved = AnomalyDetector.from(c, io.model);
+            refuseConditional(saved.model(), io.model);
             // --method picks another score; the input scaling saved with a detector stays (its model expects it).
             AnomalyDetector d = method == null ? saved
                     : detector(m, method, samples, seed).withScaling(saved == null ? Scaling.none() : saved.scaling());
@@ -463,7 +482,7 @@ final class UseCommands {
             if (scaleFrom != null && how.equals("none")) {
                 throw new IllegalArgumentException("--scale-from gives the rows to fit a scaling on; say which with --scale minmax or standard");
             }
-            LatentModel m = Models.load(model);
+            LatentModel m = load(model);
             float[][] x = asRows(rows(normal, m));
             float[][] fit = scaleFrom == null ? x : asRows(rows(scaleFrom, m));
             Scaling scaling = switch (how) {
@@ -510,7 +529,7 @@ final class UseCommands {
             if (count <= 0) {
                 throw new IllegalArgumentException("--count must be positive, got " + count);
             }
-            LatentModel m = Models.load(model);
+            LatentModel m = load(model);
             float[][] s = m.sample(count, seed);
             Csv.write(out, s);
             System.out.println("wrote " + out + " (" + s.length + " samples)");

@@ -264,6 +264,23 @@ public final class Autoencoder implements LatentModel {
         return decode(encode(x));
     }
 
+    /** Denoising by a conditional model: the reconstruction (training-only noise layers are off at inference). */
+    public float[][] denoise(float[][] x, float[][] conditions) {
+        return reconstruct(x, conditions);
+    }
+
+    /** Interpolation by a conditional model between two rows, both encoded and decoded with one condition. */
+    public float[][] interpolate(float[] a, float[] b, int steps, Interpolation how, float[] condition) {
+        if (a == null || b == null) {
+            throw new IllegalArgumentException("interpolate needs two rows");
+        }
+        float[][] z = encode(new float[][] {a, b}, new float[][] {condition, condition});
+        float[][] codes = LatentModel.interpolateCodes(z[0], z[1], steps, how);
+        float[][] c = new float[codes.length][];
+        java.util.Arrays.fill(c, condition);
+        return decode(codes, c);
+    }
+
     /** Reconstruction by a conditional model. */
     public float[][] reconstruct(float[][] x, float[][] conditions) {
         return decode(encode(x, conditions), conditions);

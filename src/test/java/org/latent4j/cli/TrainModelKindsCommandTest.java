@@ -1,0 +1,57 @@
+package org.latent4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.latent4j.dsl.Json;
+import org.latent4j.dsl.Model;
+
+/** train --spec (any model kind) with the VAE options, its pictures and report; conditional models in the use commands. */
+class TrainModelKindsCommandTest {
+    @Test
+    void trainsAConditionalDenoisingVaeFromASpecFile(@TempDir Path dir) throws Exception {
+        Path spec = dir.resolve("cvae.json");
+        Files.writeString(spec, Model.encoder().conditionedOn(10).saltAndPepper(0.1f).dense(64).relu().gaussianLatent(4)
+                .decoder().dense(64).relu().dense(784).bernoulli().toJson());
+        Path out = dir.resolve("run");
+        MainTest.Run r = MainTest.run("train", "--epochs", "1", "--spec", spec.toString(), "--out", out.toString(),
+                "--kl-schedule", "linear:20", "--free-bits", "0.1", "--samples", "2", "--l2", "1e-5", "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("conditional denoising VAE on"), r.out());
+        assertTrue(r.out().contains("active units"), r.out());
+        for (String f : List.of("model.safetensors", "samples.png", "interpolation.png", "latent.png", "reconstructions.png")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        Map<?, ?> metrics = (Map<?, ?>) Json.parse(Files.readString(out.resolve("metrics.json")));
+        Map<?, ?> epoch = (Map<?, ?>) ((List<?>) metrics.get("history")).get(0);
+        assertEquals(4, ((List<?>) epoch.get("kl_per_dimension")).size());
+        assertTrue(epoch.containsKey("active_units"));
+        assertEquals("linear:20", metrics.get("kl_schedule"));
+        assertEquals(2.0, metrics.get("z_samples"));
+        // The use commands feed rows alone: a conditional model is refused in one line.
+        CliErrorsTest.oneLine(MainTest.run("encode", "--model", out.resolve("model.safetensors").toString(), "--data",
+                "src/test/resources/org/latent4j/cli/missing-on-purpose.csv", "--out", dir.resolve("z.csv").toString()),
+                "conditional model");
+    }
+
+    @Test
+    void badSpecsAndVaeOptionsAreOneLine(@TempDir Path dir) throws Exception {
+        java.util.Set<String> runsBefore = CliErrorsTest.runFolders();
+        CliErrorsTest.oneLine(MainTest.run("train", "--kl-schedule", "cosine"), "KL schedule \"cosine\"");
+        CliErrorsTest.oneLine(MainTest.run("train", "--free-bits", "-1"), "free bits");
+        CliErrorsTest.oneLine(MainTest.run("train", "--samples", "0"), "z samples");
+        CliErrorsTest.oneLine(MainTest.run("train", "--free-bits", "1", "--kl-schedule", "capacity:5,100"), "choose one");
+        CliErrorsTest.oneLine(MainTest.run("train", "--spec", dir.resolve("none.json").toString()), "none.json", "no such file");
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"format\":\"latent4j-model\",\"version\":1,\"input_dim\":0,\"encoder\":[{\"dropout\":3}],"
+                + "\"latent\":{\"kind\":\"gaussian\",\"dim\":2},\"decoder\":[{\"dense\":784}],\"likelihood\":{\"kind\":\"bernoulli\"}}");
+        CliErrorsTest.oneLine(MainTest.run("train", "--spec", bad.toString()), "bad.json", "encoder[0]", "probability");
+        assertEquals(runsBefore, CliErrorsTest.runFolders(), "a bad option leaves no run folder behind");
+    }
+}
