@@ -389,9 +389,9 @@ final class UseCommands {
             // One read of the file: the model, and the detector saved with it if there is one.
             org.latent4j.io.SafeTensors.Contents c = org.latent4j.io.SafeTensors.read(io.model);
             LatentModel m = Models.from(c, io.model);
+            refuseConditional(m, io.model);
             float[][] x = asRows(io.rows(m));
             AnomalyDetector saved = AnomalyDetector.from(c, io.model);
-            refuseConditional(saved.model(), io.model);
             // --method picks another score; the input scaling saved with a detector stays (its model expects it).
             AnomalyDetector d = method == null ? saved
                     : detector(m, method, samples, seed).withScaling(saved == null ? Scaling.none() : saved.scaling());

@@ -220,6 +220,8 @@ public final class Trainer {
         final double[] klDimMeans;
         /** {offset, size} of each weight tensor (the L1 / L2 penalties skip biases and variances). */
         final int[][] weightRanges;
+        /** The penalty nodes, as an array (no iterator per step). */
+        final int[] penaltyNodes;
         final int[] order;
         final int stepsPerEpoch;
         final String fingerprint;
@@ -257,6 +259,7 @@ public final class Trainer {
             klDims = g.kl >= 0 ? new float[spec.latent().dim()] : null;
             klDimMeans = g.kl >= 0 ? new double[spec.latent().dim()] : null;
             weightRanges = weightRanges(g);
+            penaltyNodes = g.penalties.stream().mapToInt(Integer::intValue).toArray();
             order = new int[train.rows()];
             stepsPerEpoch = (train.rows() + b - 1) / b;
             bestParams = cfg.earlyStopping() == null ? null : new float[params.length];
@@ -299,7 +302,7 @@ public final class Trainer {
                     ex.forward(params, rows, cfg.seed(), step);
                     double br = Reductions.sumDouble(ex.value(g.recon), 0, rows), bk = g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, rows) : 0;
                     double bp = 0;
-                    for (int pen : g.penalties) {
+                    for (int pen : penaltyNodes) {
                         bp += Reductions.sumDouble(ex.value(pen), 0, rows);
                     }
                     float klWeight = klWeightFor(step, rows, bk);
