@@ -103,7 +103,7 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
             Progress p = new Progress(integer(st, "epoch"), integer(st, "position"), Long.parseLong(text(st, "step")),
                     Double.parseDouble(text(st, "recon_sum")), Double.parseDouble(text(st, "kl_sum")),
                     Long.parseLong(text(st, "rows_counted")), integer(st, "skipped"), Double.parseDouble(text(st, "seconds")),
-                    Double.parseDouble(text(st, "penalty_sum")));
+                    st.containsKey("penalty_sum") ? Double.parseDouble(text(st, "penalty_sum")) : 0);
             if (p.epoch() < 1 || p.position() < 0 || p.step() < 0 || p.skipped() < 0 || p.rowsCounted() < 0
                     || !(p.seconds() >= 0) || !Double.isFinite(p.reconSum()) || !Double.isFinite(p.klSum())
                     || !Double.isFinite(p.penaltySum())) {
@@ -114,9 +114,16 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
                 throw new IllegalArgumentException("history must be a list");
             }
             for (Object o : hl) {
-                if (!(o instanceof List<?> e) || e.size() != 13 || !(e.get(11) instanceof List<?> kd)) {
+                // 13 fields; a checkpoint of an earlier latent4j has the first 10.
+                if (!(o instanceof List<?> e) || (e.size() != 13 && e.size() != 10) || (e.size() == 13 && !(e.get(11) instanceof List<?>))) {
                     throw new IllegalArgumentException("each history entry must be a list of 13 fields, the 12th a list");
                 }
+                if (e.size() == 10) {
+                    history.add(new EpochStats(((Double) e.get(0)).intValue(), d(e.get(1)), d(e.get(2)), d(e.get(3)), d(e.get(4)),
+                            d(e.get(5)), d(e.get(6)), d(e.get(7)), d(e.get(8)), ((Double) e.get(9)).intValue()));
+                    continue;
+                }
+                List<?> kd = (List<?>) e.get(11);
                 double[] klDims = new double[kd.size()];
                 for (int j = 0; j < klDims.length; j++) {
                     klDims[j] = d(kd.get(j));

@@ -17,9 +17,22 @@ import org.latent4j.train.Trainer;
 class AllocationTest {
     @Test
     void aTrainingStepAllocatesNothingAfterWarmUp() {
+        check(Model.encoder(64).dense(48).relu().dense(32).tanh().gaussianLatent(8)
+                .decoder().dense(32).softplus().dense(48).elu(1f).dense(64).bernoulli());
+    }
+
+    @Test
+    void theOtherLayersAllocateNothingEither() {
+        // Conditions, input noise, dropout, sparsity and activity penalties, a clamped
+        // log-variance, free bits (per-dimension KL weights); then a contractive code and Huber loss.
+        check(Model.encoder(64).conditionedOn(4).saltAndPepper(0.1f).dense(48).sigmoid().sparsity(0.1f, 1f).dropout(0.2f)
+                .gaussianLatent(8).clampLogVariance(-6f, 4f).decoder().dense(48).relu().activityL1(1e-3f).dense(64).bernoulli());
+        check(Model.encoder(64).gaussianNoise(0.1f).maskingNoise(0.2f).dense(32).tanh().latent(8).sigmoid().contractive(0.1f)
+                .decoder().dense(64).huber(0.5f));
+    }
+
+    static void check(ModelSpec spec) {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        ModelSpec spec = Model.encoder(64).dense(48).relu().dense(32).tanh().gaussianLatent(8)
-                .decoder().dense(32).softplus().dense(48).elu(1f).dense(64).bernoulli();
         Graph g = Graph.build(spec).fuse();
         float[] params = Trainer.initialParams(g, 1);
         float[] grads = new float[params.length];
@@ -30,10 +43,21 @@ class AllocationTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = (i * 7919 % 101) / 100f;
         }
+        float[] c = new float[batch * Math.max(1, spec.conditionDim())];
+        for (int r = 0; r < batch && spec.isConditional(); r++) {
+            c[r * spec.conditionDim() + r % spec.conditionDim()] = 1f;
+        }
+        if (g.kl >= 0) {
+            ex.klDimensionWeights(new float[] {1f, 0f, 1f, 1f, 0f, 1f, 1f, 1f});
+        }
         long step = 0;
         for (int i = 0; i < 2000; i++) {   // warm-up: let C2 compile every kernel
             ex.load(g.input, x, 0, batch);
-            ex.run(params, grads, batch, 5, step++, 1f);
+            if (g.condition >= 0) {
+                ex.load(g.condition, c, 0, batch);
+            }
+            ex.forward(params, batch, 5, step);
+            ex.backward(params, grads, batch, 5, step++, 1f);
             opt.step(params, grads, 1e-3f);
         }
         long tid = Thread.currentThread().threadId();
@@ -46,7 +70,11 @@ class AllocationTest {
             long before = mx.getThreadAllocatedBytes(tid);
             for (int i = 0; i < 100; i++) {
                 ex.load(g.input, x, 0, batch);
-                ex.run(params, grads, batch, 5, step++, 1f);
+                if (g.condition >= 0) {
+                    ex.load(g.condition, c, 0, batch);
+                }
+                ex.forward(params, batch, 5, step);
+                ex.backward(params, grads, batch, 5, step++, 1f);
                 opt.step(params, grads, 1e-3f);
             }
             long bytes = mx.getThreadAllocatedBytes(tid) - before;
