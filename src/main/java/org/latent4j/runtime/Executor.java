@@ -239,7 +239,8 @@ public final class Executor {
                 case CONCAT_BACKWARD -> {
                     int w = n.width(), from = 0;
                     float[] dy = grad(id);
-                    for (int in : n.inputs()) {
+                    for (int k = 0; k < n.inputs().size(); k++) {   // indexed: no iterator per step
+                        int in = n.inputs().get(k);
                         int wi = nodes[in].width();
                         if (plan.gradSlot()[in] >= 0) {
                             float[] dx = grad(in);
