@@ -141,9 +141,7 @@ public final class Executor {
      * The reparameterization noise of this call is Philox(seed, stream = rngStream, index).
      */
     public void run(float[] params, float[] grads, int batch, long seed, long rngStream, float klWeight) {
-        if (batch <= 0 || batch > maxBatch) {
-            throw new IllegalArgumentException("batch of " + batch + " rows, but this executor holds 1 to " + maxBatch);
-        }
+        checkBatch(batch);
         for (Step s : steps) {
             execute(s, params, grads, batch, seed, rngStream, klWeight);
         }
@@ -597,9 +595,7 @@ public final class Executor {
     /** Puts {@code batch} rows of input (batch x width of node id) into that node's buffer. */
     public void load(int id, float[] rows, int offset, int batch) {
         int w = nodes[id].width();
-        if (batch <= 0 || batch > maxBatch) {
-            throw new IllegalArgumentException("batch of " + batch + " rows, but this executor holds 1 to " + maxBatch);
-        }
+        checkBatch(batch);
         if (offset < 0 || (long) offset + (long) batch * w > rows.length) {
             throw new IllegalArgumentException("input of " + batch + " x " + w + " floats at " + offset + " does not fit an array of " + rows.length);
         }
