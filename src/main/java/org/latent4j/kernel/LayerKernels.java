@@ -102,11 +102,16 @@ public final class LayerKernels {
         for (int r = 0; r < rows; r++) {
             double s = 0;
             for (int c = r * cols, end = c + cols; c < end; c++) {
-                double e = Math.abs((double) pred[c] - target[c]);
-                s += e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
+                s += huber((double) pred[c] - target[c], delta);
             }
             out[r] = (float) s;
         }
+    }
+
+    /** huber(e) = e^2 / 2 for |e| <= delta, else delta (|e| - delta / 2). */
+    public static double huber(double e, double delta) {
+        double a = Math.abs(e);
+        return a <= delta ? 0.5 * a * a : delta * (a - 0.5 * delta);
     }
 
     /** dpred = scale * clamp(pred - target, -delta, delta). */

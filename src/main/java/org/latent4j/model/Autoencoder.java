@@ -232,10 +232,7 @@ public final class Autoencoder implements LatentModel {
                         double lv = params[logvarOffset + j * stride];
                         yield 0.5 * ((o - t) * (o - t) * Math.exp(-lv) + lv + logTwoPi);
                     }
-                    case HUBER -> {
-                        double e = Math.abs(o - t), delta = lik.delta();
-                        yield e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
-                    }
+                    case HUBER -> org.latent4j.kernel.LayerKernels.huber(o - t, lik.delta());
                 };
             }
         }
