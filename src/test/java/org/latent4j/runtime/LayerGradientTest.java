@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.latent4j.dsl.LayerSpec;
 import org.latent4j.dsl.LikelihoodSpec;
@@ -200,16 +199,9 @@ class LayerGradientTest {
 
     static void check(ModelSpec spec, float klWeight) {
         int batch = 6;
-        Graph g = Graph.build(spec).fuse();
-        SplittableRandom r = new SplittableRandom(77);
-        float[] params = new float[g.paramCount()];
-        for (int i = 0; i < params.length; i++) {
-            params[i] = (float) (r.nextDouble() - 0.5);
-        }
-        float[] x = new float[batch * spec.inputDim()];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextDouble();
-        }
+        GraphGradientTest.Setup setup = GraphGradientTest.setup(spec, batch, 77);
+        Graph g = setup.graph().fuse();
+        float[] params = setup.params(), x = setup.x();
         float[] c = null;
         if (spec.isConditional()) {
             c = new float[batch * spec.conditionDim()];
