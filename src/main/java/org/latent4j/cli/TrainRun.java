@@ -284,7 +284,7 @@ final class TrainRun {
         if (!model.spec().isConditional()) {
             return null;
         }
-        float[] flat = Trainer.oneHot(data.head(rows), model.conditionDim());
+        float[] flat = Trainer.oneHot(data, model.conditionDim());
         float[][] c = new float[Math.min(rows, data.rows())][];
         for (int i = 0; i < c.length; i++) {
             c[i] = java.util.Arrays.copyOfRange(flat, i * model.conditionDim(), (i + 1) * model.conditionDim());
