@@ -18,19 +18,25 @@ import org.latent4j.kernel.Activation;
  *     passes its input through): {@code SPARSITY} is {@code weight * sum_j KL(rho || rho_j)} with
  *     rho = {@code parameter} and rho_j the batch's mean activation of unit j (outputs must be in
  *     (0, 1): it must follow a sigmoid); {@code ACTIVITY_L1} is {@code weight * sum_j |h_j|} per
- *     sample.</li>
+ *     sample;</li>
+ * <li>{@code BATCH_NORM}: batch normalization of each feature, {@code gamma * (x - mean) /
+ *     sqrt(var + epsilon) + beta} with a learned scale gamma and shift beta; in training mean and
+ *     var are the batch's (biased variance), at inference the running averages kept from
+ *     training, each updated after an applied step as {@code (1 - momentum) * running + momentum *
+ *     batch} (the unbiased batch variance for the running variance, as PyTorch);
+ *     {@code parameter} is the momentum and {@code weight} the epsilon.</li>
  * </ul>
  */
 public record LayerSpec(Kind kind, int units, Activation activation, float parameter, float weight) {
     /** The kinds of layer the DSL can write. */
     public enum Kind {
-        DENSE, ACTIVATION, GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT, SPARSITY, ACTIVITY_L1;
+        DENSE, ACTIVATION, GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT, SPARSITY, ACTIVITY_L1, BATCH_NORM;
 
         /** True for the noise layers, which act in training only. */
         public boolean isNoise() {
             return switch (this) {
                 case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> true;
-                case DENSE, ACTIVATION, SPARSITY, ACTIVITY_L1 -> false;
+                case DENSE, ACTIVATION, SPARSITY, ACTIVITY_L1, BATCH_NORM -> false;
             };
         }
 
@@ -38,7 +44,7 @@ public record LayerSpec(Kind kind, int units, Activation activation, float param
         public boolean isPenalty() {
             return switch (this) {
                 case SPARSITY, ACTIVITY_L1 -> true;
-                case DENSE, ACTIVATION, GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> false;
+                case DENSE, ACTIVATION, GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT, BATCH_NORM -> false;
             };
         }
 
@@ -84,6 +90,14 @@ public record LayerSpec(Kind kind, int units, Activation activation, float param
                 checkWeight("sparsity", weight);
             }
             case ACTIVITY_L1 -> checkWeight("activityL1", weight);
+            case BATCH_NORM -> {
+                if (!(parameter > 0f && parameter <= 1f)) {
+                    throw new IllegalArgumentException("batchNorm(" + parameter + ", " + weight + "): the momentum must be in (0, 1]");
+                }
+                if (!(weight > 0f && Float.isFinite(weight))) {
+                    throw new IllegalArgumentException("batchNorm(" + parameter + ", " + weight + "): epsilon must be positive and finite");
+                }
+            }
         }
     }
 
@@ -117,6 +131,11 @@ public record LayerSpec(Kind kind, int units, Activation activation, float param
         return new LayerSpec(Kind.ACTIVITY_L1, 0, null, 0f, weight);
     }
 
+    /** Batch normalization with the running statistics' momentum and the variance's epsilon (PyTorch: 0.1, 1e-5). */
+    public static LayerSpec batchNorm(float momentum, float epsilon) {
+        return new LayerSpec(Kind.BATCH_NORM, 0, null, momentum, epsilon);
+    }
+
     /** True when the layer changes the width (only dense layers do). */
     public boolean isDense() {
         return kind == Kind.DENSE;
@@ -133,6 +152,7 @@ public record LayerSpec(Kind kind, int units, Activation activation, float param
             case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> kind.jsonName() + "(" + parameter + ")";
             case SPARSITY -> "sparsity(" + parameter + ", " + weight + ")";
             case ACTIVITY_L1 -> "activity_l1(" + weight + ")";
+            case BATCH_NORM -> "batch_norm(" + parameter + ", " + weight + ")";
         };
     }
 }

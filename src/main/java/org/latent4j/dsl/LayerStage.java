@@ -56,6 +56,21 @@ public abstract sealed class LayerStage<S extends LayerStage<S>> permits Encoder
     }
 
     /**
+     * Batch normalization of the layer before, feature by feature: in training by the batch's
+     * mean and variance, at inference by running averages kept from training; a learned scale
+     * and shift follow. PyTorch's defaults: momentum 0.1, epsilon 1e-5. Training batches need
+     * at least 2 rows.
+     */
+    public final S batchNorm() {
+        return batchNorm(0.1f, 1e-5f);
+    }
+
+    /** Batch normalization with the running averages' momentum (weight of each batch) and the variance's epsilon. */
+    public final S batchNorm(float momentum, float epsilon) {
+        return add(LayerSpec.batchNorm(momentum, epsilon));
+    }
+
+    /**
      * Dropout: in training each value is zeroed with probability {@code p} and the rest scaled
      * by 1 / (1 - p); at inference the layer passes its input through.
      */

@@ -124,6 +124,8 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             if (l.kind() == LayerSpec.Kind.DENSE) {
                 p = acc[1] * l.units() + l.units();
                 acc[1] = l.units();
+            } else if (l.kind() == LayerSpec.Kind.BATCH_NORM) {
+                p = 2 * acc[1]; // scale and shift; the running mean and variance are state, not counted
             }
             acc[0] += p;
             sb.append(row(prefix + "." + i + " " + l.describe(), (int) acc[1], p));
@@ -191,6 +193,10 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                     m.put("weight", (double) l.weight());
                 }
                 case ACTIVITY_L1 -> m.put("activity_l1", (double) l.weight());
+                case BATCH_NORM -> {
+                    m.put("batch_norm", (double) l.parameter());
+                    m.put("epsilon", (double) l.weight());
+                }
             }
             out.add(m);
         }
@@ -254,6 +260,9 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                     out.add(LayerSpec.activation(a, p));
                 } else if (l.containsKey("sparsity")) {
                     out.add(LayerSpec.sparsity((float) asDouble(l.get("sparsity"), at + ".sparsity"), (float) asDouble(l.get("weight"), at + ".weight")));
+                } else if (l.containsKey("batch_norm")) {
+                    out.add(LayerSpec.batchNorm((float) asDouble(l.get("batch_norm"), at + ".batch_norm"),
+                            l.containsKey("epsilon") ? (float) asDouble(l.get("epsilon"), at + ".epsilon") : 1e-5f));
                 } else if (l.containsKey("activity_l1")) {
                     out.add(LayerSpec.activityL1((float) asDouble(l.get("activity_l1"), at + ".activity_l1")));
                 } else {
@@ -265,7 +274,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                     }
                     if (noise == null) {
                         throw new IllegalArgumentException("unknown layer " + Json.write(l) + " (expected \"dense\", \"activation\","
-                                + " a noise layer, \"sparsity\" or \"activity_l1\")");
+                                + " a noise layer, \"sparsity\", \"activity_l1\" or \"batch_norm\")");
                     }
                     out.add(noise);
                 }

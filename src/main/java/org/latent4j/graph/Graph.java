@@ -21,6 +21,7 @@ public final class Graph {
     private final List<Node> nodes;
     private final Map<String, ParamSpec> params;
     private final int paramCount;
+    private final int trainableCount;
     /** Node ids of the roles; -1 when absent. */
     public final int input;
     public final int mu;
@@ -37,13 +38,14 @@ public final class Graph {
     /** The penalty nodes (sparsity, activity, contractive), each a per-sample term of the objective. */
     public final List<Integer> penalties;
 
-    private Graph(ModelSpec spec, List<Node> nodes, Map<String, ParamSpec> params, int paramCount,
+    private Graph(ModelSpec spec, List<Node> nodes, Map<String, ParamSpec> params, int paramCount, int trainableCount,
                   int input, int mu, int logvar, int code, int z, int output, int recon, int kl, int decoderStart,
                   int condition, List<Integer> penalties) {
         this.spec = spec;
         this.nodes = List.copyOf(nodes);
         this.params = params;
         this.paramCount = paramCount;
+        this.trainableCount = trainableCount;
         this.input = input;
         this.mu = mu;
         this.logvar = logvar;
@@ -87,6 +89,14 @@ public final class Graph {
         return paramCount;
     }
 
+    /**
+     * Floats of the trained tensors, which come first in the arena: [0, trainableCount) is what
+     * the optimizer updates; the rest is state kept by the forward pass (running statistics).
+     */
+    public int trainableCount() {
+        return trainableCount;
+    }
+
     // ------------------------------------------------------------------ building
 
     private static final class Builder {
@@ -106,13 +116,40 @@ public final class Graph {
         }
 
         String param(String name, int rows, int cols, ParamSpec.Init init, int fanIn, int fanOut) {
+            return param(name, rows, cols, init, fanIn, fanOut,
+                    init == ParamSpec.Init.HE || init == ParamSpec.Init.XAVIER ? ParamSpec.Role.WEIGHT : ParamSpec.Role.VECTOR);
+        }
+
+        /** A tensor of the arena; STATE tensors get their offsets after every trained one ({@link #placeState}). */
+        String param(String name, int rows, int cols, ParamSpec.Init init, int fanIn, int fanOut, ParamSpec.Role role) {
             long end = (long) offset + (long) rows * cols;
             if (end > Integer.MAX_VALUE - 16) {
                 throw new IllegalArgumentException("the model has more than 2^31 parameters (at " + name + ")");
             }
-            params.put(name, new ParamSpec(name, rows, cols, offset, init, fanIn, fanOut));
+            if (role == ParamSpec.Role.STATE) {
+                params.put(name, new ParamSpec(name, rows, cols, -1, init, fanIn, fanOut, role));
+                return name;
+            }
+            params.put(name, new ParamSpec(name, rows, cols, offset, init, fanIn, fanOut, role));
             offset = (int) end;
             return name;
+        }
+
+        /** Gives the state tensors their offsets after the trained ones (the map keeps the model's order); returns the trained floats. */
+        int placeState() {
+            int trainable = offset;
+            for (Map.Entry<String, ParamSpec> e : params.entrySet()) {
+                ParamSpec p = e.getValue();
+                if (p.role() == ParamSpec.Role.STATE) {
+                    long end = (long) offset + p.size();
+                    if (end > Integer.MAX_VALUE - 16) {
+                        throw new IllegalArgumentException("the model has more than 2^31 parameters (at " + p.name() + ")");
+                    }
+                    e.setValue(new ParamSpec(p.name(), p.rows(), p.cols(), offset, p.init(), p.fanIn(), p.fanOut(), p.role()));
+                    offset = (int) end;
+                }
+            }
+            return trainable;
         }
 
         /** A dense layer as MATMUL + BIAS_ADD; He init when a ReLU-like activation follows, else Xavier. */
@@ -144,6 +181,15 @@ public final class Graph {
                             List.of(), null, 0f, 0f, l));
                     case ACTIVITY_L1 -> penalties.add(add(Op.ACTIVITY_L1, List.of(h), 1, prefix + "." + i + " " + l.describe(),
                             List.of(), null, 0f, 0f, l));
+                    case BATCH_NORM -> {
+                        String p = prefix + "." + i;
+                        List<String> ps = List.of(
+                                param(p + ".weight", width, 1, ParamSpec.Init.ONE, width, width, ParamSpec.Role.VECTOR),
+                                param(p + ".bias", width, 1, ParamSpec.Init.ZERO, width, width, ParamSpec.Role.VECTOR),
+                                param(p + ".running_mean", width, 1, ParamSpec.Init.ZERO, width, width, ParamSpec.Role.STATE),
+                                param(p + ".running_var", width, 1, ParamSpec.Init.ONE, width, width, ParamSpec.Role.STATE));
+                        h = add(Op.BATCH_NORM, List.of(h), width, p + " " + l.describe(), ps, null, 0f, 0f, l);
+                    }
                 }
             }
             return new int[] {h, width};
@@ -206,7 +252,8 @@ public final class Graph {
                     List.of(g.param("decoder_logvar", 1, 1, ParamSpec.Init.ZERO, d, d)), null, 0f, 0f);
             case HUBER -> g.add(Op.HUBER_LOSS, List.of(out, x), 1, "reconstruction", List.of(), null, 0f, lik.delta());
         };
-        Graph graph = new Graph(spec, g.nodes, g.params, g.offset, x, mu, logvar, code, z, out, recon, kl, decoderStart,
+        int trainable = g.placeState();
+        Graph graph = new Graph(spec, g.nodes, g.params, g.offset, trainable, x, mu, logvar, code, z, out, recon, kl, decoderStart,
                 cond, g.penalties);
         graph.infer();
         return graph;
@@ -222,6 +269,16 @@ public final class Graph {
                 case INPUT -> n.id() == condition ? spec.conditionDim() : spec.inputDim();
                 case CONCAT -> width(n.inputs().get(0)) + width(n.inputs().get(1));
                 case NOISE, CLAMP -> width(n.inputs().get(0));
+                case BATCH_NORM -> {
+                    int in = width(n.inputs().get(0));
+                    for (String p : n.params()) {
+                        if (param(p).rows() != in) {
+                            throw new IllegalArgumentException(n.name() + ": " + p + " has " + param(p).rows() + " entries but its input has "
+                                    + in + " features");
+                        }
+                    }
+                    yield in;
+                }
                 case SPARSITY_KL, ACTIVITY_L1 -> 1;
                 case CONTRACTIVE -> {
                     ParamSpec w = param(n.params().get(0));
@@ -333,7 +390,7 @@ public final class Graph {
         for (int p : penalties) {
             fusedPenalties.add(map(remap, p));
         }
-        Graph g = new Graph(spec, out, params, paramCount, map(remap, input), map(remap, mu), map(remap, logvar), map(remap, code),
+        Graph g = new Graph(spec, out, params, paramCount, trainableCount, map(remap, input), map(remap, mu), map(remap, logvar), map(remap, code),
                 map(remap, z), map(remap, output), map(remap, recon), map(remap, kl), map(remap, decoderStart),
                 map(remap, condition), fusedPenalties);
         g.infer();

@@ -40,13 +40,15 @@ public enum Op {
     /** Activity penalty weight * sum_j |h_j| per sample: (B, H) -> (B). */
     ACTIVITY_L1,
     /** Contractive penalty weight * sum_j act'(h_j)^2 ||W_j||^2 per sample on the code node h = act(W a + b): (B, Z) -> (B). */
-    CONTRACTIVE;
+    CONTRACTIVE,
+    /** Batch normalization with a learned scale and shift; batch statistics in training, running ones at inference: (B, H) -> (B, H). */
+    BATCH_NORM;
 
     /** True for the terms of the training objective: the reconstruction losses and the penalties (not KL, folded into reparameterization). */
     public boolean isObjective() {
         return switch (this) {
             case BERNOULLI_NLL, GAUSSIAN_NLL, HUBER_LOSS, SPARSITY_KL, ACTIVITY_L1, CONTRACTIVE -> true;
-            case INPUT, MATMUL, BIAS_ADD, ACTIVATION, DENSE, REPARAMETERIZE, KL_STANDARD_NORMAL, CONCAT, NOISE, CLAMP -> false;
+            case INPUT, MATMUL, BIAS_ADD, ACTIVATION, DENSE, REPARAMETERIZE, KL_STANDARD_NORMAL, CONCAT, NOISE, CLAMP, BATCH_NORM -> false;
         };
     }
 
@@ -55,7 +57,7 @@ public enum Op {
         return switch (this) {
             case SPARSITY_KL, ACTIVITY_L1, CONTRACTIVE -> true;
             case INPUT, MATMUL, BIAS_ADD, ACTIVATION, DENSE, REPARAMETERIZE, KL_STANDARD_NORMAL, BERNOULLI_NLL, GAUSSIAN_NLL,
-                 HUBER_LOSS, CONCAT, NOISE, CLAMP -> false;
+                 HUBER_LOSS, CONCAT, NOISE, CLAMP, BATCH_NORM -> false;
         };
     }
 }

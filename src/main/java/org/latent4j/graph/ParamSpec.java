@@ -2,11 +2,19 @@ package org.latent4j.graph;
 
 /**
  * A parameter tensor in the flat arena: its name (PyTorch state-dict style, e.g.
- * {@code encoder.0.weight}), shape (rows, cols; cols = 1 for a vector), offset, and how to
- * initialize it (fan in/out for Xavier/He).
+ * {@code encoder.0.weight}), shape (rows, cols; cols = 1 for a vector), offset, how to
+ * initialize it (fan in/out for Xavier/He), and its {@link Role}.
  */
-public record ParamSpec(String name, int rows, int cols, int offset, Init init, int fanIn, int fanOut) {
-    public enum Init { HE, XAVIER, ZERO }
+public record ParamSpec(String name, int rows, int cols, int offset, Init init, int fanIn, int fanOut, Role role) {
+    public enum Init { HE, XAVIER, ZERO, ONE }
+
+    /**
+     * WEIGHT: a trained matrix (the L1 / L2 penalties apply to these); VECTOR: a trained vector
+     * (bias, log-variance, batch normalization's scale and shift); STATE: kept by the forward
+     * pass, never by the optimizer (batch normalization's running mean and variance). The state
+     * lies after every trained tensor in the arena ({@link Graph#trainableCount()}).
+     */
+    public enum Role { WEIGHT, VECTOR, STATE }
 
     public int size() {
         return rows * cols;
@@ -14,6 +22,6 @@ public record ParamSpec(String name, int rows, int cols, int offset, Init init, 
 
     /** Shape as PyTorch writes it: (out, in) for a weight, (n) for a vector. */
     public int[] shape() {
-        return cols == 1 && !name.endsWith(".weight") ? new int[] {rows} : new int[] {rows, cols};
+        return role == Role.WEIGHT ? new int[] {rows, cols} : new int[] {rows};
     }
 }

@@ -94,6 +94,7 @@ public final class Planner {
             case SPARSITY_KL -> Step.Kind.SPARSITY_FORWARD;
             case ACTIVITY_L1 -> Step.Kind.ACTIVITY_L1_FORWARD;
             case CONTRACTIVE -> Step.Kind.CONTRACTIVE_FORWARD;
+            case BATCH_NORM -> Step.Kind.BATCH_NORM_FORWARD;
         };
     }
 
@@ -116,6 +117,7 @@ public final class Planner {
             case SPARSITY_KL -> Step.Kind.SPARSITY_BACKWARD;
             case ACTIVITY_L1 -> Step.Kind.ACTIVITY_L1_BACKWARD;
             case CONTRACTIVE -> Step.Kind.CONTRACTIVE_BACKWARD;
+            case BATCH_NORM -> Step.Kind.BATCH_NORM_BACKWARD;
         };
     }
 

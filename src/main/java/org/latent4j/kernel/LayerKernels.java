@@ -276,4 +276,103 @@ public final class LayerKernels {
             }
         }
     }
+
+    // ----------------------------------------------------------------- batch normalization
+
+    /** mean[j] and biased var[j] of column j of x (rows x cols), in double, two passes in row order. */
+    public static void batchStatistics(double[] mean, double[] var, float[] x, int rows, int cols) {
+        java.util.Arrays.fill(mean, 0, cols, 0.0);
+        java.util.Arrays.fill(var, 0, cols, 0.0);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                mean[j] += x[r * cols + j];
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            mean[j] /= rows;
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                double d = x[r * cols + j] - mean[j];
+                var[j] += d * d;
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            var[j] /= rows;
+        }
+    }
+
+    /**
+     * y = gamma (x - mean) / sqrt(var + eps) + beta, column-wise (rows x cols): in training with
+     * the batch's mean and var ({@link #batchStatistics}); gamma at p[gammaOff], beta at p[betaOff].
+     */
+    public static void batchNormForward(float[] y, float[] x, double[] mean, double[] var, float[] p, int gammaOff, int betaOff,
+                                        float eps, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                double xhat = (x[r * cols + j] - mean[j]) / Math.sqrt(var[j] + eps);
+                y[r * cols + j] = (float) (p[gammaOff + j] * xhat + p[betaOff + j]);
+            }
+        }
+    }
+
+    /** Inference: y = gamma (x - runningMean) / sqrt(runningVar + eps) + beta, the running statistics at p[meanOff], p[varOff]. */
+    public static void batchNormInference(float[] y, float[] x, float[] p, int gammaOff, int betaOff, int meanOff, int varOff,
+                                          float eps, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                double xhat = (x[r * cols + j] - (double) p[meanOff + j]) / Math.sqrt((double) p[varOff + j] + eps);
+                y[r * cols + j] = (float) (p[gammaOff + j] * xhat + p[betaOff + j]);
+            }
+        }
+    }
+
+    /**
+     * Backward of the training forward: grads[gammaOff + j] = sum_r dy xhat and grads[betaOff +
+     * j] = sum_r dy (overwritten); dx (+)= gamma / sqrt(var + eps) (dy - dbeta / rows - xhat
+     * dgamma / rows), the gradient through the batch's mean and variance too; dx null when the
+     * input needs no gradient. sumDy, sumDyXhat: scratch of cols doubles.
+     */
+    public static void batchNormBackward(float[] dx, boolean accumulate, float[] grads, float[] dy, float[] x, double[] mean,
+                                         double[] var, float[] p, int gammaOff, int betaOff, float eps, double[] sumDy,
+                                         double[] sumDyXhat, int rows, int cols) {
+        java.util.Arrays.fill(sumDy, 0, cols, 0.0);
+        java.util.Arrays.fill(sumDyXhat, 0, cols, 0.0);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                double g = dy[r * cols + j];
+                sumDy[j] += g;
+                sumDyXhat[j] += g * (x[r * cols + j] - mean[j]) / Math.sqrt(var[j] + eps);
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            grads[gammaOff + j] = (float) sumDyXhat[j];
+            grads[betaOff + j] = (float) sumDy[j];
+        }
+        if (dx == null) {
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                double invStd = 1 / Math.sqrt(var[j] + eps);
+                double xhat = (x[r * cols + j] - mean[j]) * invStd;
+                double v = p[gammaOff + j] * invStd * (dy[r * cols + j] - (sumDy[j] + xhat * sumDyXhat[j]) / rows);
+                int i = r * cols + j;
+                dx[i] = accumulate ? dx[i] + (float) v : (float) v;
+            }
+        }
+    }
+
+    /**
+     * After an applied training step: running = (1 - momentum) running + momentum batch, for the
+     * mean and for the variance (the batch's unbiased variance, var rows / (rows - 1), as PyTorch).
+     */
+    public static void batchNormRunningUpdate(float[] p, int meanOff, int varOff, double[] mean, double[] var, float momentum,
+                                              int rows, int cols) {
+        double unbias = rows > 1 ? (double) rows / (rows - 1) : 1.0;
+        for (int j = 0; j < cols; j++) {
+            p[meanOff + j] = (float) ((1 - momentum) * p[meanOff + j] + momentum * mean[j]);
+            p[varOff + j] = (float) ((1 - momentum) * p[varOff + j] + momentum * var[j] * unbias);
+        }
+    }
 }

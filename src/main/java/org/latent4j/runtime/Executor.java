@@ -42,6 +42,14 @@ public final class Executor {
     private final long[] noiseStart;
     /** Per-dimension KL weights of the next backward pass (free bits), or null: klWeight for all. */
     private float[] klDimWeights;
+    /** The batch mean and biased variance of each batch normalization node's last training forward (null for other nodes). */
+    private final double[][] batchMean;
+    private final double[][] batchVar;
+    /** Second per-unit scratch (batch normalization's backward sums). */
+    private final double[] scratch2;
+    /** The batch normalization nodes, and the rows of the last training forward (for the running statistics). */
+    private final int[] batchNormNodes;
+    private int lastTrainingRows;
 
     public Executor(Plan plan, Parallelism parallelism, int maxBatch) {
         this(plan, parallelism, maxBatch, false);
@@ -82,6 +90,14 @@ public final class Executor {
             widest = Math.max(widest, n.width());
         }
         scratch = new double[widest];
+        scratch2 = new double[widest];
+        batchMean = new double[nodes.length][];
+        batchVar = new double[nodes.length][];
+        batchNormNodes = java.util.Arrays.stream(nodes).filter(n -> n.op() == Op.BATCH_NORM).mapToInt(Node::id).toArray();
+        for (int id : batchNormNodes) {
+            batchMean[id] = new double[nodes[id].width()];
+            batchVar[id] = new double[nodes[id].width()];
+        }
         noiseStart = new long[nodes.length];
         int noiseLayers = 0;
         for (Node n : nodes) {
@@ -277,6 +293,13 @@ public final class Executor {
                 case ACTIVITY_L1_BACKWARD -> LayerKernels.activityL1Backward(grad(n.inputs().get(0)), value(n.inputs().get(0)),
                         n.layer().weight() * invB, s.accumulate(), batch * nodes[n.inputs().get(0)].width());
                 case CONTRACTIVE_FORWARD, CONTRACTIVE_BACKWARD, CONTRACTIVE_WEIGHT_BACKWARD -> contractive(s, n, params, grads, batch, invB);
+                case BATCH_NORM_FORWARD -> batchNorm(n, params, batch);
+                case BATCH_NORM_BACKWARD -> {
+                    int in = n.inputs().get(0);
+                    LayerKernels.batchNormBackward(plan.gradSlot()[in] >= 0 ? grad(in) : null, s.accumulate(), grads, grad(id), value(in),
+                            batchMean[id], batchVar[id], params, paramOffset0[id], paramOffset1[id], n.layer().weight(), scratch, scratch2,
+                            batch, n.width());
+                }
                 case BERNOULLI_NLL_BACKWARD -> {
                     int out = n.inputs().get(0);
                     VaeKernels.bceWithLogitsBackward(grad(out), value(out), value(n.inputs().get(1)), invB, batch * nodes[out].width());
@@ -509,7 +532,45 @@ public final class Executor {
                 Philox.fillUniform(aux, 0, count, seed, rngStream, start);
                 LayerKernels.saltAndPepperForward(y, x, aux, amount, count);
             }
-            case DENSE, ACTIVATION, SPARSITY, ACTIVITY_L1 -> throw new IllegalStateException(n.name() + " is not a noise layer");
+            case DENSE, ACTIVATION, SPARSITY, ACTIVITY_L1, BATCH_NORM -> throw new IllegalStateException(n.name() + " is not a noise layer");
+        }
+    }
+
+    /** Batch normalization: by the batch's statistics in a training plan (kept for the running ones), by the running ones at inference. */
+    private void batchNorm(Node n, float[] params, int batch) {
+        int id = n.id(), w = n.width();
+        float[] x = value(n.inputs().get(0)), y = value(id);
+        float eps = n.layer().weight();
+        if (!plan.training()) {
+            LayerKernels.batchNormInference(y, x, params, paramOffset0[id], paramOffset1[id], g.param(n.params().get(2)).offset(),
+                    g.param(n.params().get(3)).offset(), eps, batch, w);
+            return;
+        }
+        if (batch < 2) {
+            throw new IllegalArgumentException(n.name() + ": batch normalization needs at least 2 rows per training batch, got " + batch);
+        }
+        LayerKernels.batchStatistics(batchMean[id], batchVar[id], x, batch, w);
+        LayerKernels.batchNormForward(y, x, batchMean[id], batchVar[id], params, paramOffset0[id], paramOffset1[id], eps, batch, w);
+        lastTrainingRows = batch;
+    }
+
+    /**
+     * Moves the batch normalization layers' running mean and variance (state in the arena, after
+     * the trained tensors) toward the statistics of the last training forward pass. The trainer
+     * calls it once per applied step, after the optimizer, so a skipped batch leaves them as they
+     * were. Does nothing for a model without batch normalization.
+     */
+    public void updateRunningStatistics(float[] params) {
+        if (batchNormNodes.length == 0) {
+            return;
+        }
+        if (!plan.training() || lastTrainingRows == 0) {
+            throw new IllegalStateException("running statistics come from a training plan's forward pass; none has run");
+        }
+        for (int id : batchNormNodes) {
+            Node n = nodes[id];
+            LayerKernels.batchNormRunningUpdate(params, g.param(n.params().get(2)).offset(), g.param(n.params().get(3)).offset(),
+                    batchMean[id], batchVar[id], n.layer().parameter(), lastTrainingRows, n.width());
         }
     }
 

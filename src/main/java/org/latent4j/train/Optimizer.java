@@ -28,6 +28,7 @@ public final class Optimizer {
 
     private final OptimizerSpec spec;
     private final org.latent4j.kernel.Parallelism parallelism;
+    private final int size;
     private final float[] m;
     private final float[] v;
     private long t;
@@ -36,8 +37,16 @@ public final class Optimizer {
         this(spec, size, org.latent4j.kernel.Parallelism.serial());
     }
 
+    /**
+     * @param size the parameters it updates: [0, size) of the arena (a graph's
+     *             {@code trainableCount()}; the state after them is left alone)
+     */
     public Optimizer(OptimizerSpec spec, int size, org.latent4j.kernel.Parallelism parallelism) {
+        if (size < 0) {
+            throw new IllegalArgumentException("optimizer over " + size + " parameters");
+        }
         this.spec = spec;
+        this.size = size;
         this.parallelism = parallelism;
         int[] sizes = stateSizes(spec, size);
         m = new float[sizes[0]];
@@ -84,15 +93,15 @@ public final class Optimizer {
      * into chunks for the threads (any cut gives the same bits); allocates nothing.
      */
     public void step(float[] params, float[] grads, float lr) {
-        if (params.length != grads.length || (m.length > 0 && m.length != params.length) || (v.length > 0 && v.length != params.length)) {
-            throw new IllegalArgumentException("optimizer: " + params.length + " parameters, " + grads.length + " gradients, state for "
-                    + Math.max(m.length, v.length));
+        if (params.length != grads.length || params.length < size) {
+            throw new IllegalArgumentException("optimizer for " + size + " parameters got " + params.length + " parameters and "
+                    + grads.length + " gradients");
         }
         t++;
         curParams = params;
         curGrads = grads;
         curLr = lr;
-        int chunks = Math.max(1, Math.min(parallelism.threads(), params.length / CHUNK));
+        int chunks = Math.max(1, Math.min(parallelism.threads(), size / CHUNK));
         curChunks = chunks;
         try {
             parallelism.forEach(chunks, chunkBody);
@@ -111,7 +120,7 @@ public final class Optimizer {
     private final java.util.function.IntConsumer chunkBody = this::updateChunk;
 
     private void updateChunk(int c) {
-        int n = curParams.length;
+        int n = size;
         int per = (n / curChunks + L - 1) / L * L;
         int from = Math.min(n, c * per), to = c == curChunks - 1 ? n : Math.min(n, from + per);
         switch (spec.kind()) {

@@ -108,12 +108,12 @@ public final class Trainer {
             throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made " + (c.early() != null ? "with" : "without")
                     + " early stopping; resume the same way");
         }
-        int[] state = Optimizer.stateSizes(cfg.optimizer(), c.params().length);
+        Graph g = Graph.build(c.spec()).fuse();
+        int[] state = Optimizer.stateSizes(cfg.optimizer(), g.trainableCount());
         if (c.firstMoment().length != state[0] || c.secondMoment().length != state[1]) {
             throw new IllegalArgumentException(checkpointFile + ": the optimizer state holds " + c.firstMoment().length + " + "
                     + c.secondMoment().length + " values but " + cfg.optimizer().kind() + " needs " + state[0] + " + " + state[1]);
         }
-        Graph g = Graph.build(c.spec()).fuse();
         if (c.progress().position() > train.rows()) {
             throw new IllegalArgumentException(checkpointFile + ": position " + c.progress().position() + " is past the "
                     + train.rows() + " rows of the data");
@@ -162,13 +162,14 @@ public final class Trainer {
         float[] p = new float[g.paramCount()];
         int k = 0;
         for (ParamSpec ps : g.params().values()) {
-            ParamSpec.Init scheme = ps.init() == ParamSpec.Init.ZERO ? ParamSpec.Init.ZERO : switch (init) {
+            ParamSpec.Init scheme = ps.init() == ParamSpec.Init.ZERO || ps.init() == ParamSpec.Init.ONE ? ps.init() : switch (init) {
                 case BY_ACTIVATION -> ps.init();
                 case HE -> ParamSpec.Init.HE;
                 case XAVIER -> ParamSpec.Init.XAVIER;
             };
             switch (scheme) {
                 case ZERO -> { }
+                case ONE -> java.util.Arrays.fill(p, ps.offset(), ps.offset() + ps.size(), 1f);
                 case HE -> {
                     Philox.fillNormal(p, ps.offset(), ps.size(), seed, INIT_STREAM + k, 0);
                     float sd = (float) Math.sqrt(2.0 / ps.fanIn());
@@ -246,11 +247,12 @@ public final class Trainer {
             this.history = history;
             b = Math.min(cfg.batchSize(), train.rows());
             samples = g.kl >= 0 ? cfg.samples() : 1;
+            checkBatchNormRows(g, train.rows(), b, samples);
             if ((long) b * samples > 1 << 20) {
                 throw new IllegalArgumentException("batch " + b + " x " + samples + " z samples is more than 2^20 rows per step");
             }
             ex = new Executor(Planner.training(g), par, b * samples);
-            opt = new Optimizer(cfg.optimizer(), params.length, par);
+            opt = new Optimizer(cfg.optimizer(), g.trainableCount(), par);
             grads = new float[params.length];
             batchX = new float[b * samples * train.features()];
             conditionWidth = spec.conditionDim();
@@ -318,6 +320,7 @@ public final class Trainer {
                             Optimizer.clipByNorm(grads, cfg.clipNorm());
                         }
                         opt.step(params, grads, cfg.schedule().rate(cfg.optimizer().learningRate(), step, stepsPerEpoch, cfg.epochs()));
+                        ex.updateRunningStatistics(params);
                     } else if (cfg.onNonFinite() == TrainingConfig.OnNonFinite.SKIP) {
                         skipped++;
                     } else {
@@ -578,9 +581,28 @@ public final class Trainer {
         return c;
     }
 
-    /** {offset, size} of every weight tensor (names ending in ".weight"). */
+    /**
+     * Batch normalization needs 2 rows or more in every training batch (one row has no
+     * variance): the batch size, and the last batch of the epoch, are checked before training.
+     */
+    static void checkBatchNormRows(Graph g, int rows, int batch, int samples) {
+        String bn = g.nodes().stream().filter(n -> n.op() == org.latent4j.graph.Op.BATCH_NORM).map(n -> n.name()).findFirst().orElse(null);
+        if (bn == null || samples > 1) {
+            return;
+        }
+        if (batch < 2) {
+            throw new IllegalArgumentException("layer " + bn + " normalizes over the batch: it needs batches of 2 rows or more, not "
+                    + batch + (rows < 2 ? " (the data has " + rows + " row)" : ""));
+        }
+        if (rows % batch == 1) {
+            throw new IllegalArgumentException("layer " + bn + " normalizes over the batch, but " + rows + " rows in batches of " + batch
+                    + " leave a last batch of 1 row; choose a batch size that leaves 0 or at least 2 (e.g. " + (batch + 1) + ")");
+        }
+    }
+
+    /** {offset, size} of every weight matrix (not biases, variances, or batch normalization's scale, shift and statistics). */
     static int[][] weightRanges(Graph g) {
-        return g.params().values().stream().filter(p -> p.name().endsWith(".weight"))
+        return g.params().values().stream().filter(p -> p.role() == ParamSpec.Role.WEIGHT)
                 .map(p -> new int[] {p.offset(), p.size()}).toArray(int[][]::new);
     }
 

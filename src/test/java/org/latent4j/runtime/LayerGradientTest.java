@@ -165,6 +165,24 @@ class LayerGradientTest {
                         penalty[0] += l.weight() * (rho * Math.log(rho / m) + (1 - rho) * Math.log((1 - rho) / (1 - m)));
                     }
                 }
+                case BATCH_NORM -> {
+                    // Training mode: each column by the batch's mean and biased variance, then scale and shift.
+                    int gamma = g.param(prefix + "." + i + ".weight").offset(), beta = g.param(prefix + "." + i + ".bias").offset();
+                    double[][] y = new double[batch][w];
+                    for (int j = 0; j < w; j++) {
+                        double m = 0, v = 0;
+                        for (int b = 0; b < batch; b++) {
+                            m += h[b][j] / batch;
+                        }
+                        for (int b = 0; b < batch; b++) {
+                            v += (h[b][j] - m) * (h[b][j] - m) / batch;
+                        }
+                        for (int b = 0; b < batch; b++) {
+                            y[b][j] = p[gamma + j] * (h[b][j] - m) / Math.sqrt(v + l.weight()) + p[beta + j];
+                        }
+                    }
+                    h = y;
+                }
                 case ACTIVITY_L1 -> {
                     for (int b = 0; b < batch; b++) {
                         for (int j = 0; j < w; j++) {
@@ -233,6 +251,15 @@ class LayerGradientTest {
         for (int i = 0; i < p.length; i++) {
             assertEquals(got.grads()[i], plain.grads()[i], 1e-5 * Math.abs(got.grads()[i]) + 1e-6);
         }
+    }
+
+    @Test
+    void batchNormalizationThroughTheBatchStatistics() {
+        // On the input (no input gradient), after a dense layer, and in the decoder with its own momentum and epsilon;
+        // the running statistics (state) get no gradient.
+        check(Model.encoder(7).batchNorm().dense(5).batchNorm().tanh().gaussianLatent(3)
+                .decoder().dense(5).batchNorm(0.2f, 1e-3f).tanh().dense(7).bernoulli(), 1f);
+        check(Model.encoder(7).dense(6).batchNorm().sigmoid().latent(2).decoder().dense(4).batchNorm().dense(7).gaussian(0.5f), 0f);
     }
 
     @Test
