@@ -37,10 +37,16 @@ public final class Graph {
     public final int condition;
     /** The penalty nodes (sparsity, activity, contractive), each a per-sample term of the objective. */
     public final List<Integer> penalties;
+    /**
+     * The node holding the output of each encoder layer of the spec, by the layer's index (a
+     * penalty layer's is its input's). In a fused graph a dense layer followed by its activation
+     * shares the fused node, which holds the activation's output.
+     */
+    public final List<Integer> encoderOutputs;
 
     private Graph(ModelSpec spec, List<Node> nodes, Map<String, ParamSpec> params, int paramCount, int trainableCount,
                   int input, int mu, int logvar, int code, int z, int output, int recon, int kl, int decoderStart,
-                  int condition, List<Integer> penalties) {
+                  int condition, List<Integer> penalties, List<Integer> encoderOutputs) {
         this.spec = spec;
         this.nodes = List.copyOf(nodes);
         this.params = params;
@@ -57,6 +63,7 @@ public final class Graph {
         this.decoderStart = decoderStart;
         this.condition = condition;
         this.penalties = List.copyOf(penalties);
+        this.encoderOutputs = List.copyOf(encoderOutputs);
     }
 
     public ModelSpec spec() {
@@ -103,6 +110,7 @@ public final class Graph {
         final List<Node> nodes = new ArrayList<>();
         final Map<String, ParamSpec> params = new LinkedHashMap<>();
         final List<Integer> penalties = new ArrayList<>();
+        final List<Integer> encoderOutputs = new ArrayList<>();
         int offset;
 
         int add(Op op, List<Integer> in, int width, String name, List<String> ps, Activation a, float ap, float var) {
@@ -191,6 +199,9 @@ public final class Graph {
                         h = add(Op.BATCH_NORM, List.of(h), width, p + " " + l.describe(), ps, null, 0f, 0f, l);
                     }
                 }
+                if (prefix.equals("encoder")) {
+                    encoderOutputs.add(h);
+                }
             }
             return new int[] {h, width};
         }
@@ -254,7 +265,7 @@ public final class Graph {
         };
         int trainable = g.placeState();
         Graph graph = new Graph(spec, g.nodes, g.params, g.offset, trainable, x, mu, logvar, code, z, out, recon, kl, decoderStart,
-                cond, g.penalties);
+                cond, g.penalties, g.encoderOutputs);
         graph.infer();
         return graph;
     }
@@ -390,9 +401,13 @@ public final class Graph {
         for (int p : penalties) {
             fusedPenalties.add(map(remap, p));
         }
+        List<Integer> fusedOutputs = new ArrayList<>();
+        for (int o : encoderOutputs) {
+            fusedOutputs.add(map(remap, o));
+        }
         Graph g = new Graph(spec, out, params, paramCount, trainableCount, map(remap, input), map(remap, mu), map(remap, logvar), map(remap, code),
                 map(remap, z), map(remap, output), map(remap, recon), map(remap, kl), map(remap, decoderStart),
-                map(remap, condition), fusedPenalties);
+                map(remap, condition), fusedPenalties, fusedOutputs);
         g.infer();
         return g;
     }

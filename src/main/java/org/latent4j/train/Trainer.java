@@ -61,10 +61,23 @@ public final class Trainer {
      */
     public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingListener listener,
                              CheckpointPolicy checkpoints, ForkJoinPool pool) {
+        return fit(spec, train, validation, cfg, listener, checkpoints, pool, null);
+    }
+
+    /**
+     * As above, starting from the given parameters (the model's whole arena, e.g. from
+     * {@link StackedPretraining#pretrain}; copied, not changed) instead of the seed's initial
+     * ones; null for the seed's. The seed still drives the shuffle and the noise.
+     */
+    public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingListener listener,
+                             CheckpointPolicy checkpoints, ForkJoinPool pool, float[] initial) {
         ModelSpec s = spec.withInputDim(train.features());
         checkValidation(train, validation, cfg);
         Graph g = Graph.build(s).fuse();
-        float[] params = initialParams(g, cfg.seed(), cfg.weightInit());
+        if (initial != null && initial.length != g.paramCount()) {
+            throw new IllegalArgumentException("initial parameters: the model has " + g.paramCount() + " but " + initial.length + " were given");
+        }
+        float[] params = initial != null ? initial.clone() : initialParams(g, cfg.seed(), cfg.weightInit());
         Checkpoint.Progress start = new Checkpoint.Progress(1, 0, 0, 0, 0, 0, 0, 0, 0);
         String fingerprint = checkpoints == null ? null : Checkpoint.fingerprint(train);
         return run(s, g, params, null, start, new ArrayList<>(), train, validation, cfg, listener, checkpoints, fingerprint, pool);

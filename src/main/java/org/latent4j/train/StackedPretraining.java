@@ -1,0 +1,203 @@
+package org.latent4j.train;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.latent4j.data.Dataset;
+import org.latent4j.dsl.LatentSpec;
+import org.latent4j.dsl.LayerSpec;
+import org.latent4j.dsl.LikelihoodSpec;
+import org.latent4j.dsl.ModelSpec;
+import org.latent4j.graph.Graph;
+import org.latent4j.graph.ParamSpec;
+import org.latent4j.graph.Planner;
+import org.latent4j.kernel.Parallelism;
+import org.latent4j.runtime.Executor;
+
+/**
+ * Stacked autoencoders: greedy layer-wise pretraining (Bengio et al. 2007; Vincent et al. 2010)
+ * of a deep model whose decoder mirrors its encoder, then end-to-end fine-tuning of the whole.
+ *
+ * <p>The encoder's layers fall into blocks, each starting at a dense layer (with what follows
+ * it: activation, batch normalization, dropout, penalties); layers before the first dense
+ * (input noise, say) stay with the first stage. With k blocks of widths h1..hk the decoder must
+ * have k + 1 blocks of widths hk, ..., h1 and the input's. Stage i (1..k) is an autoencoder of
+ * its own, written in the DSL's spec and trained by the same {@link Trainer}: the input of block
+ * i (the data for i = 1; for i &gt; 1 the previous blocks' outputs computed by the model's own
+ * graph at inference) to hi by block i, back by its mirror block. The last stage trains the
+ * model's latent layer and the decoder's first block on the outputs of block k. Stage 1 keeps
+ * the model's likelihood; the inner stages reconstruct real-valued features, under a Gaussian
+ * of variance 1 (squared error). Each stage's trained tensors are copied into the model's arena
+ * under the model's names; {@link #fit} then fine-tunes the whole model from there.
+ */
+public final class StackedPretraining {
+    private StackedPretraining() {}
+
+    /** One stage: what it pretrains (in the model's layer names), its spec, and after training its history. */
+    public record Stage(String description, ModelSpec spec, List<EpochStats> history) {}
+
+    /** The pretrained arena of the whole model (untouched tensors keep their seeded initial values) and the stages. */
+    public record Pretrained(float[] params, List<Stage> stages) {}
+
+    /** The fine-tuned model and the stages that led to its starting point. */
+    public record Result(Trainer.Result fineTuned, List<Stage> stages) {}
+
+    /** A stage's spec and which model tensor prefix each of its layer prefixes stands for. */
+    private record Plan(String description, ModelSpec spec, Map<String, String> names, int inputNode) {}
+
+    /** Pretrains layer by layer for {@code pretrain.epochs()} epochs each, then trains the whole model with {@code fineTune}. */
+    public static Result fit(ModelSpec spec, Dataset train, Dataset validation, TrainingConfig pretrain, TrainingConfig fineTune,
+                             TrainingListener listener) {
+        Pretrained p = pretrain(spec, train, pretrain, listener);
+        Trainer.Result r = Trainer.fit(spec, train, validation, fineTune, listener, null, null, p.params());
+        return new Result(r, p.stages());
+    }
+
+    /** The stages of a spec (input width known or taken from {@code inputDim}), without training; errors say what does not fit. */
+    public static List<Stage> stages(ModelSpec spec, int inputDim) {
+        List<Stage> out = new ArrayList<>();
+        for (Plan p : plans(spec.withInputDim(inputDim))) {
+            out.add(new Stage(p.description(), p.spec(), List.of()));
+        }
+        return out;
+    }
+
+    /**
+     * Trains each stage in turn ({@code cfg.epochs()} epochs each, seed + stage index) and
+     * returns the model's arena holding every stage's weights.
+     */
+    public static Pretrained pretrain(ModelSpec spec, Dataset train, TrainingConfig cfg, TrainingListener listener) {
+        ModelSpec full = spec.withInputDim(train.features());
+        List<Plan> plans = plans(full);
+        Graph g = Graph.build(full).fuse();
+        float[] params = Trainer.initialParams(g, cfg.seed(), cfg.weightInit());
+        List<Stage> stages = new ArrayList<>();
+        for (int i = 0; i < plans.size(); i++) {
+            Plan p = plans.get(i);
+            Dataset data = p.inputNode() < 0 ? train : features(g, params, train, p.inputNode(), cfg);
+            Trainer.Result r = Trainer.fit(p.spec(), data, null, cfg.withSeed(cfg.seed() + i + 1), listener);
+            copy(r.model().graph(), r.model().parameters(), g, params, p.names());
+            stages.add(new Stage(p.description(), p.spec(), r.history()));
+        }
+        return new Pretrained(params, stages);
+    }
+
+    /** The rows of node {@code node}'s output at inference over the whole data set, as a data set. */
+    private static Dataset features(Graph g, float[] params, Dataset data, int node, TrainingConfig cfg) {
+        int b = Math.min(cfg.batchSize(), data.rows()), d = data.features(), w = g.node(node).width();
+        float[] out = new float[data.rows() * w];
+        try (Parallelism par = Parallelism.of(cfg.threads())) {
+            Executor ex = new Executor(Planner.forward(g, 0, node), par, b);
+            for (int start = 0; start < data.rows(); start += b) {
+                int n = Math.min(b, data.rows() - start);
+                ex.load(g.input, data.x(), start * d, n);
+                ex.run(params, null, n, cfg.seed(), 0, 1f);
+                System.arraycopy(ex.value(node), 0, out, start * w, n * w);
+            }
+        }
+        return new Dataset(out, data.rows(), w, null, data.source() + " through " + g.node(node).name());
+    }
+
+    /** Copies each stage tensor to the model tensor it stands for. */
+    private static void copy(Graph stage, float[] from, Graph model, float[] to, Map<String, String> names) {
+        for (ParamSpec p : stage.params().values()) {
+            String name = p.name();
+            String prefix = name.startsWith("encoder.") || name.startsWith("decoder.") ? name.substring(0, name.indexOf('.', 8) < 0
+                    ? name.length() : name.indexOf('.', 8)) : name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
+            String target = names.get(prefix);
+            if (target == null) {
+                throw new IllegalStateException("stage tensor " + name + " has no place in the model");
+            }
+            ParamSpec q = model.param(target + name.substring(prefix.length()));
+            if (q.size() != p.size()) {
+                throw new IllegalStateException("stage tensor " + name + " has " + p.size() + " values but " + q.name() + " " + q.size());
+            }
+            System.arraycopy(from, p.offset(), to, q.offset(), p.size());
+        }
+    }
+
+    /** Index of the first layer of each block (a dense layer); blocks end where the next begins. */
+    private static List<Integer> blockStarts(List<LayerSpec> layers) {
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i).isDense()) {
+                starts.add(i);
+            }
+        }
+        return starts;
+    }
+
+    private static List<Plan> plans(ModelSpec spec) {
+        if (spec.isConditional()) {
+            throw new IllegalArgumentException("layer-wise pretraining of a conditional model is not supported; train it end to end");
+        }
+        List<LayerSpec> enc = spec.encoder(), dec = spec.decoder();
+        List<Integer> es = blockStarts(enc), ds = blockStarts(dec);
+        int k = es.size();
+        if (k == 0) {
+            throw new IllegalArgumentException("layer-wise pretraining needs hidden layers: the encoder has no dense layer before the latent one");
+        }
+        int[] h = new int[k + 1];
+        h[0] = spec.inputDim();
+        for (int i = 1; i <= k; i++) {
+            h[i] = enc.get(es.get(i - 1)).units();
+        }
+        StringBuilder want = new StringBuilder();
+        for (int i = k; i >= 0; i--) {
+            want.append(h[i]).append(i > 0 ? ", " : "");
+        }
+        List<Integer> got = new ArrayList<>();
+        for (int i : ds) {
+            got.add(dec.get(i).units());
+        }
+        boolean mirrored = ds.size() == k + 1;
+        for (int j = 0; mirrored && j < k + 1; j++) {
+            mirrored = got.get(j) == h[k - j];
+        }
+        if (!mirrored) {
+            throw new IllegalArgumentException("layer-wise pretraining pairs each encoder layer with its mirror: an encoder of dense widths "
+                    + java.util.Arrays.toString(java.util.Arrays.copyOfRange(h, 1, k + 1)) + " needs a decoder of dense widths ["
+                    + want + "], not " + got);
+        }
+        LikelihoodSpec features = new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_FIXED, 1f);
+        List<Plan> plans = new ArrayList<>();
+        Graph g = Graph.build(spec).fuse();
+        for (int i = 1; i <= k; i++) {
+            int s = es.get(i - 1), e = i < k ? es.get(i) : enc.size();
+            int mirror = ds.get(k + 1 - i), mirrorEnd = k + 1 - i + 1 < ds.size() ? ds.get(k + 2 - i) : dec.size();
+            Map<String, String> names = new HashMap<>();
+            List<LayerSpec> stageEnc = i == 1 ? enc.subList(0, s) : List.of();
+            for (int j = 0; j < stageEnc.size(); j++) {
+                names.put("encoder." + j, "encoder." + j);
+            }
+            names.put("latent", "encoder." + s);
+            List<LayerSpec> stageDec = new ArrayList<>(enc.subList(s + 1, e));
+            for (int j = 0; j < stageDec.size(); j++) {
+                names.put("decoder." + j, "encoder." + (s + 1 + j));
+            }
+            for (int j = mirror; j < mirrorEnd; j++) {
+                names.put("decoder." + stageDec.size(), "decoder." + j);
+                stageDec.add(dec.get(j));
+            }
+            names.put("decoder_logvar", "decoder_logvar");
+            ModelSpec st = new ModelSpec(h[i - 1], stageEnc, new LatentSpec(LatentSpec.Kind.DETERMINISTIC, h[i]), stageDec,
+                    i == 1 ? spec.likelihood() : features, 0);
+            String what = "encoder." + s + "-" + (e - 1) + " with decoder." + mirror + "-" + (mirrorEnd - 1)
+                    + " (" + h[i - 1] + " -> " + h[i] + " -> " + h[i - 1] + ")";
+            plans.add(new Plan(what, st, names, i == 1 ? -1 : g.encoderOutputs.get(s - 1)));
+        }
+        int top = ds.get(1);
+        Map<String, String> names = new HashMap<>();
+        for (String n : List.of("latent", "fc_mu", "fc_logvar")) {
+            names.put(n, n);
+        }
+        for (int j = 0; j < top; j++) {
+            names.put("decoder." + j, "decoder." + j);
+        }
+        ModelSpec st = new ModelSpec(h[k], List.of(), spec.latent(), dec.subList(0, top), features, 0);
+        plans.add(new Plan("latent with decoder.0-" + (top - 1) + " (" + h[k] + " -> " + spec.latent().dim() + " -> " + h[k] + ")",
+                st, names, g.encoderOutputs.get(enc.size() - 1)));
+        return plans;
+    }
+}
