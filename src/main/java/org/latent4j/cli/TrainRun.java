@@ -24,6 +24,7 @@ import org.latent4j.model.Autoencoder;
 import org.latent4j.train.CheckpointPolicy;
 import org.latent4j.train.EpochStats;
 import org.latent4j.train.OptimizerSpec;
+import org.latent4j.train.StackedPretraining;
 import org.latent4j.train.Trainer;
 import org.latent4j.train.TrainingConfig;
 import org.latent4j.train.TrainingListener;
@@ -106,6 +107,11 @@ final class TrainRun {
     @Option(names = "--l2", paramLabel = "WEIGHT", defaultValue = "0", description = "L2 penalty on the weights. Default: ${DEFAULT-VALUE}.")
     float l2;
 
+    @Option(names = "--pretrain-epochs", paramLabel = "EPOCHS", defaultValue = "0",
+            description = "Stacked autoencoder: first pretrain layer by layer, this many epochs per stage, then train end to end"
+                    + " (the decoder must mirror the encoder). Default: ${DEFAULT-VALUE} (no pretraining).")
+    int pretrainEpochs;
+
     @Option(names = "--skip-non-finite",
             description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping.")
     boolean skipNonFinite;
@@ -134,6 +140,12 @@ final class TrainRun {
                 .withEarlyStopping(earlyStopping == null ? null : org.latent4j.train.EarlyStopping.patience(earlyStopping))
                 .withKlSchedule(org.latent4j.train.KlSchedule.parse(klSchedule)).withFreeBits(freeBits).withSamples(samples)
                 .withWeightPenalties(l1, l2);
+        if (pretrainEpochs < 0) {
+            throw new IllegalArgumentException("--pretrain-epochs must not be negative, got " + pretrainEpochs);
+        }
+        if (pretrainEpochs > 0 && resume != null) {
+            throw new IllegalArgumentException("--pretrain-epochs with --resume: the checkpoint already holds the weights; leave it out");
+        }
         ModelSpec given = specFile == null ? null : readSpec(specFile);
         Dataset train, test;
         if (data == null) {
@@ -143,13 +155,15 @@ final class TrainRun {
             train = FashionMnist.fromDirectory(data, false);
             test = FashionMnist.fromDirectory(data, true);
         }
+        List<StackedPretraining.Stage> stages = pretrainEpochs == 0 ? List.of()
+                : StackedPretraining.stages(given != null ? given : defaultVae(latent), train.features());
         Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent() : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
         org.latent4j.train.Checkpoint resumed = resume != null ? org.latent4j.train.Checkpoint.read(resume) : null;
         ModelSpec spec = resumed != null ? resumed.spec() : (given != null ? given : defaultVae(latent)).withInputDim(train.features());
         CheckpointPolicy checkpoints = checkpointEvery == 0 ? null
                 : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), checkpointEvery, 0);
-        o.printf(Locale.ROOT, "latent4j %s: " + describe(spec) + " on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
+        o.printf(Locale.ROOT, "latent4j %s: " + (pretrainEpochs > 0 ? "stacked " : "") + describe(spec) + " on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
                 command, train.source(), train.rows(), test.rows(), epochs, batch, lr, seed, t);
         if (resume != null) {
             o.println("resuming the run saved in " + resume);
@@ -158,9 +172,30 @@ final class TrainRun {
         List<EpochStats> history = new ArrayList<>();
         long t0 = System.nanoTime();
         Trainer.Result result;
+        float[] initial = null;
+        List<Object> pretraining = new ArrayList<>();
+        for (int i = 0; i < stages.size(); i++) {
+            o.printf(Locale.ROOT, "pretraining stage %d of %d: %s%n", i + 1, stages.size(), stages.get(i).description());
+        }
+        if (!stages.isEmpty()) {
+            StackedPretraining.Pretrained p;
+            try (ProgressListener bar = new ProgressListener(pretrainEpochs, o)) {
+                p = StackedPretraining.pretrain(spec, train, cfg.withEpochs(pretrainEpochs), bar);
+            }
+            initial = p.params();
+            for (StackedPretraining.Stage st : p.stages()) {
+                EpochStats end = st.history().get(st.history().size() - 1);
+                o.printf(Locale.ROOT, "pretrained %s: train loss %.4f%n", st.description(), end.trainNegElbo());
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("stage", st.description());
+                m.put("train_loss", end.trainNegElbo());
+                pretraining.add(m);
+            }
+            o.println("fine-tuning the whole model end to end");
+        }
         try (ProgressListener bar = new ProgressListener(epochs, o)) {
             result = resumed != null ? Trainer.resume(resumed, resume, train, test, cfg, bar, checkpoints)
-                    : Trainer.fit(spec, train, test, cfg, bar, checkpoints);
+                    : Trainer.fit(spec, train, test, cfg, bar, checkpoints, null, initial);
         }
         history.addAll(result.history());
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -223,6 +258,10 @@ final class TrainRun {
         metrics.put("z_samples", samples);
         metrics.put("l1", (double) l1);
         metrics.put("l2", (double) l2);
+        if (pretrainEpochs > 0) {
+            metrics.put("pretrain_epochs", pretrainEpochs);
+            metrics.put("pretraining", pretraining);
+        }
         if (earlyStopping != null) {
             metrics.put("best_epoch", result.bestEpoch());
             metrics.put("stopped_early", result.stoppedEarly());
@@ -393,10 +432,11 @@ final class TrainRun {
         @Override
         public void onEpoch(EpochStats s) {
             close();
-            out.printf(Locale.ROOT, "epoch %d/%d: train -ELBO %.2f (recon %.2f, KL %.2f%s), test -ELBO %.2f%s, %.1f s, %.0f img/s%n",
+            out.printf(Locale.ROOT, "epoch %d/%d: train -ELBO %.2f (recon %.2f, KL %.2f%s)%s%s, %.1f s, %.0f img/s%n",
                     s.epoch(), epochs, s.trainNegElbo(), s.trainReconstruction(), s.trainKl(),
                     s.trainPenalty() != 0 ? String.format(Locale.ROOT, ", penalties %.3f", s.trainPenalty()) : "",
-                    s.validationNegElbo(), s.activeUnits() >= 0 ? String.format(Locale.ROOT, ", %d/%d active units",
+                    Double.isNaN(s.validationNegElbo()) ? "" : String.format(Locale.ROOT, ", test -ELBO %.2f", s.validationNegElbo()),
+                    s.activeUnits() >= 0 ? String.format(Locale.ROOT, ", %d/%d active units",
                             s.activeUnits(), s.klPerDimension().length) : "",
                     s.seconds(), s.samplesPerSecond());
             if (s.collapseWarning() != null) {

@@ -64,8 +64,9 @@ public final class StackedPretraining {
     }
 
     /**
-     * Trains each stage in turn ({@code cfg.epochs()} epochs each, seed + stage index) and
-     * returns the model's arena holding every stage's weights.
+     * Trains each stage in turn ({@code cfg.epochs()} epochs each, seed + stage number, no early
+     * stopping: a stage has no validation data) and returns the model's arena holding every
+     * stage's weights.
      */
     public static Pretrained pretrain(ModelSpec spec, Dataset train, TrainingConfig cfg, TrainingListener listener) {
         ModelSpec full = spec.withInputDim(train.features());
@@ -76,7 +77,7 @@ public final class StackedPretraining {
         for (int i = 0; i < plans.size(); i++) {
             Plan p = plans.get(i);
             Dataset data = p.inputNode() < 0 ? train : features(g, params, train, p.inputNode(), cfg);
-            Trainer.Result r = Trainer.fit(p.spec(), data, null, cfg.withSeed(cfg.seed() + i + 1), listener);
+            Trainer.Result r = Trainer.fit(p.spec(), data, null, cfg.withSeed(cfg.seed() + i + 1).withEarlyStopping(null), listener);
             copy(r.model().graph(), r.model().parameters(), g, params, p.names());
             stages.add(new Stage(p.description(), p.spec(), r.history()));
         }

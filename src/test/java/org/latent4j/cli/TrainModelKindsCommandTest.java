@@ -41,6 +41,24 @@ class TrainModelKindsCommandTest {
     }
 
     @Test
+    void trainsAStackedBatchNormalizedAutoencoderWithLayerWisePretraining(@TempDir Path dir) throws Exception {
+        Path spec = dir.resolve("stacked.json");
+        Files.writeString(spec, Model.encoder().dense(64).batchNorm().relu().dense(16).sigmoid().latent(4)
+                .decoder().dense(16).sigmoid().dense(64).relu().dense(784).bernoulli().toJson());
+        Path out = dir.resolve("run");
+        MainTest.Run r = MainTest.run("train", "--epochs", "1", "--spec", spec.toString(), "--out", out.toString(),
+                "--pretrain-epochs", "1", "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("stacked autoencoder on"), r.out());
+        assertTrue(r.out().contains("pretraining stage 3 of 3: latent with decoder.0-1 (16 -> 4 -> 16)"), r.out());
+        assertTrue(r.out().contains("fine-tuning the whole model end to end"), r.out());
+        Map<?, ?> metrics = (Map<?, ?>) Json.parse(Files.readString(out.resolve("metrics.json")));
+        assertEquals(3, ((List<?>) metrics.get("pretraining")).size());
+        assertEquals(1.0, metrics.get("pretrain_epochs"));
+        assertTrue(org.latent4j.io.SafeTensors.read(out.resolve("model.safetensors")).tensors().containsKey("encoder.1.running_var"));
+    }
+
+    @Test
     void badSpecsAndVaeOptionsAreOneLine(@TempDir Path dir) throws Exception {
         java.util.Set<String> runsBefore = CliErrorsTest.runFolders();
         CliErrorsTest.oneLine(MainTest.run("train", "--kl-schedule", "cosine"), "KL schedule \"cosine\"");
@@ -52,6 +70,12 @@ class TrainModelKindsCommandTest {
         Files.writeString(bad, "{\"format\":\"latent4j-model\",\"version\":1,\"input_dim\":0,\"encoder\":[{\"dropout\":3}],"
                 + "\"latent\":{\"kind\":\"gaussian\",\"dim\":2},\"decoder\":[{\"dense\":784}],\"likelihood\":{\"kind\":\"bernoulli\"}}");
         CliErrorsTest.oneLine(MainTest.run("train", "--spec", bad.toString()), "bad.json", "encoder[0]", "probability");
+        Path lopsided = dir.resolve("lopsided.json");
+        Files.writeString(lopsided, Model.encoder().dense(64).relu().latent(4).decoder().dense(32).relu().dense(784).bernoulli().toJson());
+        CliErrorsTest.oneLine(MainTest.run("train", "--spec", lopsided.toString(), "--pretrain-epochs", "1"),
+                "needs a decoder of dense widths [64, 784], not [32, 784]");
+        CliErrorsTest.oneLine(MainTest.run("train", "--pretrain-epochs", "-1"), "--pretrain-epochs");
+        CliErrorsTest.oneLine(MainTest.run("train", "--pretrain-epochs", "1", "--resume", bad.toString()), "--resume", "leave it out");
         assertEquals(runsBefore, CliErrorsTest.runFolders(), "a bad option leaves no run folder behind");
     }
 }
