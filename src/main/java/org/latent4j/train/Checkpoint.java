@@ -98,8 +98,8 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
             if (!(Json.parse(json) instanceof Map<?, ?> st)) {
                 throw new IllegalArgumentException("the run state must be a JSON object");
             }
-            int n = model.parameters().length;
-            float[] m = moment(c, FIRST, n), v = moment(c, SECOND, n);
+            int n = model.parameters().length, trained = model.graph().trainableCount();
+            float[] m = moment(c, FIRST, trained), v = moment(c, SECOND, trained);  // the optimizer keeps moments of the trained tensors only
             Progress p = new Progress(integer(st, "epoch"), integer(st, "position"), Long.parseLong(text(st, "step")),
                     Double.parseDouble(text(st, "recon_sum")), Double.parseDouble(text(st, "kl_sum")),
                     Long.parseLong(text(st, "rows_counted")), integer(st, "skipped"), Double.parseDouble(text(st, "seconds")),
@@ -157,7 +157,7 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
             return new float[0];
         }
         if (e.count() != n) {
-            throw new IllegalArgumentException(name + " has " + e.count() + " values for a model of " + n + " parameters");
+            throw new IllegalArgumentException(name + " has " + e.count() + " values but needs " + n);
         }
         return e.data();
     }

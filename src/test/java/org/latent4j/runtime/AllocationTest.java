@@ -29,6 +29,9 @@ class AllocationTest {
                 .gaussianLatent(8).clampLogVariance(-6f, 4f).decoder().dense(48).relu().activityL1(1e-3f).dense(64).bernoulli());
         check(Model.encoder(64).gaussianNoise(0.1f).maskingNoise(0.2f).dense(32).tanh().latent(8).sigmoid().contractive(0.1f)
                 .decoder().dense(64).huber(0.5f));
+        // Batch normalization, with its running statistics moved after each step.
+        check(Model.encoder(64).batchNorm().dense(48).batchNorm().relu().gaussianLatent(8).decoder().dense(48).batchNorm().relu()
+                .dense(64).bernoulli());
     }
 
     static void check(ModelSpec spec) {
@@ -38,7 +41,7 @@ class AllocationTest {
         float[] grads = new float[params.length];
         int batch = 32;
         Executor ex = new Executor(Planner.training(g), Parallelism.serial(), batch);
-        Optimizer opt = new Optimizer(OptimizerSpec.adam(1e-3f), params.length);
+        Optimizer opt = new Optimizer(OptimizerSpec.adam(1e-3f), g.trainableCount());
         float[] x = new float[batch * 64];
         for (int i = 0; i < x.length; i++) {
             x[i] = (i * 7919 % 101) / 100f;
@@ -59,6 +62,7 @@ class AllocationTest {
             ex.forward(params, batch, 5, step);
             ex.backward(params, grads, batch, 5, step++, 1f);
             opt.step(params, grads, 1e-3f);
+            ex.updateRunningStatistics(params);
         }
         long tid = Thread.currentThread().threadId();
         // Windows of 100 steps until three in a row allocate nothing. While the JIT still
@@ -76,6 +80,7 @@ class AllocationTest {
                 ex.forward(params, batch, 5, step);
                 ex.backward(params, grads, batch, 5, step++, 1f);
                 opt.step(params, grads, 1e-3f);
+                ex.updateRunningStatistics(params);
             }
             long bytes = mx.getThreadAllocatedBytes(tid) - before;
             windows.add(bytes);

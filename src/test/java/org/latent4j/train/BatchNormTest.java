@@ -45,12 +45,39 @@ class BatchNormTest {
         int rows = 300, batch = 100, epochs = 2;
         Dataset data = slice(rows);
         Autoencoder m = Trainer.fit(SPEC, data, null, config(epochs, batch), TrainingListener.NONE).model();
-        int d = data.features();
+        assertInputStatistics(m, data, batch, epochs, -1);
+        Graph g = m.graph();
+        float[] p = m.parameters();
+        // The hidden layers' statistics moved too; the scale and shift were trained, and sit before the state.
+        assertNotEquals(0f, p[g.param("encoder.2.running_mean").offset()]);
+        assertTrue(g.param("encoder.2.weight").offset() < g.trainableCount()
+                && g.param("encoder.0.running_mean").offset() >= g.trainableCount());
+        assertEquals(g.paramCount() - g.trainableCount(), 2 * (784 + 64 + 64));
+    }
+
+    @Test
+    void aSkippedBatchLeavesTheRunningStatisticsAsTheyWere() {
+        Dataset clean = slice(300);
+        float[] x = clean.x().clone();
+        x[150 * 784 + 300] = Float.NaN;
+        Dataset data = new Dataset(x, 300, 784, null, "slice with a NaN in row 150");
+        TrainingConfig cfg = config(1, 100).withOnNonFinite(TrainingConfig.OnNonFinite.SKIP);
+        Trainer.Result r = Trainer.fit(SPEC, data, null, cfg, TrainingListener.NONE);
+        assertEquals(1, r.history().get(0).skippedBatches());
+        assertInputStatistics(r.model(), data, 100, 1, 100);
+    }
+
+    /** The input layer's running statistics against their exponential average in double, leaving out the batch at {@code skipped}. */
+    static void assertInputStatistics(Autoencoder m, Dataset data, int batch, int epochs, int skipped) {
+        int d = data.features(), rows = data.rows();
         double[] mean = new double[d], var = new double[d];
         java.util.Arrays.fill(var, 1.0);
         double momentum = 0.25;
         for (int e = 0; e < epochs; e++) {
             for (int start = 0; start < rows; start += batch) {
+                if (start == skipped) {
+                    continue;
+                }
                 for (int j = 0; j < d; j++) {
                     double s = 0, ss = 0;
                     for (int r = start; r < start + batch; r++) {
@@ -73,10 +100,16 @@ class BatchNormTest {
             assertEquals(mean[j], p[rm.offset() + j], 1e-5, "running mean of pixel " + j);
             assertEquals(var[j], p[rv.offset() + j], 1e-5, "running variance of pixel " + j);
         }
-        // The hidden layers' statistics moved too; the scale and shift were trained, and sit before the state.
-        assertNotEquals(0f, p[g.param("encoder.2.running_mean").offset()]);
-        assertTrue(g.param("encoder.2.weight").offset() < g.trainableCount() && rm.offset() >= g.trainableCount());
-        assertEquals(g.paramCount() - g.trainableCount(), 2 * (784 + 64 + 64));
+    }
+
+    @Test
+    void resumeFromACheckpointGivesBitwiseTheUninterruptedWeightsAndStatistics(@TempDir Path dir) throws Exception {
+        Dataset data = slice(300);
+        TrainingConfig cfg = config(2, 50).withShuffle(true);
+        float[] whole = Trainer.fit(SPEC, data, null, cfg, TrainingListener.NONE).model().parameters();
+        Path ck = dir.resolve("bn.ckpt.safetensors");
+        Trainer.fit(SPEC, data, null, cfg.withEpochs(1), TrainingListener.NONE, CheckpointPolicy.everyEpoch(ck));
+        assertArrayEquals(whole, Trainer.resume(ck, data, null, cfg.withThreads(1), TrainingListener.NONE, null).model().parameters());
     }
 
     @Test
