@@ -1,5 +1,5 @@
-// Regularizers on a deep autoencoder: dropout, L1/L2 weight penalties, a Huber loss (robust to
-// outliers), a Gaussian decoder with one learned variance; test error of each.
+// Regularizers on a deep autoencoder: dropout, batch normalization, L1/L2 weight penalties, a Huber
+// loss (robust to outliers), a Gaussian decoder with one learned variance; test error of each.
 // Run: ./latent4j run dsl-examples/RegularizedAutoencoder.java
 import org.latent4j.data.FashionMnist;
 import org.latent4j.dsl.Model;
@@ -14,6 +14,7 @@ void main() {
     var runs = new java.util.LinkedHashMap<String, Object[]>();
     runs.put("plain, bernoulli", new Object[] {Model.encoder().dense(256).relu().latent(16).decoder().dense(256).relu().dense(784).bernoulli(), base});
     runs.put("dropout 0.2", new Object[] {Model.encoder().dense(256).relu().dropout(0.2f).latent(16).decoder().dense(256).relu().dropout(0.2f).dense(784).bernoulli(), base});
+    runs.put("batch norm", new Object[] {Model.encoder().dense(256).batchNorm().relu().latent(16).decoder().dense(256).batchNorm().relu().dense(784).bernoulli(), base});
     runs.put("L2 1e-4 + L1 1e-6", new Object[] {Model.encoder().dense(256).relu().latent(16).decoder().dense(256).relu().dense(784).bernoulli(), base.withWeightPenalties(1e-6f, 1e-4f)});
     runs.put("huber(0.1)", new Object[] {Model.encoder().dense(256).relu().latent(16).decoder().dense(256).relu().dense(784).huber(0.1f), base});
     runs.put("gaussian, one learned variance", new Object[] {Model.encoder().dense(256).relu().latent(16).decoder().dense(256).relu().dense(784).gaussianLearnedGlobalVariance(), base});
