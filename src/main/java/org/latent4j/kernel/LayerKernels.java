@@ -302,63 +302,70 @@ public final class LayerKernels {
         }
     }
 
-    /**
-     * y = gamma (x - mean) / sqrt(var + eps) + beta, column-wise (rows x cols): in training with
-     * the batch's mean and var ({@link #batchStatistics}); gamma at p[gammaOff], beta at p[betaOff].
-     */
-    public static void batchNormForward(float[] y, float[] x, double[] mean, double[] var, float[] p, int gammaOff, int betaOff,
-                                        float eps, int rows, int cols) {
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < cols; j++) {
-                double xhat = (x[r * cols + j] - mean[j]) / Math.sqrt(var[j] + eps);
-                y[r * cols + j] = (float) (p[gammaOff + j] * xhat + p[betaOff + j]);
-            }
+    /** invStd[j] = 1 / sqrt(var[j] + eps). */
+    public static void inverseStd(double[] invStd, double[] var, float eps, int cols) {
+        for (int j = 0; j < cols; j++) {
+            invStd[j] = 1 / Math.sqrt(var[j] + eps);
         }
     }
 
-    /** Inference: y = gamma (x - runningMean) / sqrt(runningVar + eps) + beta, the running statistics at p[meanOff], p[varOff]. */
-    public static void batchNormInference(float[] y, float[] x, float[] p, int gammaOff, int betaOff, int meanOff, int varOff,
-                                          float eps, int rows, int cols) {
+    /**
+     * y = gamma (x - mean) invStd + beta, column-wise (rows x cols), as y = a x + c with a =
+     * gamma invStd and c = beta - a mean per column (kept in scale, shift: scratch of cols
+     * floats): in training with the batch's mean ({@link #batchStatistics}, {@link #inverseStd}),
+     * at inference with the running ones. gamma at p[gammaOff], beta at p[betaOff].
+     */
+    public static void batchNormForward(float[] y, float[] x, double[] mean, double[] invStd, float[] p, int gammaOff, int betaOff,
+                                        float[] scale, float[] shift, int rows, int cols) {
+        for (int j = 0; j < cols; j++) {
+            double a = p[gammaOff + j] * invStd[j];
+            scale[j] = (float) a;
+            shift[j] = (float) (p[betaOff + j] - a * mean[j]);
+        }
         for (int r = 0; r < rows; r++) {
+            int o = r * cols;
             for (int j = 0; j < cols; j++) {
-                double xhat = (x[r * cols + j] - (double) p[meanOff + j]) / Math.sqrt((double) p[varOff + j] + eps);
-                y[r * cols + j] = (float) (p[gammaOff + j] * xhat + p[betaOff + j]);
+                y[o + j] = Math.fma(scale[j], x[o + j], shift[j]);
             }
         }
     }
 
     /**
      * Backward of the training forward: grads[gammaOff + j] = sum_r dy xhat and grads[betaOff +
-     * j] = sum_r dy (overwritten); dx (+)= gamma / sqrt(var + eps) (dy - dbeta / rows - xhat
-     * dgamma / rows), the gradient through the batch's mean and variance too; dx null when the
-     * input needs no gradient. sumDy, sumDyXhat: scratch of cols doubles.
+     * j] = sum_r dy (overwritten), xhat = (x - mean) invStd; dx (+)= gamma invStd (dy - dbeta /
+     * rows - xhat dgamma / rows), the gradient through the batch's mean and variance too, in
+     * double per element (its terms cancel: the rows' dx sum to 0); dx null when the input needs
+     * no gradient. sumDy, sumDyXhat: scratch of cols doubles.
      */
     public static void batchNormBackward(float[] dx, boolean accumulate, float[] grads, float[] dy, float[] x, double[] mean,
-                                         double[] var, float[] p, int gammaOff, int betaOff, float eps, double[] sumDy,
+                                         double[] invStd, float[] p, int gammaOff, int betaOff, double[] sumDy,
                                          double[] sumDyXhat, int rows, int cols) {
         java.util.Arrays.fill(sumDy, 0, cols, 0.0);
         java.util.Arrays.fill(sumDyXhat, 0, cols, 0.0);
         for (int r = 0; r < rows; r++) {
+            int o = r * cols;
             for (int j = 0; j < cols; j++) {
-                double g = dy[r * cols + j];
+                double g = dy[o + j];
                 sumDy[j] += g;
-                sumDyXhat[j] += g * (x[r * cols + j] - mean[j]) / Math.sqrt(var[j] + eps);
+                sumDyXhat[j] += g * (x[o + j] - mean[j]);
             }
         }
         for (int j = 0; j < cols; j++) {
+            sumDyXhat[j] *= invStd[j];
             grads[gammaOff + j] = (float) sumDyXhat[j];
             grads[betaOff + j] = (float) sumDy[j];
+            // From here on: b = dbeta / rows and c = dgamma invStd / rows, so dx = gamma invStd (dy - b - (x - mean) c).
+            sumDy[j] /= rows;
+            sumDyXhat[j] *= invStd[j] / rows;
         }
         if (dx == null) {
             return;
         }
         for (int r = 0; r < rows; r++) {
+            int o = r * cols;
             for (int j = 0; j < cols; j++) {
-                double invStd = 1 / Math.sqrt(var[j] + eps);
-                double xhat = (x[r * cols + j] - mean[j]) * invStd;
-                double v = p[gammaOff + j] * invStd * (dy[r * cols + j] - (sumDy[j] + xhat * sumDyXhat[j]) / rows);
-                int i = r * cols + j;
-                dx[i] = accumulate ? dx[i] + (float) v : (float) v;
+                float v = (float) (p[gammaOff + j] * invStd[j] * (dy[o + j] - sumDy[j] - (x[o + j] - mean[j]) * sumDyXhat[j]));
+                dx[o + j] = accumulate ? dx[o + j] + v : v;
             }
         }
     }

@@ -45,6 +45,11 @@ public final class Executor {
     /** The batch mean and biased variance of each batch normalization node's last training forward (null for other nodes). */
     private final double[][] batchMean;
     private final double[][] batchVar;
+    private final double[][] batchInvStd;
+    /** Per-unit float scratch: batch normalization's scale and shift per column. */
+    private final float[] rowScale;
+    private final float[] rowShift;
+
     /** Second per-unit scratch (batch normalization's backward sums). */
     private final double[] scratch2;
     /** The batch normalization nodes, and the rows of the last training forward (for the running statistics). */
@@ -93,10 +98,15 @@ public final class Executor {
         scratch2 = new double[widest];
         batchMean = new double[nodes.length][];
         batchVar = new double[nodes.length][];
+        batchInvStd = new double[nodes.length][];
+        rowScale = new float[widest];
+        rowShift = new float[widest];
+
         batchNormNodes = java.util.Arrays.stream(nodes).filter(n -> n.op() == Op.BATCH_NORM).mapToInt(Node::id).toArray();
         for (int id : batchNormNodes) {
             batchMean[id] = new double[nodes[id].width()];
             batchVar[id] = new double[nodes[id].width()];
+            batchInvStd[id] = new double[nodes[id].width()];
         }
         noiseStart = new long[nodes.length];
         int noiseLayers = 0;
@@ -297,7 +307,7 @@ public final class Executor {
                 case BATCH_NORM_BACKWARD -> {
                     int in = n.inputs().get(0);
                     LayerKernels.batchNormBackward(plan.gradSlot()[in] >= 0 ? grad(in) : null, s.accumulate(), grads, grad(id), value(in),
-                            batchMean[id], batchVar[id], params, paramOffset0[id], paramOffset1[id], n.layer().weight(), scratch, scratch2,
+                            batchMean[id], batchInvStd[id], params, paramOffset0[id], paramOffset1[id], scratch, scratch2,
                             batch, n.width());
                 }
                 case BERNOULLI_NLL_BACKWARD -> {
@@ -541,17 +551,24 @@ public final class Executor {
         int id = n.id(), w = n.width();
         float[] x = value(n.inputs().get(0)), y = value(id);
         float eps = n.layer().weight();
+        double[] mean = batchMean[id];
         if (!plan.training()) {
-            LayerKernels.batchNormInference(y, x, params, paramOffset0[id], paramOffset1[id], g.param(n.params().get(2)).offset(),
-                    g.param(n.params().get(3)).offset(), eps, batch, w);
-            return;
+            int mo = g.param(n.params().get(2)).offset(), vo = g.param(n.params().get(3)).offset();
+            for (int j = 0; j < w; j++) {
+                mean[j] = params[mo + j];
+                scratch2[j] = params[vo + j];
+            }
+            LayerKernels.inverseStd(scratch, scratch2, eps, w);
+        } else {
+            if (batch < 2) {
+                throw new IllegalArgumentException(n.name() + ": batch normalization needs at least 2 rows per training batch, got " + batch);
+            }
+            LayerKernels.batchStatistics(mean, batchVar[id], x, batch, w);
+            LayerKernels.inverseStd(batchInvStd[id], batchVar[id], eps, w);
+            lastTrainingRows = batch;
         }
-        if (batch < 2) {
-            throw new IllegalArgumentException(n.name() + ": batch normalization needs at least 2 rows per training batch, got " + batch);
-        }
-        LayerKernels.batchStatistics(batchMean[id], batchVar[id], x, batch, w);
-        LayerKernels.batchNormForward(y, x, batchMean[id], batchVar[id], params, paramOffset0[id], paramOffset1[id], eps, batch, w);
-        lastTrainingRows = batch;
+        LayerKernels.batchNormForward(y, x, mean, plan.training() ? batchInvStd[id] : scratch, params, paramOffset0[id],
+                paramOffset1[id], rowScale, rowShift, batch, w);
     }
 
     /**
