@@ -39,18 +39,84 @@ final class UseCommands {
                 description = ".csv, .npy, IDX images, or a Fashion-MNIST folder (its test set).")
         Path data;
 
+        @Option(names = "--condition", paramLabel = "CLASS",
+                description = "For a conditional model: the class every row is conditioned on (default: the data's own labels,"
+                        + " as a Fashion-MNIST folder has, or --condition-labels).")
+        Integer condition;
+
+        @Option(names = "--condition-labels", paramLabel = "PATH",
+                description = "For a conditional model: the class of each row, from an IDX label file or a CSV of one integer per row.")
+        Path conditionLabels;
+
+        /** The model file; a conditional model is taken, its conditions come from {@link #conditions}. */
         LatentModel load() throws java.io.IOException {
-            return UseCommands.load(model);
+            return Models.load(model);
         }
 
         Dataset rows(LatentModel m) throws java.io.IOException {
             return UseCommands.rows(data, m);
         }
+
+        /**
+         * The class of each row for a conditional model (--condition, --condition-labels, or the
+         * data's labels, in that order), checked against the model's classes; null for a model
+         * without conditions (which refuses the options).
+         */
+        int[] classes(LatentModel m, Dataset d) throws java.io.IOException {
+            int width = m instanceof Autoencoder ae ? ae.conditionDim() : 0;
+            if (width == 0) {
+                if (condition != null || conditionLabels != null) {
+                    throw new IllegalArgumentException((condition != null ? "--condition" : "--condition-labels") + ": " + model
+                            + " is not a conditional model");
+                }
+                return null;
+            }
+            if (condition != null && conditionLabels != null) {
+                throw new IllegalArgumentException("--condition and --condition-labels: give one");
+            }
+            int[] c;
+            String from;
+            if (condition != null) {
+                c = new int[d.rows()];
+                java.util.Arrays.fill(c, condition);
+                from = "--condition";
+            } else if (conditionLabels != null) {
+                c = readLabels(conditionLabels, d.rows());
+                from = conditionLabels.toString();
+            } else if (d.labels() != null) {
+                c = d.labels();
+                from = "the labels of " + data;
+            } else {
+                throw new IllegalArgumentException(model + " is a conditional model (" + width + " classes): give --condition CLASS"
+                        + " or --condition-labels FILE (" + data + " has no labels)");
+            }
+            for (int r = 0; r < c.length; r++) {
+                if (c[r] < 0 || c[r] >= width) {
+                    throw new IllegalArgumentException(from + (condition != null ? "" : ", row " + r) + ": class " + c[r]
+                            + " but the model has " + width + " (0 to " + (width - 1) + ")");
+                }
+            }
+            return c;
+        }
+
+        /** The rows' one-hot conditions (null for a model without conditions). */
+        float[][] conditions(LatentModel m, Dataset d) throws java.io.IOException {
+            int[] c = classes(m, d);
+            return c == null ? null : oneHot(c, ((Autoencoder) m).conditionDim());
+        }
+    }
+
+    static float[][] oneHot(int[] classes, int width) {
+        float[][] c = new float[classes.length][width];
+        for (int r = 0; r < classes.length; r++) {
+            c[r][classes[r]] = 1f;
+        }
+        return c;
     }
 
     /**
-     * A model file for the commands that feed it rows alone: a conditional model (which needs a
-     * condition per row) is refused in one line that says how to use it instead.
+     * A model file for the commands that feed it rows alone (calibrate; score refuses the same
+     * way): a conditional model is refused in one line that says what takes it instead.
      */
     static LatentModel load(Path file) throws java.io.IOException {
         LatentModel m = Models.load(file);
@@ -61,8 +127,8 @@ final class UseCommands {
     static void refuseConditional(LatentModel m, Path file) {
         if (m instanceof Autoencoder ae && ae.spec().isConditional()) {
             throw new IllegalArgumentException(file + " is a conditional model (" + ae.conditionDim() + " condition values per row);"
-                    + " this command does not pass conditions: use the Java API (encode/reconstruct/sample with conditions)"
-                    + " or train --spec writes its pictures per class");
+                    + " anomaly scores do not take conditions yet (encode, reconstruct, denoise, interpolate, eval and sample do,"
+                    + " with --condition)");
         }
     }
 
@@ -166,10 +232,13 @@ final class UseCommands {
             LatentModel m = io.load();
             Dataset d = io.rows(m);
             if (m instanceof Autoencoder ae) {
+                int[] classes = io.classes(m, d);
+                Dataset labelled = classes == null ? d : new Dataset(d.x(), d.rows(), d.features(), classes, d.source());
+                float[][] x = asRows(d), c = classes == null ? null : oneHot(classes, ae.conditionDim());
                 try (Parallelism par = Parallelism.of(threads)) {
-                    double[] r = Trainer.evaluate(ae.graph(), ae.parameters(), d, 256, seed, par);
+                    double[] r = Trainer.evaluate(ae.graph(), ae.parameters(), labelled, 256, seed, par);
                     System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f%s}%n", d.rows(),
-                            r[0] + r[1], r[0], r[1], sizeAndImageMetrics(m, asRows(d)));
+                            r[0] + r[1], r[0], r[1], sizeAndImageMetrics(m, x, c == null ? m.reconstruct(x) : ae.reconstruct(x, c)));
                 }
                 return 0;
             }
@@ -187,15 +256,15 @@ final class UseCommands {
                 extra = String.format(Locale.ROOT, ",\"neg_log_likelihood\":%.4f", nll / d.rows());
             }
             System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"%s\",\"squared_error\":%.4f%s%s}%n", d.rows(), m.kind(), se / d.rows(), extra,
-                    sizeAndImageMetrics(m, x));
+                    sizeAndImageMetrics(m, x, m.reconstruct(x)));
             return 0;
         }
 
         /** The compression ratio, and for 28x28 images the mean SSIM of the reconstructions (pixels in [0, 1]), as JSON fields. */
-        static String sizeAndImageMetrics(LatentModel m, float[][] x) {
+        static String sizeAndImageMetrics(LatentModel m, float[][] x, float[][] reconstructions) {
             String s = String.format(Locale.ROOT, ",\"compression_ratio\":%.4f", Metrics.compressionRatio(m.inputDim(), m.latentDim()));
             if (m.inputDim() == 784) {
-                s += String.format(Locale.ROOT, ",\"ssim\":%.4f", Metrics.meanSsim(x, m.reconstruct(x), 28, 28, 1.0));
+                s += String.format(Locale.ROOT, ",\"ssim\":%.4f", Metrics.meanSsim(x, reconstructions, 28, 28, 1.0));
             }
             return s;
         }
@@ -229,12 +298,13 @@ final class UseCommands {
             Dataset d = io.rows(m);
             int[] lab = labels != null ? readLabels(labels, d.rows()) : d.labels();
             float[][] x = asRows(d);
-            float[][] z = m.encode(x);
+            float[][] c = io.conditions(m, d);
+            float[][] z = c == null ? m.encode(x) : ((Autoencoder) m).encode(x, c);
             float[][] means = z.clone();   // the rows of z get the variances appended below
             if (variance) {
                 float[][] lv;
                 if (m instanceof Autoencoder ae && ae.spec().isVariational()) {
-                    lv = ae.encodeLogVariance(x);
+                    lv = c == null ? ae.encodeLogVariance(x) : ae.encodeLogVariance(x, c);
                 } else if (m instanceof LinearModel lm && m.kind().equals("ppca")) {
                     lv = new float[x.length][];
                     java.util.Arrays.fill(lv, lm.encodeLogVariance());
@@ -272,7 +342,9 @@ final class UseCommands {
         @Override
         public Integer call() throws Exception {
             LatentModel m = io.load();
-            float[][] r = m.reconstruct(asRows(io.rows(m)));
+            Dataset d = io.rows(m);
+            float[][] c = io.conditions(m, d);
+            float[][] r = c == null ? m.reconstruct(asRows(d)) : ((Autoencoder) m).reconstruct(asRows(d), c);
             Csv.write(out, r);
             System.out.println("wrote " + out + " (" + r.length + " rows)");
             maybePicture(out, r);
@@ -293,8 +365,9 @@ final class UseCommands {
         @Override
         public Integer call() throws Exception {
             LatentModel m = io.load();
-            float[][] x = asRows(io.rows(m));
-            float[][] r = m.denoise(x);
+            Dataset d = io.rows(m);
+            float[][] x = asRows(d), c = io.conditions(m, d);
+            float[][] r = c == null ? m.denoise(x) : ((Autoencoder) m).denoise(x, c);
             Csv.write(out, r);
             System.out.println("wrote " + out + " (" + r.length + " rows)");
             maybeBeforeAfterPicture(out, x, r);
@@ -335,11 +408,14 @@ final class UseCommands {
             }
             LatentModel m = io.load();
             Dataset d = io.rows(m);
+            float[][] c = io.conditions(m, d);
             LatentModel.Interpolation how = spherical ? LatentModel.Interpolation.SPHERICAL : LatentModel.Interpolation.LINEAR;
             float[][][] strips = new float[from.length][][];
             for (int k = 0; k < from.length; k++) {
                 int a = rowIndex("--from", from[k], d, io.data), b = rowIndex("--to", to[k], d, io.data);
-                strips[k] = m.interpolate(d.row(a), d.row(b), steps, how);
+                // A conditional model: both codes and the whole strip under the --from row's condition.
+                strips[k] = c == null ? m.interpolate(d.row(a), d.row(b), steps, how)
+                        : ((Autoencoder) m).interpolate(d.row(a), d.row(b), steps, how, c[a]);
             }
             float[][] rows = new float[from.length * steps][];
             for (int k = 0; k < strips.length; k++) {
@@ -390,7 +466,9 @@ final class UseCommands {
             org.latent4j.io.SafeTensors.Contents c = org.latent4j.io.SafeTensors.read(io.model);
             LatentModel m = Models.from(c, io.model);
             refuseConditional(m, io.model);
-            float[][] x = asRows(io.rows(m));
+            Dataset data = io.rows(m);
+            io.classes(m, data);   // refuses --condition for a model without conditions
+            float[][] x = asRows(data);
             AnomalyDetector saved = AnomalyDetector.from(c, io.model);
             // --method picks another score; the input scaling saved with a detector stays (its model expects it).
             AnomalyDetector d = method == null ? saved
@@ -524,13 +602,24 @@ final class UseCommands {
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
         Path out;
 
+        @Option(names = "--condition", paramLabel = "CLASS", description = "For a conditional model: the class to draw (required there).")
+        Integer condition;
+
         @Override
         public Integer call() throws Exception {
             if (count <= 0) {
                 throw new IllegalArgumentException("--count must be positive, got " + count);
             }
-            LatentModel m = load(model);
-            float[][] s = m.sample(count, seed);
+            LatentModel m = Models.load(model);
+            int width = m instanceof Autoencoder ae ? ae.conditionDim() : 0;
+            if (width == 0 && condition != null) {
+                throw new IllegalArgumentException("--condition: " + model + " is not a conditional model");
+            }
+            if (width > 0 && (condition == null || condition < 0 || condition >= width)) {
+                throw new IllegalArgumentException(model + " is a conditional model: give --condition CLASS, 0 to " + (width - 1)
+                        + (condition == null ? "" : " (not " + condition + ")"));
+            }
+            float[][] s = width == 0 ? m.sample(count, seed) : ((Autoencoder) m).sample(count, seed, oneHot(new int[] {condition}, width)[0]);
             Csv.write(out, s);
             System.out.println("wrote " + out + " (" + s.length + " samples)");
             maybePicture(out, s);

@@ -34,10 +34,45 @@ class TrainModelKindsCommandTest {
         assertTrue(epoch.containsKey("active_units"));
         assertEquals("linear:20", metrics.get("kl_schedule"));
         assertEquals(2.0, metrics.get("z_samples"));
-        // The use commands feed rows alone: a conditional model is refused in one line.
-        CliErrorsTest.oneLine(MainTest.run("encode", "--model", out.resolve("model.safetensors").toString(), "--data",
-                "src/test/resources/org/latent4j/cli/missing-on-purpose.csv", "--out", dir.resolve("z.csv").toString()),
-                "conditional model");
+        // The use commands take conditions: one class for every row, or a class per row.
+        String model = out.resolve("model.safetensors").toString();
+        var test = org.latent4j.data.FashionMnist.bundledTest();
+        Path rows = dir.resolve("rows.csv"), labels = dir.resolve("labels.csv");
+        org.latent4j.data.Csv.write(rows, new float[][] {test.row(0), test.row(1), test.row(2)});
+        Files.writeString(labels, test.labels()[0] + "\n" + test.labels()[1] + "\n" + test.labels()[2] + "\n");
+        MainTest.Run s = MainTest.run("sample", "--model", model, "--condition", "7", "-n", "8", "--out", dir.resolve("s.csv").toString());
+        assertEquals(0, s.code(), s.err());
+        assertEquals(8, org.latent4j.data.Csv.read(dir.resolve("s.csv")).rows());
+        MainTest.Run e = MainTest.run("encode", "--model", model, "--data", rows.toString(), "--condition-labels", labels.toString(),
+                "--variance", "--out", dir.resolve("z.csv").toString());
+        assertEquals(0, e.code(), e.err());
+        org.latent4j.model.Autoencoder cvae = org.latent4j.model.Autoencoder.load(out.resolve("model.safetensors"));
+        float[][] c = new float[3][10];
+        for (int i = 0; i < 3; i++) {
+            c[i][test.labels()[i]] = 1f;
+        }
+        float[][] want = cvae.encode(new float[][] {test.row(0), test.row(1), test.row(2)}, c);
+        var got = org.latent4j.data.Csv.read(dir.resolve("z.csv"));
+        assertEquals(8, got.features());
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 4; j++) {
+                assertEquals(want[i][j], got.x()[i * 8 + j], 1e-6 * (1 + Math.abs(want[i][j])), "code " + i + "," + j);
+            }
+        }
+        MainTest.Run rc = MainTest.run("reconstruct", "--model", model, "--data", rows.toString(), "--condition", "2", "--out",
+                dir.resolve("r.csv").toString());
+        assertEquals(0, rc.code(), rc.err());
+        MainTest.Run v = MainTest.run("eval", "--model", model, "--data", rows.toString(), "--condition-labels", labels.toString());
+        assertEquals(0, v.code(), v.err());
+        assertTrue(v.out().contains("\"neg_elbo\""), v.out());
+        CliErrorsTest.oneLine(MainTest.run("sample", "--model", model, "--out", dir.resolve("s2.csv").toString()),
+                "conditional model", "--condition CLASS, 0 to 9");
+        CliErrorsTest.oneLine(MainTest.run("reconstruct", "--model", model, "--data", rows.toString(), "--out",
+                dir.resolve("r2.csv").toString()), "--condition CLASS or --condition-labels FILE", "has no labels");
+        CliErrorsTest.oneLine(MainTest.run("reconstruct", "--model", model, "--data", rows.toString(), "--condition", "10", "--out",
+                dir.resolve("r2.csv").toString()), "class 10", "0 to 9");
+        CliErrorsTest.oneLine(MainTest.run("score", "--model", model, "--data", rows.toString(), "--out",
+                dir.resolve("sc.csv").toString()), "anomaly scores do not take conditions");
     }
 
     @Test
@@ -56,6 +91,12 @@ class TrainModelKindsCommandTest {
         assertEquals(3, ((List<?>) metrics.get("pretraining")).size());
         assertEquals(1.0, metrics.get("pretrain_epochs"));
         assertTrue(org.latent4j.io.SafeTensors.read(out.resolve("model.safetensors")).tensors().containsKey("encoder.1.running_var"));
+        Path rows = dir.resolve("rows.csv");
+        org.latent4j.data.Csv.write(rows, new float[][] {org.latent4j.data.FashionMnist.bundledTest().row(0)});
+        CliErrorsTest.oneLine(MainTest.run("reconstruct", "--model", out.resolve("model.safetensors").toString(), "--data",
+                rows.toString(), "--condition", "1", "--out", dir.resolve("r.csv").toString()), "--condition", "is not a conditional model");
+        CliErrorsTest.oneLine(MainTest.run("sample", "--model", out.resolve("model.safetensors").toString(), "--condition", "1",
+                "--out", dir.resolve("s.csv").toString()), "is not a conditional model");
     }
 
     @Test
