@@ -27,8 +27,8 @@ public final class Executor {
     private final Parallelism parallelism;
     private final int maxBatch;
     private final float[][] slots;
-    private final int[] paramOffset0;
-    private final int[] paramOffset1;
+    /** Arena offset of each node's parameters, in the node's order (empty for a node without any). */
+    private final int[][] paramOffsets;
     private final Step[] steps;
     private final Node[] nodes;
     private final boolean constantParams;
@@ -46,9 +46,9 @@ public final class Executor {
     private final double[][] batchMean;
     private final double[][] batchVar;
     private final double[][] batchInvStd;
-    /** Per-unit float scratch: batch normalization's scale and shift per column. */
-    private final float[] rowScale;
-    private final float[] rowShift;
+    /** Per-column float scratch: batch normalization's scale and shift. */
+    private final float[] colScale;
+    private final float[] colShift;
 
     /** Second per-unit scratch (batch normalization's backward sums). */
     private final double[] scratch2;
@@ -86,12 +86,10 @@ public final class Executor {
         }
         steps = plan.steps().toArray(new Step[0]);
         nodes = g.nodes().toArray(new Node[0]);
-        paramOffset0 = new int[nodes.length];
-        paramOffset1 = new int[nodes.length];
+        paramOffsets = new int[nodes.length][];
         int widest = 1;
         for (Node n : nodes) {
-            paramOffset0[n.id()] = n.params().isEmpty() ? -1 : g.param(n.params().get(0)).offset();
-            paramOffset1[n.id()] = n.params().size() < 2 ? -1 : g.param(n.params().get(1)).offset();
+            paramOffsets[n.id()] = n.params().stream().mapToInt(p -> g.param(p).offset()).toArray();
             widest = Math.max(widest, n.width());
         }
         scratch = new double[widest];
@@ -99,8 +97,8 @@ public final class Executor {
         batchMean = new double[nodes.length][];
         batchVar = new double[nodes.length][];
         batchInvStd = new double[nodes.length][];
-        rowScale = new float[widest];
-        rowShift = new float[widest];
+        colScale = new float[widest];
+        colShift = new float[widest];
 
         batchNormNodes = java.util.Arrays.stream(nodes).filter(n -> n.op() == Op.BATCH_NORM).mapToInt(Node::id).toArray();
         for (int id : batchNormNodes) {
@@ -220,17 +218,17 @@ public final class Executor {
                     if (constantParams) {
                         gemm.gemmPacked(y, 0, out, false, batch, out, in, 1f, x, 0, in, packed(params, id, in, out), 0f);
                     } else {
-                        gemm.gemm(y, 0, out, false, true, batch, out, in, 1f, x, 0, in, params, paramOffset0[id], in, 0f);
+                        gemm.gemm(y, 0, out, false, true, batch, out, in, 1f, x, 0, in, params, paramOffsets[id][0], in, 0f);
                     }
-                    rows(RowOp.BIAS_ACTIVATION, n, y, null, params, paramOffset1[id], batch, out);
+                    rows(RowOp.BIAS_ACTIVATION, n, y, null, params, paramOffsets[id][1], batch, out);
                 }
                 case MATMUL_FORWARD -> {
                     int in = nodes[n.inputs().get(0)].width(), out = n.width();
                     gemm.gemm(value(id), 0, out, false, true, batch, out, in, 1f, value(n.inputs().get(0)), 0, in,
-                            params, paramOffset0[id], in, 0f);
+                            params, paramOffsets[id][0], in, 0f);
                 }
                 case BIAS_ADD_FORWARD -> Activations.biasForward(Activation.IDENTITY, 0f, value(id), 0,
-                        value(n.inputs().get(0)), 0, params, paramOffset0[id], batch, n.width());
+                        value(n.inputs().get(0)), 0, params, paramOffsets[id][0], batch, n.width());
                 case ACTIVATION_FORWARD -> Activations.forward(n.activation(), n.activationParam(), value(id), 0,
                         value(n.inputs().get(0)), 0, batch * n.width());
                 case REPARAMETERIZE_FORWARD -> {
@@ -307,7 +305,7 @@ public final class Executor {
                 case BATCH_NORM_BACKWARD -> {
                     int in = n.inputs().get(0);
                     LayerKernels.batchNormBackward(plan.gradSlot()[in] >= 0 ? grad(in) : null, s.accumulate(), grads, grad(id), value(in),
-                            batchMean[id], batchInvStd[id], params, paramOffset0[id], paramOffset1[id], scratch, scratch2,
+                            batchMean[id], batchInvStd[id], params, paramOffsets[id][0], paramOffsets[id][1], scratch, scratch2,
                             batch, n.width());
                 }
                 case BERNOULLI_NLL_BACKWARD -> {
@@ -332,10 +330,10 @@ public final class Executor {
                     float[] dy = grad(id);
                     // dz = act'(y) * dy, in place; db = column sums; dW = dz^T x; dx (+)= dz W.
                     rows(RowOp.ACTIVATION_BACKWARD, n, dy, value(id), null, 0, batch, out);
-                    Reductions.colSums(grads, paramOffset1[id], dy, 0, batch, out, false);
-                    gemm.gemm(grads, paramOffset0[id], in, true, false, out, in, batch, 1f, dy, 0, out, value(inId), 0, in, 0f);
+                    Reductions.colSums(grads, paramOffsets[id][1], dy, 0, batch, out, false);
+                    gemm.gemm(grads, paramOffsets[id][0], in, true, false, out, in, batch, 1f, dy, 0, out, value(inId), 0, in, 0f);
                     if (plan.gradSlot()[inId] >= 0) {
-                        gemm.gemm(grad(inId), 0, in, false, false, batch, in, out, 1f, dy, 0, out, params, paramOffset0[id], in,
+                        gemm.gemm(grad(inId), 0, in, false, false, batch, in, out, 1f, dy, 0, out, params, paramOffsets[id][0], in,
                                 s.accumulate() ? 1f : 0f);
                     }
                 }
@@ -343,16 +341,16 @@ public final class Executor {
                     int inId = n.inputs().get(0);
                     int in = nodes[inId].width(), out = n.width();
                     float[] dy = grad(id);
-                    gemm.gemm(grads, paramOffset0[id], in, true, false, out, in, batch, 1f, dy, 0, out, value(inId), 0, in, 0f);
+                    gemm.gemm(grads, paramOffsets[id][0], in, true, false, out, in, batch, 1f, dy, 0, out, value(inId), 0, in, 0f);
                     if (plan.gradSlot()[inId] >= 0) {
-                        gemm.gemm(grad(inId), 0, in, false, false, batch, in, out, 1f, dy, 0, out, params, paramOffset0[id], in,
+                        gemm.gemm(grad(inId), 0, in, false, false, batch, in, out, 1f, dy, 0, out, params, paramOffsets[id][0], in,
                                 s.accumulate() ? 1f : 0f);
                     }
                 }
                 case BIAS_ADD_BACKWARD -> {
                     noAccumulate(s, n);
                     float[] dy = grad(id);
-                    Reductions.colSums(grads, paramOffset0[id], dy, 0, batch, n.width(), false);
+                    Reductions.colSums(grads, paramOffsets[id][0], dy, 0, batch, n.width(), false);
                     System.arraycopy(dy, 0, grad(n.inputs().get(0)), 0, batch * n.width());
                 }
                 case ACTIVATION_BACKWARD -> {
@@ -453,7 +451,7 @@ public final class Executor {
         }
         float[] p = packedWeights[id];
         if (p == null) {
-            p = Gemm.packB(true, in, out, params, paramOffset0[id], in);
+            p = Gemm.packB(true, in, out, params, paramOffsets[id][0], in);
             packedWeights[id] = p;
         }
         return p;
@@ -553,7 +551,7 @@ public final class Executor {
         float eps = n.layer().weight();
         double[] mean = batchMean[id];
         if (!plan.training()) {
-            int mo = g.param(n.params().get(2)).offset(), vo = g.param(n.params().get(3)).offset();
+            int mo = paramOffsets[id][2], vo = paramOffsets[id][3];
             for (int j = 0; j < w; j++) {
                 mean[j] = params[mo + j];
                 scratch2[j] = params[vo + j];
@@ -567,8 +565,8 @@ public final class Executor {
             LayerKernels.inverseStd(batchInvStd[id], batchVar[id], eps, w);
             lastTrainingRows = batch;
         }
-        LayerKernels.batchNormForward(y, x, mean, plan.training() ? batchInvStd[id] : scratch, params, paramOffset0[id],
-                paramOffset1[id], rowScale, rowShift, batch, w);
+        LayerKernels.batchNormForward(y, x, mean, plan.training() ? batchInvStd[id] : scratch, params, paramOffsets[id][0],
+                paramOffsets[id][1], colScale, colShift, batch, w);
     }
 
     /**
@@ -586,7 +584,7 @@ public final class Executor {
         }
         for (int id : batchNormNodes) {
             Node n = nodes[id];
-            LayerKernels.batchNormRunningUpdate(params, g.param(n.params().get(2)).offset(), g.param(n.params().get(3)).offset(),
+            LayerKernels.batchNormRunningUpdate(params, paramOffsets[id][2], paramOffsets[id][3],
                     batchMean[id], batchVar[id], n.layer().parameter(), lastTrainingRows, n.width());
         }
     }
@@ -633,7 +631,7 @@ public final class Executor {
                 loss[r] = loss[r] / (2f * var) + c;
             }
         } else {
-            int lo = paramOffset0[n.id()];
+            int lo = paramOffsets[n.id()][0];
             int stride = g.param(n.params().get(0)).rows() == 1 ? 0 : 1;
             for (int r = 0; r < batch; r++) {
                 double s = 0;
@@ -655,7 +653,7 @@ public final class Executor {
             VaeKernels.squaredErrorBackward(g, mean, x, invB / (2f * n.variance()), batch * d);
             return;
         }
-        int lo = paramOffset0[n.id()];
+        int lo = paramOffsets[n.id()][0];
         int stride = this.g.param(n.params().get(0)).rows() == 1 ? 0 : 1;
         for (int j = 0; j < d * stride || j < 1; j++) {
             grads[lo + j] = 0f;
