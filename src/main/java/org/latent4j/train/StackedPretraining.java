@@ -104,8 +104,9 @@ public final class StackedPretraining {
     private static void copy(Graph stage, float[] from, Graph model, float[] to, Map<String, String> names) {
         for (ParamSpec p : stage.params().values()) {
             String name = p.name();
-            String prefix = name.startsWith("encoder.") || name.startsWith("decoder.") ? name.substring(0, name.indexOf('.', 8) < 0
-                    ? name.length() : name.indexOf('.', 8)) : name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
+            // The layer's prefix: "encoder.3" of "encoder.3.weight", "fc_mu" of "fc_mu.bias", "decoder_logvar" of itself.
+            int cut = name.startsWith("encoder.") || name.startsWith("decoder.") ? name.indexOf('.', "encoder.".length()) : name.indexOf('.');
+            String prefix = cut < 0 ? name : name.substring(0, cut);
             String target = names.get(prefix);
             if (target == null) {
                 throw new IllegalStateException("stage tensor " + name + " has no place in the model");
