@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Layering of the packages, read from the sources: a lower layer never imports a higher one,
- * and nothing but the CLI imports the CLI's libraries (picocli is an optional dependency).
+ * nothing but the CLI imports the CLI's libraries (picocli is an optional dependency), and only
+ * io.Charts imports XChart (optional too; Pictures checks it is there before calling Charts).
  */
 class ArchitectureTest {
     /** Layer rank of each package under org.latent4j; an import must not go to a higher rank. */
@@ -56,6 +57,9 @@ class ArchitectureTest {
                 String imp = m.group(1);
                 if ((imp.startsWith("picocli") || imp.startsWith("me.tongfei")) && !pkg.equals("cli")) {
                     violations.add(f + " imports " + imp + " (a CLI-only library)");
+                }
+                if (imp.startsWith("org.knowm.xchart") && !f.endsWith(Path.of("io", "Charts.java"))) {
+                    violations.add(f + " imports " + imp + " (XChart is optional: only io.Charts may use it)");
                 }
                 if (imp.startsWith("org.latent4j.")) {
                     String target = imp.substring("org.latent4j.".length()).split("\\.")[0];

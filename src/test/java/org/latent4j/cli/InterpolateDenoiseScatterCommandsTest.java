@@ -110,18 +110,25 @@ class InterpolateDenoiseScatterCommandsTest {
         assertEquals(2 * (28 * 3 + 2) + 2, p.getHeight(), "one row of inputs above one row of outputs");
     }
 
+    /** The label colors that at least 12 pixels have exactly (a point and its legend mark; stray anti-aliased pixels do not count). */
     static Set<Integer> labelColors(BufferedImage img) {
-        Set<Integer> seen = new HashSet<>();
+        java.util.Map<Integer, Integer> count = new java.util.HashMap<>();
         for (int y = 0; y < img.getHeight(); y++) {
             for (int x = 0; x < img.getWidth(); x++) {
                 int rgb = img.getRGB(x, y) & 0xFFFFFF;
                 for (int c : Pictures.LABEL_COLORS) {
                     if (c == rgb) {
-                        seen.add(c);
+                        count.merge(c, 1, Integer::sum);
                     }
                 }
             }
         }
+        Set<Integer> seen = new HashSet<>();
+        count.forEach((c, n) -> {
+            if (n >= 12) {
+                seen.add(c);
+            }
+        });
         return seen;
     }
 
@@ -144,8 +151,9 @@ class InterpolateDenoiseScatterCommandsTest {
                 "--scatter", scatter.toString(), "--labels", labels.toString());
         assertEquals(0, r.code(), r.err());
         Set<Integer> seen = labelColors(png(scatter));
-        assertTrue(seen.containsAll(Set.of(Pictures.LABEL_COLORS[0], Pictures.LABEL_COLORS[2], Pictures.LABEL_COLORS[5])), seen.toString());
-        assertEquals(3, seen.size(), seen.toString());
+        // label 7's grey (7f7f7f) is also a shade of the anti-aliased dark text, so it is left out of this count
+        seen.remove(Pictures.LABEL_COLORS[7]);
+        assertEquals(Set.of(Pictures.LABEL_COLORS[0], Pictures.LABEL_COLORS[2], Pictures.LABEL_COLORS[5]), seen);
     }
 
     @Test
