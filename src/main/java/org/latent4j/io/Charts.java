@@ -63,7 +63,7 @@ final class Charts {
         XYChart c = chart(900, 560, title, xLabel, null);
         XYStyler s = c.getStyler();
         s.setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-        s.setLegendPosition(Styler.LegendPosition.InsideNE);
+        s.setLegendPosition(Styler.LegendPosition.OutsideE);   // beside the plot: never over a curve
         s.setLegendVisible(!series.isEmpty());
         s.setMarkerSize(7);
         int n = 1;
