@@ -171,8 +171,13 @@ public final class Graph {
         }
 
         int[] layers(int x, int width, List<LayerSpec> layers, String prefix) {
+            return layers(x, width, layers, prefix, 0, layers.size());
+        }
+
+        /** Layers {@code from} (inclusive) to {@code to} of the list, named by their position in it. */
+        int[] layers(int x, int width, List<LayerSpec> layers, String prefix, int from, int to) {
             int h = x;
-            for (int i = 0; i < layers.size(); i++) {
+            for (int i = from; i < to; i++) {
                 LayerSpec l = layers.get(i);
                 switch (l.kind()) {
                     case DENSE -> {
@@ -207,6 +212,15 @@ public final class Graph {
         }
     }
 
+    /** How many noise or dropout layers open the list (they corrupt a conditional model's input before the join). */
+    static int leadingNoiseLayers(List<LayerSpec> layers) {
+        int n = 0;
+        while (n < layers.size() && layers.get(n).kind().isNoise()) {
+            n++;
+        }
+        return n;
+    }
+
     /** Builds the graph of a spec whose input width is known; errors name the layer and both widths. */
     public static Graph build(ModelSpec spec) {
         if (spec.inputDim() <= 0) {
@@ -217,8 +231,12 @@ public final class Graph {
         int cd = spec.conditionDim();
         int x = g.add(Op.INPUT, List.of(), d, "input", List.of(), null, 0f, 0f);
         int cond = cd > 0 ? g.add(Op.INPUT, List.of(), cd, "condition", List.of(), null, 0f, 0f) : -1;
-        int encIn = cd > 0 ? g.add(Op.CONCAT, List.of(x, cond), d + cd, "input joined with condition", List.of(), null, 0f, 0f) : x;
-        int[] enc = g.layers(encIn, d + cd, spec.encoder(), "encoder");
+        // Input corruption (the noise layers before anything else) corrupts the input, never the condition.
+        int lead = cd > 0 ? leadingNoiseLayers(spec.encoder()) : 0;
+        int corrupted = g.layers(x, d, spec.encoder(), "encoder", 0, lead)[0];
+        int encIn = cd > 0 ? g.add(Op.CONCAT, List.of(corrupted, cond), d + cd, "input joined with condition", List.of(), null, 0f, 0f)
+                : x;
+        int[] enc = g.layers(encIn, d + cd, spec.encoder(), "encoder", lead, spec.encoder().size());
         int h = enc[0], hw = enc[1];
         LatentSpec lat = spec.latent();
         int zd = lat.dim();

@@ -33,17 +33,26 @@ class LayerGradientTest {
         int d = spec.inputDim(), cd = spec.conditionDim();
         double[] penalty = {0};
         int[] noiseLayer = {0};
+        // A conditional model's opening noise layers corrupt the input alone; then the condition is joined.
+        int lead = 0;
+        while (cd > 0 && lead < spec.encoder().size() && spec.encoder().get(lead).kind().isNoise()) {
+            lead++;
+        }
         double[][] h = new double[batch][];
         for (int b = 0; b < batch; b++) {
-            h[b] = new double[d + cd];
+            h[b] = new double[d];
             for (int j = 0; j < d; j++) {
                 h[b][j] = x[b * d + j];
             }
+        }
+        h = layers(g, p, h, spec.encoder().subList(0, lead), "encoder", penalty, noiseLayer);
+        for (int b = 0; b < batch; b++) {
+            h[b] = java.util.Arrays.copyOf(h[b], d + cd);
             for (int j = 0; j < cd; j++) {
                 h[b][d + j] = c[b * cd + j];
             }
         }
-        h = layers(g, p, h, spec.encoder(), "encoder", penalty, noiseLayer);
+        h = layers(g, p, h, spec.encoder(), "encoder", penalty, noiseLayer, lead);
         int zd = spec.latent().dim();
         double[][] z = new double[batch][];
         double[] kl = new double[batch];
@@ -112,8 +121,14 @@ class LayerGradientTest {
     }
 
     static double[][] layers(Graph g, double[] p, double[][] h, List<LayerSpec> layers, String prefix, double[] penalty, int[] noiseLayer) {
+        return layers(g, p, h, layers, prefix, penalty, noiseLayer, 0);
+    }
+
+    /** Layers {@code from} .. end of the list, named by their position in it. */
+    static double[][] layers(Graph g, double[] p, double[][] h, List<LayerSpec> layers, String prefix, double[] penalty, int[] noiseLayer,
+                             int from) {
         int batch = h.length;
-        for (int i = 0; i < layers.size(); i++) {
+        for (int i = from; i < layers.size(); i++) {
             LayerSpec l = layers.get(i);
             int w = h[0].length;
             switch (l.kind()) {
@@ -302,6 +317,11 @@ class LayerGradientTest {
     void conditionalAutoencoderAndVae() {
         check(Model.encoder(6).conditionedOn(3).dense(5).tanh().gaussianLatent(2).decoder().dense(5).relu().dense(6).bernoulli(), 1f);
         check(Model.encoder(6).conditionedOn(2).dense(5).tanh().latent(2).decoder().dense(6).gaussian(), 0f);
+        // a conditional denoising model: its input corruption leaves the condition alone (the reference joins it after)
+        check(Model.encoder(6).conditionedOn(3).maskingNoise(0.4f).gaussianNoise(0.2f).dense(5).tanh().gaussianLatent(2)
+                .decoder().dense(6).bernoulli(), 1f);
+        check(Model.encoder(6).conditionedOn(2).saltAndPepper(0.5f).dense(5).dropout(0.3f).relu().latent(2)
+                .decoder().dense(6).gaussian(), 0f);
     }
 
     @Test
