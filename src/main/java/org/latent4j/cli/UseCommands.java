@@ -214,6 +214,93 @@ final class UseCommands {
         return labels;
     }
 
+    /** Which rows are anomalies, for ROC-AUC / PR-AUC (score) and the best-F1 threshold (calibrate). */
+    static final class Truth {
+        @Option(names = "--truth", paramLabel = "PATH", description = "Which rows are anomalies: 1 (anomalous) or 0 (normal)"
+                + " per row, from an IDX label file or a CSV of one integer per row.")
+        Path truth;
+
+        @Option(names = "--anomalous-classes", split = ",", paramLabel = "CLASS", description = "Which rows are anomalies: those"
+                + " whose own label (as a Fashion-MNIST folder has) is one of these classes, e.g. 8 or 5,7,9.")
+        int[] anomalousClasses;
+
+        boolean given() {
+            return truth != null || anomalousClasses != null;
+        }
+
+        /** True for each anomalous row of {@code d} (read from {@code data}); both kinds must be there. */
+        boolean[] of(Path data, Dataset d) throws java.io.IOException {
+            if (truth != null && anomalousClasses != null) {
+                throw new IllegalArgumentException("--truth and --anomalous-classes: give one");
+            }
+            boolean[] a = new boolean[d.rows()];
+            String from;
+            if (truth != null) {
+                int[] t = readLabels(truth, d.rows());
+                for (int r = 0; r < t.length; r++) {
+                    if (t[r] != 0 && t[r] != 1) {
+                        throw new IllegalArgumentException(truth + ", row " + r + ": " + t[r] + " is not 1 (anomalous) or 0 (normal)");
+                    }
+                    a[r] = t[r] == 1;
+                }
+                from = truth.toString();
+            } else {
+                if (d.labels() == null) {
+                    throw new IllegalArgumentException("--anomalous-classes picks rows by their labels, but " + data
+                            + " has none; give --truth FILE (1 or 0 per row)");
+                }
+                java.util.Set<Integer> classes = new java.util.HashSet<>();
+                for (int c : anomalousClasses) {
+                    classes.add(c);
+                }
+                for (int r = 0; r < a.length; r++) {
+                    a[r] = classes.contains(d.labels()[r]);
+                }
+                from = "--anomalous-classes " + java.util.Arrays.toString(anomalousClasses).replaceAll("[\\[\\] ]", "");
+            }
+            int anomalies = 0;
+            for (boolean b : a) {
+                anomalies += b ? 1 : 0;
+            }
+            if (anomalies == 0 || anomalies == a.length) {
+                throw new IllegalArgumentException(from + " marks " + (anomalies == 0 ? "no" : "every") + " row of " + data
+                        + " (" + a.length + " rows) as anomalous; ROC-AUC, PR-AUC and F1 need both anomalous and normal rows");
+            }
+            return a;
+        }
+    }
+
+    /** The rows not marked anomalous. */
+    static float[][] normalRows(float[][] x, boolean[] anomalous) {
+        java.util.List<float[]> n = new java.util.ArrayList<>();
+        for (int i = 0; i < x.length; i++) {
+            if (!anomalous[i]) {
+                n.add(x[i]);
+            }
+        }
+        return n.toArray(new float[0][]);
+    }
+
+    /** "ROC-AUC a, PR-AUC p (n anomalies among m rows)", and precision / recall / F1 at the threshold when there is one. */
+    static String quality(double[] scores, boolean[] anomalous, double threshold) {
+        int n = 0, tp = 0, flagged = 0;
+        for (int i = 0; i < scores.length; i++) {
+            n += anomalous[i] ? 1 : 0;
+            boolean bad = scores[i] > threshold;
+            flagged += bad ? 1 : 0;
+            tp += bad && anomalous[i] ? 1 : 0;
+        }
+        String s = String.format(Locale.ROOT, "ROC-AUC %.4f, PR-AUC %.4f (%d anomalies among %d rows)",
+                Metrics.rocAuc(scores, anomalous), Metrics.averagePrecision(scores, anomalous), n, scores.length);
+        if (!Double.isNaN(threshold)) {
+            double precision = flagged == 0 ? 0 : (double) tp / flagged, recall = (double) tp / n;
+            double f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+            s += String.format(Locale.ROOT, "; at the threshold %.6g: precision %.4f, recall %.4f, F1 %.4f", threshold, precision,
+                    recall, f1);
+        }
+        return s;
+    }
+
     @Command(name = "eval", description = "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row "
             + "(a PCA or PPCA: the squared error), the compression ratio (input floats per latent float) and, for 28x28 "
             + "images, the mean SSIM of the reconstructions.")
@@ -436,7 +523,8 @@ final class UseCommands {
     @Command(name = "score", description = {
             "Anomaly score of each row as CSV (higher = more anomalous), and the verdict (1 = anomalous) when a threshold is known.",
             "Default: the squared reconstruction error summed over the features, or the detector saved in the model file",
-            "(see calibrate)."})
+            "(see calibrate). With --truth or --anomalous-classes it also reports ROC-AUC and PR-AUC (and precision, recall",
+            "and F1 at the threshold)."})
     static final class Score implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -460,6 +548,9 @@ final class UseCommands {
         @Option(names = "--contributions", paramLabel = "FILE.csv", description = "Also write each feature's part of each row's score.")
         Path contributions;
 
+        @Mixin
+        Truth truth;
+
         @Override
         public Integer call() throws Exception {
             // One read of the file: the model, and the detector saved with it if there is one.
@@ -469,6 +560,7 @@ final class UseCommands {
             Dataset data = io.rows(m);
             io.classes(m, data);   // refuses --condition for a model without conditions
             float[][] x = asRows(data);
+            boolean[] anomalous = truth.given() ? truth.of(io.data, data) : null;   // checked before any scoring
             AnomalyDetector saved = AnomalyDetector.from(c, io.model);
             // --method picks another score; the input scaling saved with a detector stays (its model expects it).
             AnomalyDetector d = method == null ? saved
@@ -499,6 +591,9 @@ final class UseCommands {
             }
             System.out.println("wrote " + out + " (" + sc.length + " scores" + (Double.isNaN(t) ? ""
                     : ", " + flagged + " above the threshold " + t) + ")" + (contributions != null ? " and " + contributions : ""));
+            if (anomalous != null) {
+                System.out.println(quality(sc, anomalous, t));
+            }
             return 0;
         }
     }
@@ -523,8 +618,15 @@ final class UseCommands {
         @Option(names = "--model", required = true, paramLabel = "FILE")
         Path model;
 
-        @Option(names = "--normal", required = true, paramLabel = "PATH", description = "Normal rows held out from training.")
+        @Option(names = "--normal", paramLabel = "PATH", description = "Normal rows held out from training (every rule but best-f1).")
         Path normal;
+
+        @Option(names = "--data", paramLabel = "PATH", description = "For --rule best-f1: held-out rows, normal and anomalous,"
+                + " with --truth or --anomalous-classes saying which are which.")
+        Path data;
+
+        @Mixin
+        Truth truth;
 
         @Option(names = "--method", defaultValue = "mse", description = "mse, mae, nll, elbo or iwae (default: ${DEFAULT-VALUE}).")
         String method;
@@ -536,7 +638,8 @@ final class UseCommands {
         long seed;
 
         @Option(names = "--rule", defaultValue = "percentile:99",
-                description = "percentile:P, max, contamination:RATE, iqr:K or mad:K (default: ${DEFAULT-VALUE}).")
+                description = "percentile:P, max, contamination:RATE, iqr:K, mad:K, or best-f1 (the threshold with the best"
+                        + " F1 on labelled rows: --data with --truth or --anomalous-classes) (default: ${DEFAULT-VALUE}).")
         String rule;
 
         @Option(names = "--scale", defaultValue = "none", paramLabel = "SCALING", description = "none, minmax or standard: an input "
@@ -545,7 +648,8 @@ final class UseCommands {
         String scale;
 
         @Option(names = "--scale-from", paramLabel = "PATH",
-                description = "The unscaled rows the model was trained on, to fit --scale on (default: the --normal rows).")
+                description = "The unscaled rows the model was trained on, to fit --scale on (default: the --normal rows, or the"
+                        + " normal ones of --data).")
         Path scaleFrom;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.safetensors")
@@ -560,23 +664,43 @@ final class UseCommands {
             if (scaleFrom != null && how.equals("none")) {
                 throw new IllegalArgumentException("--scale-from gives the rows to fit a scaling on; say which with --scale minmax or standard");
             }
+            boolean bestF1 = rule.equalsIgnoreCase("best-f1");
+            if (bestF1 && (data == null || !truth.given() || normal != null)) {
+                throw new IllegalArgumentException("--rule best-f1 sets the threshold on labelled rows: give --data PATH with --truth"
+                        + " FILE or --anomalous-classes LIST" + (normal != null ? " (not --normal)" : ""));
+            }
+            if (!bestF1 && (normal == null || data != null || truth.given())) {
+                throw new IllegalArgumentException("--rule " + rule + " sets the threshold on normal rows: give --normal PATH"
+                        + (data != null || truth.given() ? " (--data, --truth and --anomalous-classes go with --rule best-f1)" : ""));
+            }
             LatentModel m = load(model);
-            float[][] x = asRows(rows(normal, m));
-            float[][] fit = scaleFrom == null ? x : asRows(rows(scaleFrom, m));
+            Dataset held = rows(bestF1 ? data : normal, m);
+            boolean[] anomalous = bestF1 ? truth.of(data, held) : null;
+            float[][] x = asRows(held);
+            float[][] fit = scaleFrom != null ? asRows(rows(scaleFrom, m)) : bestF1 ? normalRows(x, anomalous) : x;
             Scaling scaling = switch (how) {
                 case "minmax" -> Scaling.minMax(fit);
                 case "standard" -> Scaling.standardize(fit);
                 default -> Scaling.none();
             };
+            AnomalyDetector d = detector(m, method, samples, seed).withScaling(scaling);
+            if (bestF1) {
+                d = d.calibrateBestF1(x, anomalous);
+                d.save(out);
+                System.out.printf(java.util.Locale.ROOT, "threshold %.6g (%s, best F1 on %s%s); %s; wrote %s%n", d.threshold(), method,
+                        data, scaling.isNone() ? "" : ", " + scaling, quality(d.score(x), anomalous, d.threshold()), out);
+                return 0;
+            }
             String[] r = rule.split(":");
             AnomalyDetector.Rule kind;
             try {
                 kind = AnomalyDetector.Rule.valueOf(r[0].toUpperCase(java.util.Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--rule " + rule + ": expected percentile:P, max, contamination:RATE, iqr:K or mad:K");
+                throw new IllegalArgumentException("--rule " + rule + ": expected percentile:P, max, contamination:RATE, iqr:K, mad:K"
+                        + " or best-f1");
             }
             double param = r.length > 1 ? Double.parseDouble(r[1]) : kind == AnomalyDetector.Rule.IQR ? 1.5 : 3;
-            AnomalyDetector d = detector(m, method, samples, seed).withScaling(scaling).calibrate(x, kind, param);
+            d = d.calibrate(x, kind, param);
             d.save(out);
             int flagged = 0;
             for (boolean b : d.isAnomalous(x)) {

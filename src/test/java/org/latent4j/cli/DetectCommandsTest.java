@@ -58,6 +58,102 @@ class DetectCommandsTest {
                 "--out", det.toString()), "--rule median");
     }
 
+    /** ROC-AUC by its definition: the fraction of (anomaly, normal) pairs the scores order right, ties half. */
+    static double pairAuc(double[] s, boolean[] a) {
+        double good = 0;
+        long pairs = 0;
+        for (int i = 0; i < s.length; i++) {
+            for (int j = 0; j < s.length; j++) {
+                if (a[i] && !a[j]) {
+                    pairs++;
+                    good += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+                }
+            }
+        }
+        return good / pairs;
+    }
+
+    static double f1(double[] s, boolean[] a, double t) {
+        int tp = 0, fp = 0, fn = 0;
+        for (int i = 0; i < s.length; i++) {
+            boolean flag = s[i] > t;
+            tp += flag && a[i] ? 1 : 0;
+            fp += flag && !a[i] ? 1 : 0;
+            fn += !flag && a[i] ? 1 : 0;
+        }
+        return tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + fn);
+    }
+
+    static double number(String out, String after) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(after) + " ([0-9.eE+-]+)").matcher(out);
+        assertTrue(m.find(), "no '" + after + "' in: " + out);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void labelledRowsGiveAucsAndTheBestF1Threshold(@TempDir Path dir) throws Exception {
+        // Normal rows near a line in 3-D; among 60 held-out rows every third is pushed off it by a varying amount,
+        // so that scores of the two kinds overlap a little.
+        SplittableRandom r = new SplittableRandom(7);
+        StringBuilder normal = new StringBuilder(), mixed = new StringBuilder(), truth = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            double t = r.nextGaussian();
+            normal.append(t).append(',').append(2 * t + 0.1 * r.nextGaussian()).append(',').append(-t + 0.1 * r.nextGaussian()).append('\n');
+        }
+        boolean[] anomalous = new boolean[60];
+        for (int i = 0; i < 60; i++) {
+            double t = r.nextGaussian();
+            anomalous[i] = i % 3 == 0;
+            double off = anomalous[i] ? 0.05 + 0.4 * r.nextDouble() : 0.1 * r.nextGaussian();
+            mixed.append(t).append(',').append(2 * t + off).append(',').append(-t + 0.1 * r.nextGaussian()).append('\n');
+            truth.append(anomalous[i] ? 1 : 0).append('\n');
+        }
+        Path n = Files.writeString(dir.resolve("normal.csv"), normal), m = Files.writeString(dir.resolve("mixed.csv"), mixed);
+        Path t = Files.writeString(dir.resolve("truth.csv"), truth);
+        assertEquals(0, MainTest.run("pca", "--data", n.toString(), "-q", "1", "--out", dir.resolve("pca").toString()).code());
+        Path model = dir.resolve("pca/model.safetensors"), det = dir.resolve("detector.safetensors"), scores = dir.resolve("s.csv");
+
+        MainTest.Run s = MainTest.run("score", "--model", model.toString(), "--data", m.toString(), "--out", scores.toString(),
+                "--truth", t.toString());
+        assertEquals(0, s.code(), s.err());
+        double[] sc = Files.readAllLines(scores).stream().mapToDouble(Double::parseDouble).toArray();
+        double auc = pairAuc(sc, anomalous);
+        assertTrue(auc > 0.6 && auc < 1, "the two kinds overlap a little: " + auc);
+        assertEquals(auc, number(s.out(), "ROC-AUC"), 1e-4, s.out());
+        assertTrue(s.out().contains("(20 anomalies among 60 rows)"), s.out());
+
+        MainTest.Run c = MainTest.run("calibrate", "--model", model.toString(), "--data", m.toString(), "--truth", t.toString(),
+                "--rule", "best-f1", "--out", det.toString());
+        assertEquals(0, c.code(), c.err());
+        // score with the detector (its scores are per feature, its threshold in the same unit): the same AUC, and
+        // at its threshold the best F1 any threshold gives
+        s = MainTest.run("score", "--model", det.toString(), "--data", m.toString(), "--out", scores.toString(), "--truth", t.toString());
+        assertEquals(0, s.code(), s.err());
+        double[] ds = Files.readAllLines(scores).stream().mapToDouble(l -> Double.parseDouble(l.split(",")[0])).toArray();
+        double threshold = AnomalyDetector.load(det).threshold(), best = f1(ds, anomalous, -1);
+        for (double candidate : ds) {
+            best = Math.max(best, f1(ds, anomalous, candidate));
+        }
+        assertTrue(best > 0.5 && best < 1, "an F1 between chance and perfect: " + best);
+        assertEquals(best, f1(ds, anomalous, threshold), 1e-9, "no threshold has a better F1 than the calibrated one");
+        assertEquals(best, number(c.out(), "F1"), 1e-4, c.out());
+        assertEquals(auc, number(s.out(), "ROC-AUC"), 1e-4, s.out());
+        assertEquals(best, number(s.out(), "F1"), 1e-4, s.out());
+
+        CliErrorsTest.oneLine(MainTest.run("calibrate", "--model", model.toString(), "--data", m.toString(), "--rule", "best-f1",
+                "--out", det.toString()), "--rule best-f1 sets the threshold on labelled rows");
+        CliErrorsTest.oneLine(MainTest.run("calibrate", "--model", model.toString(), "--normal", n.toString(), "--truth", t.toString(),
+                "--out", det.toString()), "go with --rule best-f1");
+        CliErrorsTest.oneLine(MainTest.run("score", "--model", model.toString(), "--data", m.toString(), "--out", scores.toString(),
+                "--anomalous-classes", "3"), "has none; give --truth FILE");
+        Path two = Files.writeString(dir.resolve("two.csv"), truth.toString().replaceFirst("0", "2"));
+        CliErrorsTest.oneLine(MainTest.run("score", "--model", model.toString(), "--data", m.toString(), "--out", scores.toString(),
+                "--truth", two.toString()), "row 1: 2 is not 1 (anomalous) or 0 (normal)");
+        Path none = Files.writeString(dir.resolve("none.csv"), "0\n".repeat(60));
+        CliErrorsTest.oneLine(MainTest.run("score", "--model", model.toString(), "--data", m.toString(), "--out", scores.toString(),
+                "--truth", none.toString()), "marks no row");
+    }
+
     @Test
     void aVaeScoresByImportanceWeighting(@TempDir Path dir) throws Exception {
         ModelSpec spec = Model.encoder(4).dense(8).relu().gaussianLatent(2).decoder().dense(8).relu().dense(4).bernoulli();
