@@ -302,7 +302,8 @@ final class UseCommands {
     }
 
     @Command(name = "eval", description = "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row "
-            + "(a PCA or PPCA: the squared error), the compression ratio (input floats per latent float) and, for 28x28 "
+            + "(a PCA or PPCA: the squared error), for a VAE the KL of each latent dimension and the active units, the "
+            + "reconstructions' MSE, RMSE, MAE and PSNR, the compression ratio (input floats per latent float) and, for 28x28 "
             + "images, the mean SSIM of the reconstructions.")
     static final class Eval implements Callable<Integer> {
         @Mixin
@@ -323,9 +324,18 @@ final class UseCommands {
                 Dataset labelled = classes == null ? d : new Dataset(d.x(), d.rows(), d.features(), classes, d.source());
                 float[][] x = asRows(d), c = classes == null ? null : oneHot(classes, ae.conditionDim());
                 try (Parallelism par = Parallelism.of(threads)) {
-                    double[] r = Trainer.evaluate(ae.graph(), ae.parameters(), labelled, 256, seed, par);
-                    System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f%s}%n", d.rows(),
-                            r[0] + r[1], r[0], r[1], sizeAndImageMetrics(m, x, c == null ? m.reconstruct(x) : ae.reconstruct(x, c)));
+                    Trainer.Evaluation r = Trainer.evaluation(ae.graph(), ae.parameters(), labelled, 256, seed, par);
+                    String latent = "";
+                    if (ae.spec().isVariational()) {
+                        StringBuilder kl = new StringBuilder();
+                        for (double v : r.klPerDimension()) {
+                            kl.append(kl.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.4f", v));
+                        }
+                        latent = ",\"kl_per_dimension\":[" + kl + "],\"active_units\":" + r.activeUnits();
+                    }
+                    System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f%s%s}%n", d.rows(),
+                            r.reconstruction() + r.kl(), r.reconstruction(), r.kl(), latent,
+                            sizeAndImageMetrics(m, x, c == null ? m.reconstruct(x) : ae.reconstruct(x, c)));
                 }
                 return 0;
             }
@@ -347,9 +357,22 @@ final class UseCommands {
             return 0;
         }
 
-        /** The compression ratio, and for 28x28 images the mean SSIM of the reconstructions (pixels in [0, 1]), as JSON fields. */
+        /**
+         * The reconstructions' errors (MSE, RMSE, MAE per value; PSNR in dB with peak 1 when the data lie in [0, 1], else
+         * the data's range), the compression ratio, and for 28x28 images the mean SSIM (pixels in [0, 1]), as JSON fields.
+         */
         static String sizeAndImageMetrics(LatentModel m, float[][] x, float[][] reconstructions) {
-            String s = String.format(Locale.ROOT, ",\"compression_ratio\":%.4f", Metrics.compressionRatio(m.inputDim(), m.latentDim()));
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+            for (float[] row : x) {
+                for (float v : row) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+            double peak = lo >= 0 && hi <= 1 ? 1 : hi - lo;
+            String s = String.format(Locale.ROOT, ",\"mse\":%.6g,\"rmse\":%.6g,\"mae\":%.6g,\"psnr\":%.4f,\"compression_ratio\":%.4f",
+                    Metrics.mse(x, reconstructions), Metrics.rmse(x, reconstructions), Metrics.mae(x, reconstructions),
+                    Metrics.psnr(x, reconstructions, peak), Metrics.compressionRatio(m.inputDim(), m.latentDim()));
             if (m.inputDim() == 784) {
                 s += String.format(Locale.ROOT, ",\"ssim\":%.4f", Metrics.meanSsim(x, reconstructions, 28, 28, 1.0));
             }

@@ -88,12 +88,41 @@ class InterpolateDenoiseScatterCommandsTest {
     }
 
     @Test
-    void evalReportsTheCompressionRatioAndTheMeanSsim() throws Exception {
+    void evalReportsErrorsKlPerDimensionCompressionRatioAndMeanSsim() throws Exception {
         MainTest.Run r = MainTest.run("eval", "--model", model.toString(), "--data", data.toString());
         assertEquals(0, r.code(), r.err());
         double ssim = org.latent4j.model.Metrics.meanSsim(rows, Autoencoder.load(model).reconstruct(rows), 28, 28, 1.0);
         assertTrue(r.out().contains("\"compression_ratio\":261.3333"), r.out());
         assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "\"ssim\":%.4f}", ssim)), ssim + " in " + r.out());
+        // errors of the reconstructions, from a plain double loop
+        float[][] rec = Autoencoder.load(model).reconstruct(rows);
+        double se = 0, ae = 0;
+        int n = 0;
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = 0; j < rows[i].length; j++, n++) {
+                double e = (double) rows[i][j] - rec[i][j];
+                se += e * e;
+                ae += Math.abs(e);
+            }
+        }
+        assertEquals(se / n, field(r.out(), "mse"), 1e-5 * se / n, r.out());
+        assertEquals(Math.sqrt(se / n), field(r.out(), "rmse"), 1e-5, r.out());
+        assertEquals(ae / n, field(r.out(), "mae"), 1e-5 * ae / n, r.out());
+        assertEquals(10 * Math.log10(1 / (se / n)), field(r.out(), "psnr"), 1e-3, "pixels in [0, 1]: peak 1; " + r.out());
+        // a VAE: the KL of each of its 3 latent dimensions, summing to the KL, and the active units
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"kl_per_dimension\":\\[([^\\]]*)\\]").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        double[] kl = java.util.Arrays.stream(m.group(1).split(",")).mapToDouble(Double::parseDouble).toArray();
+        assertEquals(3, kl.length);
+        assertEquals(field(r.out(), "kl"), java.util.Arrays.stream(kl).sum(), 1e-3, r.out());
+        double active = field(r.out(), "active_units");
+        assertTrue(active >= 0 && active <= 3, r.out());
+    }
+
+    static double field(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":([-0-9.eE+]+)").matcher(json);
+        assertTrue(m.find(), name + " in " + json);
+        return Double.parseDouble(m.group(1));
     }
 
     @Test
