@@ -318,12 +318,12 @@ final class TrainRun {
         return String.join(" ", words);
     }
 
-    /** The conditions of a conditional model for a data set (its labels one-hot), else null. */
+    /** The conditions of a conditional model for a data set (its context vectors, or its labels one-hot), else null. */
     static float[][] conditions(Autoencoder model, Dataset data, int rows) {
         if (!model.spec().isConditional()) {
             return null;
         }
-        float[] flat = Trainer.oneHot(data, model.conditionDim());
+        float[] flat = Trainer.conditions(data, model.conditionDim());
         float[][] c = new float[Math.min(rows, data.rows())][];
         for (int i = 0; i < c.length; i++) {
             c[i] = java.util.Arrays.copyOfRange(flat, i * model.conditionDim(), (i + 1) * model.conditionDim());

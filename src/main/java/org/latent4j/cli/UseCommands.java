@@ -48,6 +48,10 @@ final class UseCommands {
                 description = "For a conditional model: the class of each row, from an IDX label file or a CSV of one integer per row.")
         Path conditionLabels;
 
+        @Option(names = "--context", paramLabel = "PATH", description = "For a conditional model conditioned on values rather"
+                + " than a class: each row's context vector (as many values as the model's condition), from a .csv or .npy file.")
+        Path context;
+
         /** The model file; a conditional model is taken, its conditions come from {@link #conditions}. */
         LatentModel load() throws java.io.IOException {
             return Models.load(model);
@@ -65,9 +69,9 @@ final class UseCommands {
         int[] classes(LatentModel m, Dataset d) throws java.io.IOException {
             int width = m instanceof Autoencoder ae ? ae.conditionDim() : 0;
             if (width == 0) {
-                if (condition != null || conditionLabels != null) {
-                    throw new IllegalArgumentException((condition != null ? "--condition" : "--condition-labels") + ": " + model
-                            + " is not a conditional model");
+                if (condition != null || conditionLabels != null || context != null) {
+                    throw new IllegalArgumentException((condition != null ? "--condition" : conditionLabels != null
+                            ? "--condition-labels" : "--context") + ": " + model + " is not a conditional model");
                 }
                 return null;
             }
@@ -87,8 +91,8 @@ final class UseCommands {
                 c = d.labels();
                 from = "the labels of " + data;
             } else {
-                throw new IllegalArgumentException(model + " is a conditional model (" + width + " classes): give --condition CLASS"
-                        + " or --condition-labels FILE (" + data + " has no labels)");
+                throw new IllegalArgumentException(model + " is a conditional model (" + width + " condition values per row): give"
+                        + " --condition CLASS, --condition-labels FILE or --context FILE (" + data + " has no labels)");
             }
             for (int r = 0; r < c.length; r++) {
                 if (c[r] < 0 || c[r] >= width) {
@@ -99,10 +103,23 @@ final class UseCommands {
             return c;
         }
 
-        /** The rows' one-hot conditions (null for a model without conditions). */
+        /** The rows' conditions: --context vectors, else the classes one-hot (null for a model without conditions). */
         float[][] conditions(LatentModel m, Dataset d) throws java.io.IOException {
-            int[] c = classes(m, d);
-            return c == null ? null : oneHot(c, ((Autoencoder) m).conditionDim());
+            if (context == null || !(m instanceof Autoencoder ae) || ae.conditionDim() == 0) {
+                int[] c = classes(m, d);
+                return c == null ? null : oneHot(c, ((Autoencoder) m).conditionDim());
+            }
+            if (condition != null || conditionLabels != null) {
+                throw new IllegalArgumentException("--context with " + (condition != null ? "--condition" : "--condition-labels")
+                        + ": give one");
+            }
+            Dataset v = DataFiles.read(context, false);
+            if (v.rows() != d.rows() || v.features() != ae.conditionDim()) {
+                throw new IllegalArgumentException(context + " has " + v.rows() + " rows of " + v.features() + " values but "
+                        + data + " has " + d.rows() + " rows and " + model + " is conditioned on " + ae.conditionDim()
+                        + " values per row");
+            }
+            return asRows(v);
         }
     }
 
@@ -320,9 +337,8 @@ final class UseCommands {
             LatentModel m = io.load();
             Dataset d = io.rows(m);
             if (m instanceof Autoencoder ae) {
-                int[] classes = io.classes(m, d);
-                Dataset labelled = classes == null ? d : new Dataset(d.x(), d.rows(), d.features(), classes, d.source());
-                float[][] x = asRows(d), c = classes == null ? null : oneHot(classes, ae.conditionDim());
+                float[][] x = asRows(d), c = io.conditions(m, d);
+                Dataset labelled = c == null ? d : d.withContext(c);   // the conditions as the evaluation's context
                 try (Parallelism par = Parallelism.of(threads)) {
                     Trainer.Evaluation r = Trainer.evaluation(ae.graph(), ae.parameters(), labelled, 256, seed, par);
                     String latent = "";

@@ -1,17 +1,23 @@
 package org.latent4j.data;
 
 /**
- * Rows of float features in one row-major array, with optional integer labels.
+ * Rows of float features in one row-major array, with optional integer labels and optional
+ * context vectors (what a conditional model is conditioned on when it is not a class).
  *
  * @param x      rows x features, row-major
  * @param labels one per row, or null
+ * @param context rows x {@link #contextWidth()} context values, row-major, or null
  * @param source where the rows came from (a file, "bundled Fashion-MNIST train"), for messages
  * @param droppedRows rows the reader left out because they held NaN or infinite values (only
  *                    when asked to: by default such a row is an error naming it)
  */
-public record Dataset(float[] x, int rows, int features, int[] labels, String source, int droppedRows) {
+public record Dataset(float[] x, int rows, int features, int[] labels, float[] context, String source, int droppedRows) {
     public Dataset(float[] x, int rows, int features, int[] labels, String source) {
-        this(x, rows, features, labels, source, 0);
+        this(x, rows, features, labels, null, source, 0);
+    }
+
+    public Dataset(float[] x, int rows, int features, int[] labels, String source, int droppedRows) {
+        this(x, rows, features, labels, null, source, droppedRows);
     }
 
     public Dataset {
@@ -25,6 +31,44 @@ public record Dataset(float[] x, int rows, int features, int[] labels, String so
         if (labels != null && labels.length != rows) {
             throw new IllegalArgumentException(source + ": " + labels.length + " labels for " + rows + " rows");
         }
+        if (context != null && (context.length == 0 || context.length % rows != 0)) {
+            throw new IllegalArgumentException(source + ": " + context.length + " context values for " + rows
+                    + " rows (a context vector per row, all of one width)");
+        }
+    }
+
+    /** Values per row of the context vectors, 0 without them. */
+    public int contextWidth() {
+        return context == null ? 0 : context.length / rows;
+    }
+
+    /**
+     * The same rows with a context vector each ({@code context[r]} for row r, all of one width, finite),
+     * for a conditional model conditioned on values rather than on a class ({@code conditionedOn(width)}).
+     */
+    public Dataset withContext(float[][] context) {
+        if (context == null || context.length != rows) {
+            throw new IllegalArgumentException(source + ": " + (context == null ? 0 : context.length) + " context vectors for "
+                    + rows + " rows");
+        }
+        int w = context[0] == null ? 0 : context[0].length;
+        if (w == 0) {
+            throw new IllegalArgumentException(source + ": context vector 0 is empty");
+        }
+        float[] c = new float[rows * w];
+        for (int r = 0; r < rows; r++) {
+            if (context[r] == null || context[r].length != w) {
+                throw new IllegalArgumentException(source + ": context vector " + r + " has "
+                        + (context[r] == null ? 0 : context[r].length) + " values but vector 0 has " + w);
+            }
+            for (int j = 0; j < w; j++) {
+                if (!Float.isFinite(context[r][j])) {
+                    throw new IllegalArgumentException(source + ": context vector " + r + ", value " + j + " is " + context[r][j]);
+                }
+            }
+            System.arraycopy(context[r], 0, c, r * w, w);
+        }
+        return new Dataset(x, rows, features, labels, c, source, droppedRows);
     }
 
     /** The first n rows (a copy). */
@@ -32,7 +76,8 @@ public record Dataset(float[] x, int rows, int features, int[] labels, String so
         int k = Math.min(n, rows);
         float[] y = java.util.Arrays.copyOf(x, k * features);
         int[] l = labels == null ? null : java.util.Arrays.copyOf(labels, k);
-        return new Dataset(y, k, features, l, source + " (first " + k + ")");
+        float[] c = context == null ? null : java.util.Arrays.copyOf(context, k * contextWidth());
+        return new Dataset(y, k, features, l, c, source + " (first " + k + ")", 0);
     }
 
     /**
@@ -63,13 +108,18 @@ public record Dataset(float[] x, int rows, int features, int[] labels, String so
         }
         float[] y = new float[keep * features];
         int[] l = labels == null ? null : new int[keep];
+        int cw = contextWidth();
+        float[] c = context == null ? null : new float[keep * cw];
         for (int k = 0; k < keep; k++) {
             System.arraycopy(x, kept[k] * features, y, k * features, features);
             if (l != null) {
                 l[k] = labels[kept[k]];
             }
+            if (c != null) {
+                System.arraycopy(context, kept[k] * cw, c, k * cw, cw);
+            }
         }
-        return new Dataset(y, keep, features, l, source, droppedRows + rows - keep);
+        return new Dataset(y, keep, features, l, c, source, droppedRows + rows - keep);
     }
 
     /** Row r as a new array. */

@@ -226,7 +226,7 @@ public final class Trainer {
         /** z samples per input (L; 1 for a model without a Gaussian latent). */
         final int samples;
         final int conditionWidth;
-        /** One-hot conditions of the training rows (rows x conditionWidth), or null. */
+        /** Conditions of the training rows (rows x conditionWidth: context vectors or one-hot labels), or null. */
         final float[] conditions;
         final float[] batchC;
         /** Per-dimension KL weights for free bits, and the batch's per-dimension mean KL. */
@@ -269,7 +269,7 @@ public final class Trainer {
             grads = new float[params.length];
             batchX = new float[b * samples * train.features()];
             conditionWidth = spec.conditionDim();
-            conditions = conditionWidth > 0 ? oneHot(train, conditionWidth) : null;
+            conditions = conditionWidth > 0 ? conditions(train, conditionWidth) : null;
             batchC = conditionWidth > 0 ? new float[b * samples * conditionWidth] : null;
             klDims = g.kl >= 0 ? new float[spec.latent().dim()] : null;
             klDimMeans = g.kl >= 0 ? new double[spec.latent().dim()] : null;
@@ -523,7 +523,7 @@ public final class Trainer {
         int d = data.features();
         int zd = g.kl >= 0 ? g.node(g.mu).width() : 0;
         int cw = g.spec().conditionDim();
-        float[] cond = cw > 0 ? oneHot(data, cw) : null;
+        float[] cond = cw > 0 ? conditions(data, cw) : null;
         double[] klDim = new double[zd], batchKl = new double[zd], muSum = new double[zd], muSq = new double[zd];
         long stream = VALIDATION_STREAM;
         for (int start = 0; start < data.rows(); start += b) {
@@ -571,6 +571,22 @@ public final class Trainer {
         for (int j = 0; j < dims; j++) {
             out[j] /= rows;
         }
+    }
+
+    /**
+     * The conditions of a conditional model, rows x {@code width}: the data's context vectors
+     * when it has them ({@link Dataset#withContext}), else each row's label one-hot. Errors name
+     * the data and what does not fit.
+     */
+    public static float[] conditions(Dataset data, int width) {
+        if (data.context() == null) {
+            return oneHot(data, width);
+        }
+        if (data.contextWidth() != width) {
+            throw new IllegalArgumentException("the model is conditioned on " + width + " values per row but " + data.source()
+                    + " has context vectors of " + data.contextWidth());
+        }
+        return data.context();
     }
 
     /**

@@ -68,7 +68,7 @@ class TrainModelKindsCommandTest {
         CliErrorsTest.oneLine(MainTest.run("sample", "--model", model, "--out", dir.resolve("s2.csv").toString()),
                 "conditional model", "--condition CLASS, 0 to 9");
         CliErrorsTest.oneLine(MainTest.run("reconstruct", "--model", model, "--data", rows.toString(), "--out",
-                dir.resolve("r2.csv").toString()), "--condition CLASS or --condition-labels FILE", "has no labels");
+                dir.resolve("r2.csv").toString()), "--condition CLASS, --condition-labels FILE or --context FILE", "has no labels");
         CliErrorsTest.oneLine(MainTest.run("reconstruct", "--model", model, "--data", rows.toString(), "--condition", "10", "--out",
                 dir.resolve("r2.csv").toString()), "class 10", "0 to 9");
         CliErrorsTest.oneLine(MainTest.run("score", "--model", model, "--data", rows.toString(), "--out",
