@@ -180,13 +180,21 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
         return d.intValue();
     }
 
-    /** A fingerprint of a data set (shape and every value's bits), to refuse resuming on other data. */
+    /**
+     * A fingerprint of a data set (shape and every value's bits, and its context vectors when it
+     * has them), to refuse resuming on other data. (Labels are not in it, so that checkpoints
+     * written before keep resuming.)
+     */
     static String fingerprint(Dataset d) {
+        String f = d.rows() + "x" + d.features() + ":" + Long.toHexString(hash(d.x()));
+        return d.context() == null ? f : f + "+context" + d.contextWidth() + ":" + Long.toHexString(hash(d.context()));
+    }
+
+    private static long hash(float[] x) {
         long h = 0xcbf29ce484222325L;
-        float[] x = d.x();
         for (int i = 0; i < x.length; i++) {
             h = (h ^ Float.floatToRawIntBits(x[i])) * 0x100000001b3L;
         }
-        return d.rows() + "x" + d.features() + ":" + Long.toHexString(h);
+        return h;
     }
 }

@@ -70,6 +70,32 @@ class ContextConditionTest {
     }
 
     @Test
+    void resumeWithContextIsBitwiseAndRefusesOtherContext(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        SplittableRandom r = new SplittableRandom(3);
+        float[] x = new float[200 * 4];
+        float[][] c = new float[200][3], other = new float[200][3];
+        for (int i = 0; i < 200; i++) {
+            for (int j = 0; j < 3; j++) {
+                c[i][j] = (float) r.nextGaussian();
+                other[i][j] = c[i][j] + 1;
+            }
+            for (int j = 0; j < 4; j++) {
+                x[i * 4 + j] = c[i][j % 3] + (float) r.nextGaussian();
+            }
+        }
+        Dataset data = new Dataset(x, 200, 4, null, "rows").withContext(c);
+        ModelSpec cvae = Model.encoder(4).conditionedOn(3).dense(8).tanh().gaussianLatent(2).decoder().dense(4).gaussian();
+        java.nio.file.Path ck = dir.resolve("c.safetensors");
+        float[] whole = Trainer.fit(cvae, data, null, config(2), TrainingListener.NONE).model().parameters();
+        Trainer.fit(cvae, data, null, config(1), TrainingListener.NONE, CheckpointPolicy.everyEpoch(ck));
+        float[] resumed = Trainer.resume(ck, data, null, config(2), TrainingListener.NONE, null).model().parameters();
+        assertArrayEquals(whole, resumed, "1 epoch, then 1 more from the checkpoint = 2 epochs");
+        var e = assertThrows(IllegalArgumentException.class, () -> Trainer.resume(ck, new Dataset(x, 200, 4, null, "rows")
+                .withContext(other), null, config(2), TrainingListener.NONE, null));
+        assertTrue(e.getMessage().contains("other training data"), e.getMessage());
+    }
+
+    @Test
     void contextErrorsNameTheProblem() {
         Dataset d = new Dataset(new float[6], 3, 2, null, "d.csv");
         var e = assertThrows(IllegalArgumentException.class, () -> d.withContext(new float[][] {{1}, {2}}));
