@@ -269,6 +269,19 @@ class ModelKindsTest {
                 assertEquals(expected, pen.parameters()[i], 1e-6f, p.name());
             }
         }
+        // L1: each weight moves by an extra -lr * l1 * sign(w), biases do not.
+        float l1 = 0.01f;
+        Autoencoder lasso = Trainer.fit(ae, one, null, cfg.withWeightPenalties(l1, 0f), TrainingListener.NONE).model();
+        int moved = 0;
+        for (ParamSpec p : plain.graph().params().values()) {
+            for (int i = p.offset(); i < p.offset() + p.size(); i++) {
+                boolean weight = p.name().endsWith(".weight");
+                float expected = weight ? plain.parameters()[i] - lr * l1 * Math.signum(w0[i]) : plain.parameters()[i];
+                assertEquals(expected, lasso.parameters()[i], 1e-6f, p.name());
+                moved += weight && w0[i] != 0 ? 1 : 0;
+            }
+        }
+        assertTrue(moved > 1000, moved + " weights");
     }
 
     @Test

@@ -154,6 +154,32 @@ class TrainingSafetyTest {
     }
 
     @Test
+    void checkpointsEveryTwoEpochsAndResumeFromThere(@TempDir Path dir) throws IOException {
+        // 5 epochs, a checkpoint every 2 (and at the end): after each epoch, the epoch the file would resume at
+        Path ck = dir.resolve("c.safetensors"), afterTwo = dir.resolve("after-two.safetensors");
+        TrainingConfig cfg = TrainingConfig.defaults().withEpochs(5).withBatchSize(64).withThreads(2);
+        Dataset train = TrainerTest.TRAIN.head(640);
+        List<Integer> seen = new java.util.ArrayList<>();
+        TrainingListener watch = new TrainingListener() {
+            @Override
+            public void onEpoch(EpochStats stats) {
+                try {
+                    seen.add(Files.exists(ck) ? Checkpoint.read(ck).progress().epoch() : -1);
+                    if (stats.epoch() == 3) {
+                        Files.copy(ck, afterTwo);
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        float[] whole = Trainer.fit(TrainerTest.smallVae(), train, null, cfg, watch, new CheckpointPolicy(ck, 2, 0)).model().parameters();
+        assertEquals(List.of(-1, 3, 3, 5, 6), seen, "written after epochs 2, 4 and the last (5)");
+        float[] resumed = Trainer.resume(afterTwo, train, null, cfg, TrainingListener.NONE, null).model().parameters();
+        assertArrayEquals(whole, resumed, "epochs 3 to 5 from the epoch-2 checkpoint = the run without a stop");
+    }
+
+    @Test
     void resumeRefusesAnotherRecipeOrOtherData(@TempDir Path dir) throws IOException {
         Path ck = dir.resolve("c.safetensors");
         TrainingConfig cfg = TrainingConfig.defaults().withEpochs(1).withBatchSize(64);
