@@ -13,6 +13,7 @@ import org.latent4j.dsl.Model;
 import org.latent4j.dsl.ModelSpec;
 import org.latent4j.graph.Graph;
 import org.latent4j.model.AnomalyDetector;
+import org.latent4j.model.AnomalyDetectorTest;
 import org.latent4j.model.Autoencoder;
 import org.latent4j.train.Trainer;
 
@@ -73,17 +74,6 @@ class DetectCommandsTest {
         return good / pairs;
     }
 
-    static double f1(double[] s, boolean[] a, double t) {
-        int tp = 0, fp = 0, fn = 0;
-        for (int i = 0; i < s.length; i++) {
-            boolean flag = s[i] > t;
-            tp += flag && a[i] ? 1 : 0;
-            fp += flag && !a[i] ? 1 : 0;
-            fn += !flag && a[i] ? 1 : 0;
-        }
-        return tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + fn);
-    }
-
     static double number(String out, String after) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(after) + " ([0-9.eE+-]+)").matcher(out);
         assertTrue(m.find(), "no '" + after + "' in: " + out);
@@ -130,12 +120,12 @@ class DetectCommandsTest {
         s = MainTest.run("score", "--model", det.toString(), "--data", m.toString(), "--out", scores.toString(), "--truth", t.toString());
         assertEquals(0, s.code(), s.err());
         double[] ds = Files.readAllLines(scores).stream().mapToDouble(l -> Double.parseDouble(l.split(",")[0])).toArray();
-        double threshold = AnomalyDetector.load(det).threshold(), best = f1(ds, anomalous, -1);
+        double threshold = AnomalyDetector.load(det).threshold(), best = AnomalyDetectorTest.f1(ds, anomalous, -1);
         for (double candidate : ds) {
-            best = Math.max(best, f1(ds, anomalous, candidate));
+            best = Math.max(best, AnomalyDetectorTest.f1(ds, anomalous, candidate));
         }
         assertTrue(best > 0.5 && best < 1, "an F1 between chance and perfect: " + best);
-        assertEquals(best, f1(ds, anomalous, threshold), 1e-9, "no threshold has a better F1 than the calibrated one");
+        assertEquals(best, AnomalyDetectorTest.f1(ds, anomalous, threshold), 1e-9, "no threshold has a better F1 than the calibrated one");
         assertEquals(best, number(c.out(), "F1"), 1e-4, c.out());
         assertEquals(auc, number(s.out(), "ROC-AUC"), 1e-4, s.out());
         assertEquals(best, number(s.out(), "F1"), 1e-4, s.out());

@@ -21,7 +21,7 @@ import org.latent4j.train.Trainer;
 import org.latent4j.train.TrainingConfig;
 import org.latent4j.train.TrainingListener;
 
-class AnomalyDetectorTest {
+public class AnomalyDetectorTest {
     static final int HELD_OUT = 8;   // bags
     static Autoencoder vae;
     static float[][] test;
@@ -184,7 +184,8 @@ class AnomalyDetectorTest {
         assertEquals(0.05, (double) flagged / normals, 0.01);
     }
 
-    static double f1(double[] s, boolean[] a, double t) {
+    /** F1 of flagging the rows scoring above t (0 when nothing is found). */
+    public static double f1(double[] s, boolean[] a, double t) {
         int tp = 0, fp = 0, fn = 0;
         for (int i = 0; i < s.length; i++) {
             boolean flag = s[i] > t;
@@ -192,7 +193,7 @@ class AnomalyDetectorTest {
             fp += flag && !a[i] ? 1 : 0;
             fn += !flag && a[i] ? 1 : 0;
         }
-        return 2.0 * tp / (2.0 * tp + fp + fn);
+        return tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + fn);
     }
 
     @Test

@@ -63,8 +63,8 @@ class ContextConditionTest {
             rows[i] = data.row(i);
             shuffled[i] = c[(i + n / 2) % n];
         }
-        double own = mse(rows, m.reconstruct(rows, c)), other = mse(rows, m.reconstruct(rows, shuffled));
-        System.out.printf(java.util.Locale.ROOT, "context: squared error %.5f with each row's own context, %.5f with another's%n", own, other);
+        double own = ModelKindsTest.mse(rows, m.reconstruct(rows, c)), other = ModelKindsTest.mse(rows, m.reconstruct(rows, shuffled));
+        System.out.printf(java.util.Locale.ROOT, "context: squared error per row %.4f with each row's own context, %.4f with another's%n", own, other);
         // one latent value cannot carry the three factors: the model must read the context
         assertTrue(own < 0.25 * other, "squared error " + own + " with each row's own context vs " + other + " with another row's");
     }
@@ -108,16 +108,5 @@ class ContextConditionTest {
         e = assertThrows(IllegalArgumentException.class, () -> Trainer.fit(cae, d.withContext(new float[][] {{1}, {2}, {3}}), null,
                 config(1), TrainingListener.NONE));
         assertTrue(e.getMessage().contains("conditioned on 3 values per row but d.csv has context vectors of 1"), e.getMessage());
-    }
-
-    static double mse(float[][] a, float[][] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            for (int j = 0; j < a[i].length; j++) {
-                double e = (double) a[i][j] - b[i][j];
-                s += e * e;
-            }
-        }
-        return s / (a.length * (double) a[0].length);
     }
 }
