@@ -724,10 +724,11 @@ final class UseCommands {
             };
             AnomalyDetector d = detector(m, method, samples, seed).withScaling(scaling);
             if (bestF1) {
-                d = d.calibrateBestF1(x, anomalous);
+                double[] s = d.score(x);   // once: the threshold and the report both read these
+                d = d.withThreshold(AnomalyDetector.bestF1Threshold(s, anomalous));
                 d.save(out);
                 System.out.printf(java.util.Locale.ROOT, "threshold %.6g (%s, best F1 on %s%s); %s; wrote %s%n", d.threshold(), method,
-                        data, scaling.isNone() ? "" : ", " + scaling, quality(d.score(x), anomalous, d.threshold()), out);
+                        data, scaling.isNone() ? "" : ", " + scaling, quality(s, anomalous, d.threshold()), out);
                 return 0;
             }
             String[] r = rule.split(":");
@@ -739,11 +740,12 @@ final class UseCommands {
                         + " or best-f1");
             }
             double param = r.length > 1 ? Double.parseDouble(r[1]) : kind == AnomalyDetector.Rule.IQR ? 1.5 : 3;
-            d = d.calibrate(x, kind, param);
+            double[] s = d.score(x);   // once: the threshold and the count above it both read these
+            d = d.withThreshold(AnomalyDetector.threshold(s, kind, param));
             d.save(out);
             int flagged = 0;
-            for (boolean b : d.isAnomalous(x)) {
-                flagged += b ? 1 : 0;
+            for (double v : s) {
+                flagged += v > d.threshold() ? 1 : 0;   // the detector's verdict (isAnomalous)
             }
             System.out.printf(java.util.Locale.ROOT, "threshold %.6g (%s, %s%s): %d of %d normal rows above it; wrote %s%n",
                     d.threshold(), method, rule, scaling.isNone() ? "" : ", " + scaling, flagged, x.length, out);

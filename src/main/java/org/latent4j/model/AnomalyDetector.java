@@ -169,7 +169,8 @@ public final class AnomalyDetector {
 
     // ------------------------------------------------------------------ thresholds (pure functions)
 
-    static double threshold(double[] normalScores, Rule rule, double parameter) {
+    /** The threshold {@code rule} sets on scores of held-out normal rows (what {@link #calibrate} uses). */
+    public static double threshold(double[] normalScores, Rule rule, double parameter) {
         if (normalScores.length == 0) {
             throw new IllegalArgumentException("calibration needs at least one normal row");
         }
@@ -212,7 +213,8 @@ public final class AnomalyDetector {
         return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
     }
 
-    static double bestF1Threshold(double[] scores, boolean[] anomalous) {
+    /** The threshold with the best F1 on scores of labelled rows, true = anomalous (what {@link #calibrateBestF1} uses). */
+    public static double bestF1Threshold(double[] scores, boolean[] anomalous) {
         if (scores.length != anomalous.length || scores.length == 0) {
             throw new IllegalArgumentException(scores.length + " scores but " + anomalous.length + " labels");
         }
