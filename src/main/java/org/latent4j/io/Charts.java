@@ -73,19 +73,18 @@ final class Charts {
         s.setXAxisMin(n == 1 ? 0.5 : 1.0);
         s.setXAxisMax(n == 1 ? 1.5 : (double) n);
         s.setXAxisMaxLabelCount(Math.min(n, 12));
-        String[] ticks = xTicks;
-        s.setXAxisTickLabelsFormattingFunction(x -> tickLabel(x, ticks));
+        s.setXAxisTickLabelsFormattingFunction(x -> tickLabel(x, xTicks));
         int drawn = 0;
         for (Pictures.Series ser : series) {
             double[] v = ser.values();
+            if (v.length == 0) {
+                continue;
+            }
             double[] x = new double[v.length];
             double[] y = new double[v.length];
             for (int i = 0; i < v.length; i++) {
                 x[i] = i + 1;
                 y[i] = Double.isFinite(v[i]) ? v[i] : Double.NaN;
-            }
-            if (v.length == 0) {
-                continue;
             }
             XYSeries xy = c.addSeries(ser.name(), x, y);
             drawn++;

@@ -59,11 +59,11 @@ final class Fonts {
 
     /**
      * Makes Java's font system startable here (see the class comment); call before any text is
-     * drawn. Idempotent; returns the configuration file it pointed Java at, or null.
+     * drawn. Idempotent.
      */
-    static synchronized Path prepare() {
+    static synchronized void prepare() {
         if (prepared) {
-            return null;
+            return;
         }
         prepared = true;
         String mode = System.getProperty(MODE_PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
@@ -75,7 +75,7 @@ final class Fonts {
                     + " is not a font choice; use auto, bundled or system");
         };
         if (!bundled) {
-            return null;
+            return;
         }
         try {
             Path config = writeBundledConfiguration();
@@ -83,7 +83,6 @@ final class Fonts {
             LOG.log(System.Logger.Level.INFO, "latent4j: " + (mode.equals("bundled") ? "-D" + MODE_PROPERTY + "=bundled"
                     : "no fontconfig library or no font files on this machine") + "; Java's text uses the bundled DejaVu Sans ("
                     + JDK_CONFIG_PROPERTY + "=" + config + ")");
-            return config;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the bundled font configuration to the temporary folder "
                     + System.getProperty("java.io.tmpdir") + ": " + e.getMessage(), e);
