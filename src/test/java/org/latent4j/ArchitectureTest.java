@@ -73,6 +73,24 @@ class ArchitectureTest {
         assertEquals(List.of(), violations);
     }
 
+    /**
+     * Nodes carry their ops' attributes: the runtime never reads the model's spec, and of the
+     * graph package only the builder (Graph) knows the DSL.
+     */
+    @Test
+    void theRuntimeAndTheOpsNeverReadTheModelSpec() throws IOException {
+        List<String> violations = new ArrayList<>();
+        for (Path f : sources()) {
+            String pkg = f.getParent().getFileName().toString();
+            String text = Files.readString(f);
+            boolean ops = pkg.equals("graph") && !f.endsWith(Path.of("graph", "Graph.java"));
+            if ((pkg.equals("runtime") || ops) && (text.contains("org.latent4j.dsl") || text.contains(".spec()"))) {
+                violations.add(f + " reads the DSL's model spec");
+            }
+        }
+        assertEquals(List.of(), violations);
+    }
+
     @Test
     void noJavaSerializationInTheEngine() throws IOException {
         for (Path f : sources()) {

@@ -299,8 +299,8 @@ final class TrainRun {
         List<String> words = new ArrayList<>();
         boolean noise = false, sparse = false;
         for (var l : spec.encoder()) {
-            noise |= l.kind().isNoise() && l.kind() != org.latent4j.dsl.LayerSpec.Kind.DROPOUT;
-            sparse |= l.kind() == org.latent4j.dsl.LayerSpec.Kind.SPARSITY;
+            noise |= l.isNoise() && !(l instanceof org.latent4j.dsl.LayerSpec.Dropout);
+            sparse |= l instanceof org.latent4j.dsl.LayerSpec.Sparsity;
         }
         if (spec.isConditional()) {
             words.add("conditional");

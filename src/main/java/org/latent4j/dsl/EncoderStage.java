@@ -38,17 +38,17 @@ public final class EncoderStage extends LayerStage<EncoderStage> {
      * compares the reconstruction with the clean input.
      */
     public EncoderStage gaussianNoise(float stddev) {
-        return add(LayerSpec.noise(LayerSpec.Kind.GAUSSIAN_NOISE, stddev));
+        return add(new LayerSpec.GaussianNoise(stddev));
     }
 
     /** Denoising: sets each value to 0 with probability {@code p}, in training only. */
     public EncoderStage maskingNoise(float p) {
-        return add(LayerSpec.noise(LayerSpec.Kind.MASKING_NOISE, p));
+        return add(new LayerSpec.MaskingNoise(p));
     }
 
     /** Denoising: sets each value with probability {@code p} to 0 or 1 (even odds), in training only. */
     public EncoderStage saltAndPepper(float p) {
-        return add(LayerSpec.noise(LayerSpec.Kind.SALT_AND_PEPPER, p));
+        return add(new LayerSpec.SaltAndPepper(p));
     }
 
     /** A VAE bottleneck: heads for mu and logvar of {@code latentDim} dimensions, z sampled by reparameterization. */

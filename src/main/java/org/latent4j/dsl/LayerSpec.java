@@ -1,103 +1,267 @@
 package org.latent4j.dsl;
 
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.latent4j.kernel.Activation;
 
 /**
- * One layer of a model spec.
- * <ul>
- * <li>{@code DENSE}: a fully connected layer of {@code units} outputs;</li>
- * <li>{@code ACTIVATION}: an element-wise activation with its parameter (slope of leaky relu,
- *     alpha of elu);</li>
- * <li>noise, applied in training only (at inference the layer passes its input through):
- *     {@code GAUSSIAN_NOISE} adds N(0, parameter^2); {@code MASKING_NOISE} sets each value to 0
- *     with probability {@code parameter}; {@code SALT_AND_PEPPER} sets each value with probability
- *     {@code parameter} to 0 or 1 (even odds); {@code DROPOUT} zeroes with probability
- *     {@code parameter} and scales the rest by 1 / (1 - parameter);</li>
- * <li>penalties on the output of the layer before, added to the training objective (the layer
- *     passes its input through): {@code SPARSITY} is {@code weight * sum_j KL(rho || rho_j)} with
- *     rho = {@code parameter} and rho_j the batch's mean activation of unit j (outputs must be in
- *     (0, 1): it must follow a sigmoid); {@code ACTIVITY_L1} is {@code weight * sum_j |h_j|} per
- *     sample;</li>
- * <li>{@code BATCH_NORM}: batch normalization of each feature, {@code gamma * (x - mean) /
- *     sqrt(var + epsilon) + beta} with a learned scale gamma and shift beta; in training mean and
- *     var are the batch's (biased variance), at inference the running averages kept from
- *     training, each updated after an applied step as {@code (1 - momentum) * running + momentum *
- *     batch} (the unbiased batch variance for the running variance, as PyTorch);
- *     {@code parameter} is the momentum and {@code weight} the epsilon.</li>
- * </ul>
+ * One layer of a model spec: a sealed family of records, one per layer kind, each with its own
+ * named parameters, its JSON form ({@link #toJson()}), its summary text ({@link #describe()}) and
+ * its count of trained parameters ({@link #trainedParameters(int)}). A new kind does not compile
+ * until it has all of them, and {@link #fromJson} reads each kind's form back (a test round-trips
+ * every permitted record).
  */
-public record LayerSpec(Kind kind, int units, Activation activation, float parameter, float weight) {
-    /** The kinds of layer the DSL can write. */
-    public enum Kind {
-        DENSE, ACTIVATION, GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT, SPARSITY, ACTIVITY_L1, BATCH_NORM;
+public sealed interface LayerSpec {
 
-        /** True for the noise layers, which act in training only. */
-        public boolean isNoise() {
-            return switch (this) {
-                case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> true;
-                case DENSE, ACTIVATION, SPARSITY, ACTIVITY_L1, BATCH_NORM -> false;
-            };
-        }
-
-        /** True for the penalties, which add a term to the objective and pass their input through. */
-        public boolean isPenalty() {
-            return switch (this) {
-                case SPARSITY, ACTIVITY_L1 -> true;
-                case DENSE, ACTIVATION, GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT, BATCH_NORM -> false;
-            };
-        }
-
-        /** The name in the JSON spec and in messages, e.g. "gaussian_noise". */
-        public String jsonName() {
-            return name().toLowerCase(Locale.ROOT);
+    /** A fully connected layer of {@code units} outputs (weight and bias). */
+    record Dense(int units) implements LayerSpec {
+        public Dense {
+            if (units <= 0) {
+                throw new IllegalArgumentException("dense layer needs a positive number of units, got " + units);
+            }
         }
     }
 
-    public LayerSpec {
-        if (kind == null) {
-            throw new IllegalArgumentException("layer kind must not be null");
+    /** An element-wise activation with its parameter (slope of leaky relu, alpha of elu; 0 for the others). */
+    record ActivationLayer(Activation activation, float parameter) implements LayerSpec {
+        public ActivationLayer {
+            if (activation == null) {
+                throw new IllegalArgumentException("activation layer needs an activation");
+            }
+            activation.checkParameter(parameter);
         }
-        switch (kind) {
-            case DENSE -> {
-                if (units <= 0) {
-                    throw new IllegalArgumentException("dense layer needs a positive number of units, got " + units);
-                }
-                if (activation != null) {
-                    throw new IllegalArgumentException("a dense layer carries no activation; add it as its own layer");
+    }
+
+    /** Training only: adds N(0, stddev^2) to every value; at inference the input passes through. */
+    record GaussianNoise(float stddev) implements LayerSpec {
+        public GaussianNoise {
+            if (!(stddev > 0f && Float.isFinite(stddev))) {
+                throw new IllegalArgumentException("gaussianNoise(" + stddev + "): the standard deviation must be positive and finite");
+            }
+        }
+    }
+
+    /** Training only: sets each value to 0 with {@code probability}. */
+    record MaskingNoise(float probability) implements LayerSpec {
+        public MaskingNoise {
+            checkProbability("masking_noise", probability);
+        }
+    }
+
+    /** Training only: sets each value with {@code probability} to 0 or 1 (even odds). */
+    record SaltAndPepper(float probability) implements LayerSpec {
+        public SaltAndPepper {
+            checkProbability("salt_and_pepper", probability);
+        }
+    }
+
+    /** Training only: zeroes each value with {@code probability} and scales the rest by 1 / (1 - probability). */
+    record Dropout(float probability) implements LayerSpec {
+        public Dropout {
+            checkProbability("dropout", probability);
+        }
+    }
+
+    /**
+     * Sparse autoencoder penalty on the layer before (outputs in (0, 1): after a sigmoid), added to
+     * the objective: {@code weight * sum_j KL(rho || rho_j)} with rho_j the batch's mean
+     * activation of unit j. Passes its input through.
+     */
+    record Sparsity(float rho, float weight) implements LayerSpec {
+        public Sparsity {
+            if (!(rho > 0f && rho < 1f)) {
+                throw new IllegalArgumentException("sparsity(" + rho + ", " + weight + "): the target rate rho must be in (0, 1)");
+            }
+            checkWeight("sparsity", weight);
+        }
+    }
+
+    /** Activity penalty {@code weight * sum_j |h_j|} per sample on the layer before. Passes its input through. */
+    record ActivityL1(float weight) implements LayerSpec {
+        public ActivityL1 {
+            checkWeight("activityL1", weight);
+        }
+    }
+
+    /**
+     * Batch normalization of each feature, {@code gamma * (x - mean) / sqrt(var + epsilon) + beta}
+     * with a learned scale gamma and shift beta; in training mean and var are the batch's (biased
+     * variance), at inference the running averages kept from training, each updated after an
+     * applied step as {@code (1 - momentum) * running + momentum * batch} (the unbiased batch
+     * variance for the running variance, as PyTorch).
+     */
+    record BatchNorm(float momentum, float epsilon) implements LayerSpec {
+        public BatchNorm {
+            if (!(momentum > 0f && momentum <= 1f)) {
+                throw new IllegalArgumentException("batchNorm(" + momentum + ", " + epsilon + "): the momentum must be in (0, 1]");
+            }
+            if (!(epsilon > 0f && Float.isFinite(epsilon))) {
+                throw new IllegalArgumentException("batchNorm(" + momentum + ", " + epsilon + "): epsilon must be positive and finite");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ what every kind says of itself
+
+    /** True for the noise layers, which act in training only. */
+    default boolean isNoise() {
+        return switch (this) {
+            case GaussianNoise g -> true;
+            case MaskingNoise m -> true;
+            case SaltAndPepper s -> true;
+            case Dropout d -> true;
+            case Dense d -> false;
+            case ActivationLayer a -> false;
+            case Sparsity s -> false;
+            case ActivityL1 a -> false;
+            case BatchNorm b -> false;
+        };
+    }
+
+    /** True for the penalties, which add a term to the objective and pass their input through. */
+    default boolean isPenalty() {
+        return switch (this) {
+            case Sparsity s -> true;
+            case ActivityL1 a -> true;
+            case Dense d -> false;
+            case ActivationLayer a -> false;
+            case GaussianNoise g -> false;
+            case MaskingNoise m -> false;
+            case SaltAndPepper s -> false;
+            case Dropout d -> false;
+            case BatchNorm b -> false;
+        };
+    }
+
+    /** Output width for an input of {@code inputWidth} features (only dense layers change it). */
+    default int outputWidth(int inputWidth) {
+        return this instanceof Dense d ? d.units() : inputWidth;
+    }
+
+    /** Trained parameters of the layer on an input of {@code inputWidth} features (state such as running statistics not counted). */
+    default long trainedParameters(int inputWidth) {
+        return switch (this) {
+            case Dense d -> (long) inputWidth * d.units() + d.units();
+            case BatchNorm b -> 2L * inputWidth;
+            case ActivationLayer a -> 0;
+            case GaussianNoise g -> 0;
+            case MaskingNoise m -> 0;
+            case SaltAndPepper s -> 0;
+            case Dropout d -> 0;
+            case Sparsity s -> 0;
+            case ActivityL1 a -> 0;
+        };
+    }
+
+    /** e.g. "dense(512)", "relu", "leaky_relu(0.01)", "dropout(0.2)", "sparsity(0.05, 3.0)". */
+    default String describe() {
+        return switch (this) {
+            case Dense d -> "dense(" + d.units() + ")";
+            case ActivationLayer a -> switch (a.activation()) {
+                case LEAKY_RELU, ELU -> name(a.activation()) + "(" + a.parameter() + ")";
+                case IDENTITY, RELU, TANH, SIGMOID, SOFTPLUS, EXP, LOG -> name(a.activation());
+            };
+            case GaussianNoise g -> "gaussian_noise(" + g.stddev() + ")";
+            case MaskingNoise m -> "masking_noise(" + m.probability() + ")";
+            case SaltAndPepper s -> "salt_and_pepper(" + s.probability() + ")";
+            case Dropout d -> "dropout(" + d.probability() + ")";
+            case Sparsity s -> "sparsity(" + s.rho() + ", " + s.weight() + ")";
+            case ActivityL1 a -> "activity_l1(" + a.weight() + ")";
+            case BatchNorm b -> "batch_norm(" + b.momentum() + ", " + b.epsilon() + ")";
+        };
+    }
+
+    /** The layer's JSON object, e.g. {"dense": 512}, {"activation": "leaky_relu", "parameter": 0.01}. */
+    default Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        switch (this) {
+            case Dense d -> m.put("dense", d.units());
+            case ActivationLayer a -> {
+                m.put("activation", name(a.activation()));
+                if (a.activation() == Activation.LEAKY_RELU || a.activation() == Activation.ELU) {
+                    m.put("parameter", (double) a.parameter());
                 }
             }
-            case ACTIVATION -> {
-                if (activation == null) {
-                    throw new IllegalArgumentException("activation layer needs an activation");
-                }
-                activation.checkParameter(parameter);
+            case GaussianNoise g -> m.put("gaussian_noise", (double) g.stddev());
+            case MaskingNoise k -> m.put("masking_noise", (double) k.probability());
+            case SaltAndPepper s -> m.put("salt_and_pepper", (double) s.probability());
+            case Dropout d -> m.put("dropout", (double) d.probability());
+            case Sparsity s -> {
+                m.put("sparsity", (double) s.rho());
+                m.put("weight", (double) s.weight());
             }
-            case GAUSSIAN_NOISE -> {
-                if (!(parameter > 0f && Float.isFinite(parameter))) {
-                    throw new IllegalArgumentException("gaussianNoise(" + parameter + "): the standard deviation must be positive and finite");
-                }
+            case ActivityL1 a -> m.put("activity_l1", (double) a.weight());
+            case BatchNorm b -> {
+                m.put("batch_norm", (double) b.momentum());
+                m.put("epsilon", (double) b.epsilon());
             }
-            case MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> {
-                if (!(parameter > 0f && parameter < 1f)) {
-                    throw new IllegalArgumentException(kind.jsonName() + "(" + parameter + "): the probability must be in (0, 1)");
-                }
+        }
+        return m;
+    }
+
+    /** The JSON keys that name a layer kind, in the order {@link #fromJson} tries them. */
+    List<String> JSON_KINDS = List.of("dense", "activation", "gaussian_noise", "masking_noise", "salt_and_pepper", "dropout",
+            "sparsity", "activity_l1", "batch_norm");
+
+    /**
+     * Reads a layer written by {@link #toJson()}. {@code at} names it in errors (e.g.
+     * "encoder[2]"); numbers are read by {@code number} (which names the field when one is wrong).
+     */
+    static LayerSpec fromJson(Map<?, ?> l, String at, Numbers number) {
+        String kind = null;
+        for (String k : JSON_KINDS) {
+            if (l.containsKey(k)) {
+                kind = k;
+                break;
             }
-            case SPARSITY -> {
-                if (!(parameter > 0f && parameter < 1f)) {
-                    throw new IllegalArgumentException("sparsity(" + parameter + ", " + weight + "): the target rate rho must be in (0, 1)");
+        }
+        if (kind == null) {
+            throw new IllegalArgumentException("unknown layer " + Json.write(l) + " (expected one of " + String.join(", ", JSON_KINDS) + ")");
+        }
+        return switch (kind) {
+            case "dense" -> new Dense(number.integer(l.get("dense"), at + ".dense"));
+            case "activation" -> {
+                Activation a = null;
+                if (l.get("activation") instanceof String s) {
+                    for (Activation c : Activation.values()) {
+                        if (c.name().equalsIgnoreCase(s)) {
+                            a = c;
+                        }
+                    }
                 }
-                checkWeight("sparsity", weight);
+                if (a == null) {
+                    throw new IllegalArgumentException("model spec: unknown " + at + ".activation " + Json.write(l.get("activation")));
+                }
+                yield new ActivationLayer(a, l.containsKey("parameter") ? number.real(l.get("parameter"), at + ".parameter") : 0f);
             }
-            case ACTIVITY_L1 -> checkWeight("activityL1", weight);
-            case BATCH_NORM -> {
-                if (!(parameter > 0f && parameter <= 1f)) {
-                    throw new IllegalArgumentException("batchNorm(" + parameter + ", " + weight + "): the momentum must be in (0, 1]");
-                }
-                if (!(weight > 0f && Float.isFinite(weight))) {
-                    throw new IllegalArgumentException("batchNorm(" + parameter + ", " + weight + "): epsilon must be positive and finite");
-                }
-            }
+            case "gaussian_noise" -> new GaussianNoise(number.real(l.get(kind), at + "." + kind));
+            case "masking_noise" -> new MaskingNoise(number.real(l.get(kind), at + "." + kind));
+            case "salt_and_pepper" -> new SaltAndPepper(number.real(l.get(kind), at + "." + kind));
+            case "dropout" -> new Dropout(number.real(l.get(kind), at + "." + kind));
+            case "sparsity" -> new Sparsity(number.real(l.get("sparsity"), at + ".sparsity"), number.real(l.get("weight"), at + ".weight"));
+            case "activity_l1" -> new ActivityL1(number.real(l.get("activity_l1"), at + ".activity_l1"));
+            case "batch_norm" -> new BatchNorm(number.real(l.get("batch_norm"), at + ".batch_norm"),
+                    l.containsKey("epsilon") ? number.real(l.get("epsilon"), at + ".epsilon") : 1e-5f);
+            default -> throw new IllegalStateException("JSON_KINDS names " + kind + " but fromJson does not read it");
+        };
+    }
+
+    /** How {@link #fromJson} reads numbers (the model spec's reader, which names the field in its errors). */
+    interface Numbers {
+        int integer(Object v, String where);
+
+        float real(Object v, String where);
+    }
+
+    private static String name(Activation a) {
+        return a.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static void checkProbability(String what, float p) {
+        if (!(p > 0f && p < 1f)) {
+            throw new IllegalArgumentException(what + "(" + p + "): the probability must be in (0, 1)");
         }
     }
 
@@ -105,54 +269,5 @@ public record LayerSpec(Kind kind, int units, Activation activation, float param
         if (!(w > 0f && Float.isFinite(w))) {
             throw new IllegalArgumentException(what + ": the penalty weight must be positive and finite, got " + w);
         }
-    }
-
-    public static LayerSpec dense(int units) {
-        return new LayerSpec(Kind.DENSE, units, null, 0f, 0f);
-    }
-
-    public static LayerSpec activation(Activation a, float parameter) {
-        return new LayerSpec(Kind.ACTIVATION, 0, a, parameter, 0f);
-    }
-
-    /** A noise layer (GAUSSIAN_NOISE: standard deviation; the others: probability). */
-    public static LayerSpec noise(Kind kind, float amount) {
-        if (!kind.isNoise()) {
-            throw new IllegalArgumentException(kind + " is not a noise layer");
-        }
-        return new LayerSpec(kind, 0, null, amount, 0f);
-    }
-
-    public static LayerSpec sparsity(float rho, float weight) {
-        return new LayerSpec(Kind.SPARSITY, 0, null, rho, weight);
-    }
-
-    public static LayerSpec activityL1(float weight) {
-        return new LayerSpec(Kind.ACTIVITY_L1, 0, null, 0f, weight);
-    }
-
-    /** Batch normalization with the running statistics' momentum and the variance's epsilon (PyTorch: 0.1, 1e-5). */
-    public static LayerSpec batchNorm(float momentum, float epsilon) {
-        return new LayerSpec(Kind.BATCH_NORM, 0, null, momentum, epsilon);
-    }
-
-    /** True when the layer changes the width (only dense layers do). */
-    public boolean isDense() {
-        return kind == Kind.DENSE;
-    }
-
-    /** e.g. "dense(512)", "relu", "leaky_relu(0.01)", "dropout(0.2)", "sparsity(0.05, 3.0)". */
-    public String describe() {
-        return switch (kind) {
-            case DENSE -> "dense(" + units + ")";
-            case ACTIVATION -> switch (activation) {
-                case LEAKY_RELU, ELU -> activation.name().toLowerCase(Locale.ROOT) + "(" + parameter + ")";
-                case IDENTITY, RELU, TANH, SIGMOID, SOFTPLUS, EXP, LOG -> activation.name().toLowerCase(Locale.ROOT);
-            };
-            case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> kind.jsonName() + "(" + parameter + ")";
-            case SPARSITY -> "sparsity(" + parameter + ", " + weight + ")";
-            case ACTIVITY_L1 -> "activity_l1(" + weight + ")";
-            case BATCH_NORM -> "batch_norm(" + parameter + ", " + weight + ")";
-        };
     }
 }

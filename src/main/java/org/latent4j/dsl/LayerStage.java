@@ -28,31 +28,31 @@ public abstract sealed class LayerStage<S extends LayerStage<S>> permits Encoder
         if (units <= 0) {
             throw new IllegalArgumentException("dense(" + units + "): a layer needs at least one unit");
         }
-        return add(LayerSpec.dense(units));
+        return add(new LayerSpec.Dense(units));
     }
 
     public final S relu() {
-        return add(LayerSpec.activation(Activation.RELU, 0f));
+        return add(new LayerSpec.ActivationLayer(Activation.RELU, 0f));
     }
 
     public final S leakyRelu(float slope) {
-        return add(LayerSpec.activation(Activation.LEAKY_RELU, slope));
+        return add(new LayerSpec.ActivationLayer(Activation.LEAKY_RELU, slope));
     }
 
     public final S elu(float alpha) {
-        return add(LayerSpec.activation(Activation.ELU, alpha));
+        return add(new LayerSpec.ActivationLayer(Activation.ELU, alpha));
     }
 
     public final S tanh() {
-        return add(LayerSpec.activation(Activation.TANH, 0f));
+        return add(new LayerSpec.ActivationLayer(Activation.TANH, 0f));
     }
 
     public final S sigmoid() {
-        return add(LayerSpec.activation(Activation.SIGMOID, 0f));
+        return add(new LayerSpec.ActivationLayer(Activation.SIGMOID, 0f));
     }
 
     public final S softplus() {
-        return add(LayerSpec.activation(Activation.SOFTPLUS, 0f));
+        return add(new LayerSpec.ActivationLayer(Activation.SOFTPLUS, 0f));
     }
 
     /**
@@ -67,7 +67,7 @@ public abstract sealed class LayerStage<S extends LayerStage<S>> permits Encoder
 
     /** Batch normalization with the running averages' momentum (weight of each batch) and the variance's epsilon. */
     public final S batchNorm(float momentum, float epsilon) {
-        return add(LayerSpec.batchNorm(momentum, epsilon));
+        return add(new LayerSpec.BatchNorm(momentum, epsilon));
     }
 
     /**
@@ -75,7 +75,7 @@ public abstract sealed class LayerStage<S extends LayerStage<S>> permits Encoder
      * by 1 / (1 - p); at inference the layer passes its input through.
      */
     public final S dropout(float p) {
-        return add(LayerSpec.noise(LayerSpec.Kind.DROPOUT, p));
+        return add(new LayerSpec.Dropout(p));
     }
 
     /**
@@ -85,15 +85,15 @@ public abstract sealed class LayerStage<S extends LayerStage<S>> permits Encoder
     public final S sparsity(float rho, float weight) {
         LayerSpec last = null;
         for (int i = layers.size() - 1; i >= 0 && last == null; i--) {
-            if (!layers.get(i).kind().isPenalty()) {
+            if (!layers.get(i).isPenalty()) {
                 last = layers.get(i);
             }
         }
-        if (last == null || last.kind() != LayerSpec.Kind.ACTIVATION || last.activation() != Activation.SIGMOID) {
+        if (!(last instanceof LayerSpec.ActivationLayer a && a.activation() == Activation.SIGMOID)) {
             throw new IllegalArgumentException("sparsity(" + rho + ", " + weight + ") needs activations in (0, 1): put it right after a sigmoid(), not after "
                     + (last == null ? "the input" : last.describe()));
         }
-        return add(LayerSpec.sparsity(rho, weight));
+        return add(new LayerSpec.Sparsity(rho, weight));
     }
 
     /** An L1 penalty on the activations of the layer before: {@code weight * sum_j |h_j|} per sample. */
@@ -101,6 +101,6 @@ public abstract sealed class LayerStage<S extends LayerStage<S>> permits Encoder
         if (layers.isEmpty()) {
             throw new IllegalArgumentException("activityL1(" + weight + ") goes after a layer, not on the input");
         }
-        return add(LayerSpec.activityL1(weight));
+        return add(new LayerSpec.ActivityL1(weight));
     }
 }

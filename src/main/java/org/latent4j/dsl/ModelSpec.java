@@ -59,8 +59,8 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
     public int decoderOutputDim() {
         int w = 0;
         for (LayerSpec l : decoder) {
-            if (l.kind() == LayerSpec.Kind.DENSE) {
-                w = l.units();
+            if (l instanceof LayerSpec.Dense d) {
+                w = d.units();
             }
         }
         return w;
@@ -120,13 +120,8 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
     private static void rows(StringBuilder sb, String prefix, List<LayerSpec> layers, long[] acc) {
         for (int i = 0; i < layers.size(); i++) {
             LayerSpec l = layers.get(i);
-            long p = 0;
-            if (l.kind() == LayerSpec.Kind.DENSE) {
-                p = acc[1] * l.units() + l.units();
-                acc[1] = l.units();
-            } else if (l.kind() == LayerSpec.Kind.BATCH_NORM) {
-                p = 2 * acc[1]; // scale and shift; the running mean and variance are state, not counted
-            }
+            long p = l.trainedParameters((int) acc[1]);
+            acc[1] = l.outputWidth((int) acc[1]);
             acc[0] += p;
             sb.append(row(prefix + "." + i + " " + l.describe(), (int) acc[1], p));
         }
@@ -178,27 +173,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
     private static List<Object> layersJson(List<LayerSpec> layers) {
         List<Object> out = new ArrayList<>();
         for (LayerSpec l : layers) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            switch (l.kind()) {
-                case DENSE -> m.put("dense", l.units());
-                case ACTIVATION -> {
-                    m.put("activation", l.activation().name().toLowerCase(Locale.ROOT));
-                    if (l.activation() == Activation.LEAKY_RELU || l.activation() == Activation.ELU) {
-                        m.put("parameter", (double) l.parameter());
-                    }
-                }
-                case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> m.put(l.kind().jsonName(), (double) l.parameter());
-                case SPARSITY -> {
-                    m.put("sparsity", (double) l.parameter());
-                    m.put("weight", (double) l.weight());
-                }
-                case ACTIVITY_L1 -> m.put("activity_l1", (double) l.weight());
-                case BATCH_NORM -> {
-                    m.put("batch_norm", (double) l.parameter());
-                    m.put("epsilon", (double) l.weight());
-                }
-            }
-            out.add(m);
+            out.add(l.toJson());
         }
         return out;
     }
@@ -252,32 +227,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             String at = where + "[" + i + "]";
             Map<?, ?> l = asMap(list.get(i), at);
             try {
-                if (l.containsKey("dense")) {
-                    out.add(LayerSpec.dense(asInt(l.get("dense"), at + ".dense")));
-                } else if (l.containsKey("activation")) {
-                    Activation a = enumOf(Activation.class, l.get("activation"), at + ".activation");
-                    float p = l.containsKey("parameter") ? (float) asDouble(l.get("parameter"), at + ".parameter") : 0f;
-                    out.add(LayerSpec.activation(a, p));
-                } else if (l.containsKey("sparsity")) {
-                    out.add(LayerSpec.sparsity((float) asDouble(l.get("sparsity"), at + ".sparsity"), (float) asDouble(l.get("weight"), at + ".weight")));
-                } else if (l.containsKey("batch_norm")) {
-                    out.add(LayerSpec.batchNorm((float) asDouble(l.get("batch_norm"), at + ".batch_norm"),
-                            l.containsKey("epsilon") ? (float) asDouble(l.get("epsilon"), at + ".epsilon") : 1e-5f));
-                } else if (l.containsKey("activity_l1")) {
-                    out.add(LayerSpec.activityL1((float) asDouble(l.get("activity_l1"), at + ".activity_l1")));
-                } else {
-                    LayerSpec noise = null;
-                    for (LayerSpec.Kind k : LayerSpec.Kind.values()) {
-                        if (k.isNoise() && l.containsKey(k.jsonName())) {
-                            noise = LayerSpec.noise(k, (float) asDouble(l.get(k.jsonName()), at + "." + k.jsonName()));
-                        }
-                    }
-                    if (noise == null) {
-                        throw new IllegalArgumentException("unknown layer " + Json.write(l) + " (expected \"dense\", \"activation\","
-                                + " a noise layer, \"sparsity\", \"activity_l1\" or \"batch_norm\")");
-                    }
-                    out.add(noise);
-                }
+                out.add(LayerSpec.fromJson(l, at, NUMBERS));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage().startsWith("model spec") ? e.getMessage()
                         : "model spec: " + at + ": " + e.getMessage(), e);
@@ -285,6 +235,18 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         }
         return out;
     }
+
+    private static final LayerSpec.Numbers NUMBERS = new LayerSpec.Numbers() {
+        @Override
+        public int integer(Object v, String where) {
+            return asInt(v, where);
+        }
+
+        @Override
+        public float real(Object v, String where) {
+            return (float) asDouble(v, where);
+        }
+    };
 
     private static Map<?, ?> asMap(Object v, String where) {
         if (!(v instanceof Map<?, ?> m)) {

@@ -10,6 +10,7 @@ import org.latent4j.dsl.LayerSpec;
 import org.latent4j.dsl.LikelihoodSpec;
 import org.latent4j.dsl.ModelSpec;
 import org.latent4j.kernel.Activation;
+import org.latent4j.graph.Ops.Activate;
 
 /**
  * The static graph of a model: nodes in topological order, the parameter arena layout, and the
@@ -112,14 +113,20 @@ public final class Graph {
         final List<Integer> penalties = new ArrayList<>();
         final List<Integer> encoderOutputs = new ArrayList<>();
         int offset;
+        int noiseLayers;
 
-        int add(Op op, List<Integer> in, int width, String name, List<String> ps, Activation a, float ap, float var) {
-            return add(op, in, width, name, ps, a, ap, var, null);
-        }
-
-        int add(Op op, List<Integer> in, int width, String name, List<String> ps, Activation a, float ap, float var, LayerSpec layer) {
+        /** A node whose shape its op infers from its inputs and parameters (errors name the layer). */
+        int add(Op op, List<Integer> in, String name, List<String> ps) {
+            List<Shape> shapes = new ArrayList<>();
+            for (int i : in) {
+                shapes.add(nodes.get(i).shape());
+            }
+            List<ParamSpec> specs = new ArrayList<>();
+            for (String p : ps) {
+                specs.add(params.get(p));
+            }
             int id = nodes.size();
-            nodes.add(new Node(id, op, in, width, name, ps, a, ap, var, layer));
+            nodes.add(new Node(id, op, in, op.shape(name, shapes, specs), name, ps));
             return id;
         }
 
@@ -161,61 +168,63 @@ public final class Graph {
         }
 
         /** A dense layer as MATMUL + BIAS_ADD; He init when a ReLU-like activation follows, else Xavier. */
-        int dense(int x, int in, int out, String prefix, Activation next) {
+        int dense(int x, int out, String prefix, Activation next) {
+            int in = nodes.get(x).width();
             ParamSpec.Init init = next == Activation.RELU || next == Activation.LEAKY_RELU || next == Activation.ELU
                     ? ParamSpec.Init.HE : ParamSpec.Init.XAVIER;
             String w = param(prefix + ".weight", out, in, init, in, out);
             String b = param(prefix + ".bias", out, 1, ParamSpec.Init.ZERO, in, out);
-            int m = add(Op.MATMUL, List.of(x), out, prefix, List.of(w), null, 0f, 0f);
-            return add(Op.BIAS_ADD, List.of(m), out, prefix, List.of(b), null, 0f, 0f);
+            int m = add(new Ops.MatMul(), List.of(x), prefix, List.of(w));
+            return add(new Ops.BiasAdd(), List.of(m), prefix, List.of(b));
         }
 
-        int[] layers(int x, int width, List<LayerSpec> layers, String prefix) {
-            return layers(x, width, layers, prefix, 0, layers.size());
-        }
-
-        /** Layers {@code from} (inclusive) to {@code to} of the list, named by their position in it. */
-        int[] layers(int x, int width, List<LayerSpec> layers, String prefix, int from, int to) {
+        /** Layers {@code from} (inclusive) to {@code to} of the list, named by their position in it; returns the last node. */
+        int layers(int x, List<LayerSpec> layers, String prefix, int from, int to) {
             int h = x;
             for (int i = from; i < to; i++) {
                 LayerSpec l = layers.get(i);
-                switch (l.kind()) {
-                    case DENSE -> {
-                        Activation next = i + 1 < layers.size() && layers.get(i + 1).kind() == LayerSpec.Kind.ACTIVATION
-                                ? layers.get(i + 1).activation() : null;
-                        h = dense(h, width, l.units(), prefix + "." + i, next);
-                        width = l.units();
+                String name = prefix + "." + i + " " + l.describe();
+                int width = nodes.get(h).width();
+                switch (l) {
+                    case LayerSpec.Dense d -> {
+                        Activation next = i + 1 < layers.size() && layers.get(i + 1) instanceof LayerSpec.ActivationLayer a
+                                ? a.activation() : null;
+                        h = dense(h, d.units(), prefix + "." + i, next);
                     }
-                    case ACTIVATION -> h = add(Op.ACTIVATION, List.of(h), width, prefix + "." + i + " " + l.describe(),
-                            List.of(), l.activation(), l.parameter(), 0f);
-                    case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> h = add(Op.NOISE, List.of(h), width,
-                            prefix + "." + i + " " + l.describe(), List.of(), null, 0f, 0f, l);
-                    case SPARSITY -> penalties.add(add(Op.SPARSITY_KL, List.of(h), 1, prefix + "." + i + " " + l.describe(),
-                            List.of(), null, 0f, 0f, l));
-                    case ACTIVITY_L1 -> penalties.add(add(Op.ACTIVITY_L1, List.of(h), 1, prefix + "." + i + " " + l.describe(),
-                            List.of(), null, 0f, 0f, l));
-                    case BATCH_NORM -> {
+                    case LayerSpec.ActivationLayer a -> h = add(new Activate(a.activation(), a.parameter()), List.of(h), name, List.of());
+                    case LayerSpec.GaussianNoise g -> h = noise(h, Ops.NoiseKind.GAUSSIAN, g.stddev(), name);
+                    case LayerSpec.MaskingNoise m -> h = noise(h, Ops.NoiseKind.MASKING, m.probability(), name);
+                    case LayerSpec.SaltAndPepper s -> h = noise(h, Ops.NoiseKind.SALT_AND_PEPPER, s.probability(), name);
+                    case LayerSpec.Dropout d -> h = noise(h, Ops.NoiseKind.DROPOUT, d.probability(), name);
+                    case LayerSpec.Sparsity s -> penalties.add(add(new Ops.SparsityKl(s.rho(), s.weight()), List.of(h), name, List.of()));
+                    case LayerSpec.ActivityL1 a -> penalties.add(add(new Ops.ActivityL1(a.weight()), List.of(h), name, List.of()));
+                    case LayerSpec.BatchNorm b -> {
                         String p = prefix + "." + i;
                         List<String> ps = List.of(
                                 param(p + ".weight", width, 1, ParamSpec.Init.ONE, width, width, ParamSpec.Role.VECTOR),
                                 param(p + ".bias", width, 1, ParamSpec.Init.ZERO, width, width, ParamSpec.Role.VECTOR),
                                 param(p + ".running_mean", width, 1, ParamSpec.Init.ZERO, width, width, ParamSpec.Role.STATE),
                                 param(p + ".running_var", width, 1, ParamSpec.Init.ONE, width, width, ParamSpec.Role.STATE));
-                        h = add(Op.BATCH_NORM, List.of(h), width, p + " " + l.describe(), ps, null, 0f, 0f, l);
+                        h = add(new Ops.BatchNormalize(b.momentum(), b.epsilon()), List.of(h), p + " " + l.describe(), ps);
                     }
                 }
                 if (prefix.equals("encoder")) {
                     encoderOutputs.add(h);
                 }
             }
-            return new int[] {h, width};
+            return h;
+        }
+
+        /** A noise layer: the k-th of the model (in order) draws from its own part of the step's random stream. */
+        int noise(int x, Ops.NoiseKind kind, float amount, String name) {
+            return add(new Ops.Noise(kind, amount, Ops.Noise.streamStart(noiseLayers++)), List.of(x), name, List.of());
         }
     }
 
     /** How many noise or dropout layers open the list (they corrupt a conditional model's input before the join). */
     static int leadingNoiseLayers(List<LayerSpec> layers) {
         int n = 0;
-        while (n < layers.size() && layers.get(n).kind().isNoise()) {
+        while (n < layers.size() && layers.get(n).isNoise()) {
             n++;
         }
         return n;
@@ -229,57 +238,54 @@ public final class Graph {
         Builder g = new Builder();
         int d = spec.inputDim();
         int cd = spec.conditionDim();
-        int x = g.add(Op.INPUT, List.of(), d, "input", List.of(), null, 0f, 0f);
-        int cond = cd > 0 ? g.add(Op.INPUT, List.of(), cd, "condition", List.of(), null, 0f, 0f) : -1;
+        int x = g.add(new Ops.Input(Shape.features(d)), List.of(), "input", List.of());
+        int cond = cd > 0 ? g.add(new Ops.Input(Shape.features(cd)), List.of(), "condition", List.of()) : -1;
         // Input corruption (the noise layers before anything else) corrupts the input, never the condition.
         int lead = cd > 0 ? leadingNoiseLayers(spec.encoder()) : 0;
-        int corrupted = g.layers(x, d, spec.encoder(), "encoder", 0, lead)[0];
-        int encIn = cd > 0 ? g.add(Op.CONCAT, List.of(corrupted, cond), d + cd, "input joined with condition", List.of(), null, 0f, 0f)
-                : x;
-        int[] enc = g.layers(encIn, d + cd, spec.encoder(), "encoder", lead, spec.encoder().size());
-        int h = enc[0], hw = enc[1];
+        int corrupted = g.layers(x, spec.encoder(), "encoder", 0, lead);
+        int encIn = cd > 0 ? g.add(new Ops.Concat(), List.of(corrupted, cond), "input joined with condition", List.of()) : x;
+        int h = g.layers(encIn, spec.encoder(), "encoder", lead, spec.encoder().size());
         LatentSpec lat = spec.latent();
         int zd = lat.dim();
         int mu = -1, logvar = -1, code = -1, z, kl = -1;
         if (lat.kind() == LatentSpec.Kind.GAUSSIAN) {
-            mu = g.dense(h, hw, zd, "fc_mu", null);
-            logvar = g.dense(h, hw, zd, "fc_logvar", null);
+            mu = g.dense(h, zd, "fc_mu", null);
+            logvar = g.dense(h, zd, "fc_logvar", null);
             if (lat.clampsLogVariance()) {
-                logvar = g.add(Op.CLAMP, List.of(logvar), zd, "fc_logvar clamp(" + lat.logvarMin() + ", " + lat.logvarMax() + ")",
-                        List.of(), null, 0f, 0f);
+                logvar = g.add(new Ops.Clamp(lat.logvarMin(), lat.logvarMax()), List.of(logvar),
+                        "fc_logvar clamp(" + lat.logvarMin() + ", " + lat.logvarMax() + ")", List.of());
             }
-            z = g.add(Op.REPARAMETERIZE, List.of(mu, logvar), zd, "z", List.of(), null, 0f, 0f);
-            kl = g.add(Op.KL_STANDARD_NORMAL, List.of(mu, logvar), 1, "kl", List.of(), null, 0f, 0f);
+            z = g.add(new Ops.Reparameterize(), List.of(mu, logvar), "z", List.of());
+            kl = g.add(new Ops.GaussianKl(), List.of(mu, logvar), "kl", List.of());
         } else {
             Activation act = lat.activation();
-            code = g.dense(h, hw, zd, "latent", act == Activation.IDENTITY ? null : act);
+            code = g.dense(h, zd, "latent", act == Activation.IDENTITY ? null : act);
             if (act != Activation.IDENTITY) {
-                code = g.add(Op.ACTIVATION, List.of(code), zd, "latent " + act.name().toLowerCase(java.util.Locale.ROOT),
-                        List.of(), act, 0f, 0f);
+                code = g.add(new Activate(act, 0f), List.of(code), "latent " + act.name().toLowerCase(java.util.Locale.ROOT), List.of());
             }
             if (lat.contractive() > 0f) {
-                g.penalties.add(g.add(Op.CONTRACTIVE, List.of(code), 1, "latent contractive(" + lat.contractive() + ")",
-                        List.of("latent.weight"), act, 0f, 0f));
+                g.penalties.add(g.add(new Ops.Contractive(lat.contractive(), act), List.of(code), "latent contractive(" + lat.contractive() + ")",
+                        List.of("latent.weight")));
             }
             z = code;
         }
         int decoderStart = g.nodes.size();
-        int decIn = cd > 0 ? g.add(Op.CONCAT, List.of(z, cond), zd + cd, "z joined with condition", List.of(), null, 0f, 0f) : z;
-        int[] dec = g.layers(decIn, zd + cd, spec.decoder(), "decoder");
-        int out = dec[0];
-        if (dec[1] != d) {
-            throw new IllegalArgumentException("decoder output has " + dec[1] + " features but the input has " + d
+        int decIn = cd > 0 ? g.add(new Ops.Concat(), List.of(z, cond), "z joined with condition", List.of()) : z;
+        int out = g.layers(decIn, spec.decoder(), "decoder", 0, spec.decoder().size());
+        int outWidth = g.nodes.get(out).width();
+        if (outWidth != d) {
+            throw new IllegalArgumentException("decoder output has " + outWidth + " features but the input has " + d
                     + " (make the decoder's last dense layer dense(" + d + "))");
         }
         LikelihoodSpec lik = spec.likelihood();
         int recon = switch (lik.kind()) {
-            case BERNOULLI -> g.add(Op.BERNOULLI_NLL, List.of(out, x), 1, "reconstruction", List.of(), null, 0f, 0f);
-            case GAUSSIAN_FIXED -> g.add(Op.GAUSSIAN_NLL, List.of(out, x), 1, "reconstruction", List.of(), null, 0f, lik.variance());
-            case GAUSSIAN_LEARNED -> g.add(Op.GAUSSIAN_NLL, List.of(out, x), 1, "reconstruction",
-                    List.of(g.param("decoder_logvar", d, 1, ParamSpec.Init.ZERO, d, d)), null, 0f, 0f);
-            case GAUSSIAN_LEARNED_GLOBAL -> g.add(Op.GAUSSIAN_NLL, List.of(out, x), 1, "reconstruction",
-                    List.of(g.param("decoder_logvar", 1, 1, ParamSpec.Init.ZERO, d, d)), null, 0f, 0f);
-            case HUBER -> g.add(Op.HUBER_LOSS, List.of(out, x), 1, "reconstruction", List.of(), null, 0f, lik.delta());
+            case BERNOULLI -> g.add(new Ops.BernoulliNll(), List.of(out, x), "reconstruction", List.of());
+            case GAUSSIAN_FIXED -> g.add(new Ops.GaussianNll(lik.variance()), List.of(out, x), "reconstruction", List.of());
+            case GAUSSIAN_LEARNED -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
+                    List.of(g.param("decoder_logvar", d, 1, ParamSpec.Init.ZERO, d, d)));
+            case GAUSSIAN_LEARNED_GLOBAL -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
+                    List.of(g.param("decoder_logvar", 1, 1, ParamSpec.Init.ZERO, d, d)));
+            case HUBER -> g.add(new Ops.HuberLoss(lik.delta()), List.of(out, x), "reconstruction", List.of());
         };
         int trainable = g.placeState();
         Graph graph = new Graph(spec, g.nodes, g.params, g.offset, trainable, x, mu, logvar, code, z, out, recon, kl, decoderStart,
@@ -289,90 +295,32 @@ public final class Graph {
     }
 
     /**
-     * Shape inference and checking: every node's width follows from its inputs and parameters.
+     * Shape checking: every node's shape is the one its op gives for its inputs and parameters.
      * Throws with the layer's name and both shapes when they disagree.
      */
     public void infer() {
         for (Node n : nodes) {
-            int expected = switch (n.op()) {
-                case INPUT -> n.id() == condition ? spec.conditionDim() : spec.inputDim();
-                case CONCAT -> width(n.inputs().get(0)) + width(n.inputs().get(1));
-                case NOISE, CLAMP -> width(n.inputs().get(0));
-                case BATCH_NORM -> {
-                    int in = width(n.inputs().get(0));
-                    for (String p : n.params()) {
-                        if (param(p).rows() != in) {
-                            throw new IllegalArgumentException(n.name() + ": " + p + " has " + param(p).rows() + " entries but its input has "
-                                    + in + " features");
-                        }
-                    }
-                    yield in;
+            List<Shape> in = new ArrayList<>();
+            for (int i : n.inputs()) {
+                if (i < 0 || i >= n.id()) {
+                    throw new IllegalArgumentException(n.name() + ": input " + i + " does not come before the node");
                 }
-                case SPARSITY_KL, ACTIVITY_L1 -> 1;
-                case CONTRACTIVE -> {
-                    ParamSpec w = param(n.params().get(0));
-                    if (w.rows() != width(n.inputs().get(0))) {
-                        throw new IllegalArgumentException(n.name() + ": weight " + w.name() + " has " + w.rows()
-                                + " rows but the code has " + width(n.inputs().get(0)) + " units");
-                    }
-                    yield 1;
-                }
-                case MATMUL, DENSE -> {
-                    ParamSpec w = param(n.params().get(0));
-                    int in = width(n.inputs().get(0));
-                    if (w.cols() != in) {
-                        throw new IllegalArgumentException(n.name() + ": weight " + w.name() + " takes " + w.cols()
-                                + " features but its input has " + in);
-                    }
-                    if (n.op() == Op.DENSE) {
-                        ParamSpec b = param(n.params().get(1));
-                        if (b.rows() != w.rows()) {
-                            throw new IllegalArgumentException(n.name() + ": bias has " + b.rows() + " entries but the layer has " + w.rows() + " outputs");
-                        }
-                    }
-                    yield w.rows();
-                }
-                case BIAS_ADD -> {
-                    ParamSpec b = param(n.params().get(0));
-                    int in = width(n.inputs().get(0));
-                    if (b.rows() != in) {
-                        throw new IllegalArgumentException(n.name() + ": bias has " + b.rows() + " entries but its input has " + in + " features");
-                    }
-                    yield in;
-                }
-                case ACTIVATION -> width(n.inputs().get(0));
-                case REPARAMETERIZE, KL_STANDARD_NORMAL -> {
-                    int a = width(n.inputs().get(0)), b = width(n.inputs().get(1));
-                    if (a != b) {
-                        throw new IllegalArgumentException(n.name() + ": mean has " + a + " dimensions but log-variance has " + b);
-                    }
-                    yield n.op() == Op.REPARAMETERIZE ? a : 1;
-                }
-                case BERNOULLI_NLL, GAUSSIAN_NLL, HUBER_LOSS -> {
-                    int a = width(n.inputs().get(0)), b = width(n.inputs().get(1));
-                    if (a != b) {
-                        throw new IllegalArgumentException("decoder output has " + a + " features but the input has " + b);
-                    }
-                    if (!n.params().isEmpty() && param(n.params().get(0)).rows() != a && param(n.params().get(0)).rows() != 1) {
-                        throw new IllegalArgumentException(n.name() + ": learned variance has " + param(n.params().get(0)).rows()
-                                + " entries but the output has " + a + " features");
-                    }
-                    yield 1;
-                }
-            };
-            if (expected != n.width()) {
-                throw new IllegalArgumentException(n.name() + ": output has " + n.width() + " features but its op gives " + expected);
+                in.add(nodes.get(i).shape());
+            }
+            List<ParamSpec> ps = new ArrayList<>();
+            for (String p : n.params()) {
+                ps.add(param(p));
+            }
+            Shape expected = n.op().shape(n.name(), in, ps);
+            if (!expected.equals(n.shape())) {
+                throw new IllegalArgumentException(n.name() + ": output has shape " + n.shape() + " but its op gives " + expected);
             }
         }
     }
 
-    private int width(int id) {
-        return nodes.get(id).width();
-    }
-
     /**
-     * The fused graph: each MATMUL whose only consumer is a BIAS_ADD, and that BIAS_ADD's only
-     * consumer if it is an ACTIVATION, become one DENSE node (identity activation if none).
+     * The fused graph: each MatMul whose only consumer is a BiasAdd, and that BiasAdd's only
+     * consumer if it is an Activate, become one Dense node (identity activation if none).
      */
     public Graph fuse() {
         int[] consumers = new int[nodes.size()];
@@ -385,22 +333,21 @@ public final class Graph {
         Map<Integer, Integer> remap = new HashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
-            if (n.op() == Op.MATMUL && consumers[i] == 1 && i + 1 < nodes.size()
-                    && nodes.get(i + 1).op() == Op.BIAS_ADD && nodes.get(i + 1).inputs().get(0) == i) {
+            if (n.op() instanceof Ops.MatMul && consumers[i] == 1 && i + 1 < nodes.size()
+                    && nodes.get(i + 1).op() instanceof Ops.BiasAdd && nodes.get(i + 1).input(0) == i) {
                 Node bias = nodes.get(i + 1);
                 int last = i + 1;
                 Activation act = Activation.IDENTITY;
                 float ap = 0f;
-                String name = n.name();
-                if (consumers[i + 1] == 1 && i + 2 < nodes.size() && nodes.get(i + 2).op() == Op.ACTIVATION
-                        && nodes.get(i + 2).inputs().get(0) == i + 1) {
-                    act = nodes.get(i + 2).activation();
-                    ap = nodes.get(i + 2).activationParam();
+                if (consumers[i + 1] == 1 && i + 2 < nodes.size() && nodes.get(i + 2).op() instanceof Activate a
+                        && nodes.get(i + 2).input(0) == i + 1) {
+                    act = a.activation();
+                    ap = a.parameter();
                     last = i + 2;
                 }
                 int id = out.size();
-                out.add(new Node(id, Op.DENSE, List.of(remap.get(n.inputs().get(0))), n.width(), name,
-                        List.of(n.params().get(0), bias.params().get(0)), act, ap, 0f, null));
+                out.add(new Node(id, new Ops.Dense(act, ap), List.of(remap.get(n.input(0))), nodes.get(last).shape(), n.name(),
+                        List.of(n.params().get(0), bias.params().get(0))));
                 for (int j = i; j <= last; j++) {
                     remap.put(j, id);
                 }
@@ -412,7 +359,7 @@ public final class Graph {
             for (int k : n.inputs()) {
                 in.add(remap.get(k));
             }
-            out.add(new Node(id, n.op(), in, n.width(), n.name(), n.params(), n.activation(), n.activationParam(), n.variance(), n.layer()));
+            out.add(new Node(id, n.op(), in, n.shape(), n.name(), n.params()));
             remap.put(i, id);
         }
         List<Integer> fusedPenalties = new ArrayList<>();

@@ -1,21 +1,26 @@
 package org.latent4j.graph;
 
 import java.util.List;
-import org.latent4j.dsl.LayerSpec;
-import org.latent4j.kernel.Activation;
 
 /**
- * One value of the graph: the op that makes it, its inputs (node ids), its width (features per
- * sample; 1 for per-sample losses), and what the op needs: the parameters it owns (names of
- * tensors in the parameter arena), the activation and its parameter, the variance of a fixed
- * Gaussian, and for a noise or penalty node the layer it comes from ({@code layer}; null for
- * the others). {@code name} is the layer's name in errors and in the model file.
+ * One value of the graph: the op that makes it (with the op's own attributes), its inputs (node
+ * ids), the per-sample shape of its value, its name (the layer's name in errors and in the model
+ * file) and the parameters it owns (names of tensors in the parameter arena, in the order its op
+ * reads them).
  */
-public record Node(int id, Op op, List<Integer> inputs, int width, String name,
-                   List<String> params, Activation activation, float activationParam, float variance, LayerSpec layer) {
+public record Node(int id, Op op, List<Integer> inputs, Shape shape, String name, List<String> params) {
     public Node {
         inputs = List.copyOf(inputs);
         params = List.copyOf(params);
     }
 
+    /** Floats per sample of the node's value. */
+    public int width() {
+        return shape.size();
+    }
+
+    /** The id of input k. */
+    public int input(int k) {
+        return inputs.get(k);
+    }
 }

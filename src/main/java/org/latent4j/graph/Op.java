@@ -1,63 +1,102 @@
 package org.latent4j.graph;
 
-/**
- * The closed set of graph operations. Shape inference ({@link Graph#infer}), lowering to plan
- * steps ({@link Planner}) and reverse-mode autodiff ({@link Planner}) each handle every op in one
- * {@code switch} without a default, so a new op does not compile until every table has it.
- *
- * <p>Primitive ops come from the model spec; {@link #DENSE} is what {@link Graph#fuse()} makes of
- * a MATMUL followed by BIAS_ADD and an optional ACTIVATION. Shapes are (batch, features).
- */
-public enum Op {
-    /** The data batch x: (B, D). */
-    INPUT,
-    /** x W^T for a weight W of shape (out, in): (B, in) -> (B, out). */
-    MATMUL,
-    /** x + b, b of shape (features). */
-    BIAS_ADD,
-    /** An element-wise activation. */
-    ACTIVATION,
-    /** Fused x W^T + b and activation. */
-    DENSE,
-    /** z = mu + exp(logvar / 2) eps, eps ~ N(0, I) from the counter-based generator. */
-    REPARAMETERIZE,
-    /** Per-sample KL(N(mu, exp(logvar)) || N(0, I)): (B, Z) x (B, Z) -> (B). */
-    KL_STANDARD_NORMAL,
-    /** Per-sample -log p(x | logits) under a Bernoulli: (B, D) -> (B). */
-    BERNOULLI_NLL,
-    /** Per-sample -log p(x | mean) under N(mean, variance I), variance fixed, learned per feature or learned once: (B, D) -> (B). */
-    GAUSSIAN_NLL,
-    /** Per-sample Huber loss of (output - input) with the likelihood's threshold: (B, D) -> (B). */
-    HUBER_LOSS,
-    /** Joins two inputs feature-wise: (B, a) x (B, c) -> (B, a + c) (a condition joined to x or to z). */
-    CONCAT,
-    /** Training-only noise of the node's layer (gaussian, masking, salt and pepper, dropout); identity at inference. */
-    NOISE,
-    /** The latent log-variance clamped to the spec's [logvarMin, logvarMax]; zero gradient outside. */
-    CLAMP,
-    /** Sparsity penalty weight * sum_j KL(rho || batch mean of unit j), the same value in every row: (B, H) -> (B). */
-    SPARSITY_KL,
-    /** Activity penalty weight * sum_j |h_j| per sample: (B, H) -> (B). */
-    ACTIVITY_L1,
-    /** Contractive penalty weight * sum_j act'(h_j)^2 ||W_j||^2 per sample on the code node h = act(W a + b): (B, Z) -> (B). */
-    CONTRACTIVE,
-    /** Batch normalization with a learned scale and shift; batch statistics in training, running ones at inference: (B, H) -> (B, H). */
-    BATCH_NORM;
+import java.util.List;
 
-    /** True for the terms of the training objective: the reconstruction losses and the penalties (not KL, folded into reparameterization). */
-    public boolean isObjective() {
-        return switch (this) {
-            case BERNOULLI_NLL, GAUSSIAN_NLL, HUBER_LOSS, SPARSITY_KL, ACTIVITY_L1, CONTRACTIVE -> true;
-            case INPUT, MATMUL, BIAS_ADD, ACTIVATION, DENSE, REPARAMETERIZE, KL_STANDARD_NORMAL, CONCAT, NOISE, CLAMP, BATCH_NORM -> false;
-        };
+/**
+ * A graph operation: the one place that holds everything about an op. Each op is a record with
+ * its own attributes (an activation, a probability, a clamp range) and gives
+ * <ul>
+ * <li>its shape rule ({@link #shape}: the output shape from the input shapes and its
+ *     parameters' shapes, or an error naming the layer and both shapes);</li>
+ * <li>its forward rule ({@link #forward}) and its backward rule ({@link #backward}: a gradient
+ *     for every input that {@link #takesGradient takes one}, each written or added as
+ *     {@link OpContext#accumulate} says, and its parameters' gradients likewise);</li>
+ * <li>the buffers it keeps from forward to backward or to the state update ({@link #buffers}),
+ *     which the plan owns and places by liveness;</li>
+ * <li>its state updated after an applied training step ({@link #updateState}: batch
+ *     normalization's running statistics).</li>
+ * </ul>
+ * The set of ops is closed (sealed): every switch over it is exhaustive, without a default.
+ * Shapes are per sample ({@link Shape}); a batch holds its samples back to back.
+ */
+public sealed interface Op permits Ops.Input, Ops.MatMul, Ops.BiasAdd, Ops.Activate, Ops.Dense, Ops.Reparameterize,
+        Ops.GaussianKl, Ops.BernoulliNll, Ops.GaussianNll, Ops.HuberLoss, Ops.Concat, Ops.Noise, Ops.Clamp, Ops.SparsityKl,
+        Ops.ActivityL1, Ops.Contractive, Ops.BatchNormalize, Ops.StopGradient {
+
+    /** What a node's value is to the training objective. */
+    enum Term {
+        /** An intermediate value. */
+        NONE,
+        /** The per-sample reconstruction loss (the -log likelihood of the input). */
+        RECONSTRUCTION,
+        /** The per-sample KL of the posterior from the prior (weighted by the KL weight). */
+        KL,
+        /** A per-sample penalty (regularizer): in the objective, not in the -ELBO. */
+        PENALTY
     }
 
-    /** True for the penalty terms (regularizers added to the objective but not to the -ELBO). */
-    public boolean isPenalty() {
-        return switch (this) {
-            case SPARSITY_KL, ACTIVITY_L1, CONTRACTIVE -> true;
-            case INPUT, MATMUL, BIAS_ADD, ACTIVATION, DENSE, REPARAMETERIZE, KL_STANDARD_NORMAL, BERNOULLI_NLL, GAUSSIAN_NLL,
-                 HUBER_LOSS, CONCAT, NOISE, CLAMP, BATCH_NORM -> false;
-        };
+    /**
+     * A buffer an op keeps for itself: {@code perSample} values per sample of the batch plus
+     * {@code fixed} values, of floats or doubles. {@code untilStateUpdate} keeps it alive after
+     * the plan's last step (the state update reads it), else it lives from the op's forward step
+     * to its backward step.
+     */
+    record Buffer(String name, boolean doubles, int perSample, int fixed, boolean untilStateUpdate) {
+        public static Buffer floatsPerSample(String name, int perSample) {
+            return new Buffer(name, false, perSample, 0, false);
+        }
+
+        public static Buffer doubles(String name, int count, boolean untilStateUpdate) {
+            return new Buffer(name, true, 0, count, untilStateUpdate);
+        }
+    }
+
+    /**
+     * The output shape of a node {@code name} of this op on inputs of these shapes, with these
+     * parameters (in the node's order); throws naming the layer and both shapes when they do not fit.
+     */
+    Shape shape(String name, List<Shape> inputs, List<ParamSpec> params);
+
+    /** Whether gradient flows back into input k (false for data targets and stopped gradients). */
+    boolean takesGradient(int input);
+
+    /** What the node's value is to the objective (losses and penalties start the backward pass). */
+    default Term term() {
+        return Term.NONE;
+    }
+
+    /** The buffers the op keeps in a training plan ({@code training}) or an inference plan. */
+    default List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
+        return List.of();
+    }
+
+    /** Computes the node's value from its inputs' values. */
+    void forward(Node node, OpContext c);
+
+    /**
+     * Writes (or adds, as {@link OpContext#accumulate} says) the gradient of each input that takes
+     * one and needs one ({@link OpContext#needsGradient}), and the gradients of the node's trained
+     * parameters. A term of the objective reads its weight from {@link OpContext#lossScale} (the KL: {@link OpContext#klScale});
+     * any other op reads its output's gradient.
+     */
+    void backward(Node node, OpContext c);
+
+    /** True when {@link #updateState} has work after an applied training step. */
+    default boolean hasState() {
+        return false;
+    }
+
+    /** Updates the op's state (in the arena) from the last training forward pass. */
+    default void updateState(Node node, OpContext c) {
+    }
+
+    /** A share of rows [r0, r1) of a row-parallel part ({@link OpContext#forRows}) of this op's rules. */
+    default void rowShare(Node node, OpContext c, int part, int r0, int r1) {
+        throw new IllegalStateException(node.name() + ": op " + this + " has no row-parallel part");
+    }
+
+    /** The op's name in messages, e.g. "DENSE", "GAUSSIAN_NLL" (its record's name in upper snake case). */
+    default String opName() {
+        return getClass().getSimpleName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(java.util.Locale.ROOT);
     }
 }

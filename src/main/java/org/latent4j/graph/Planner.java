@@ -2,139 +2,99 @@ package org.latent4j.graph;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Lowers a (fused) graph to plans: the forward steps of a range of nodes, and for training the
- * backward steps derived ahead of time by reverse-mode rules, then buffer slots by liveness.
+ * backward steps derived ahead of time from each op's rule (which inputs take a gradient), with
+ * the per-input and per-parameter accumulation flags; then buffer slots by liveness.
  */
 public final class Planner {
     private Planner() {}
 
-    /** Forward of the whole graph and backward of the loss: one training step. */
+    /** Forward of the whole graph and backward of the objective: one training step. */
     public static Plan training(Graph g) {
         List<Step> steps = new ArrayList<>();
         for (Node n : g.nodes()) {
-            if (n.op() != Op.INPUT) {
-                steps.add(new Step(forwardKind(n.op()), n.id(), false));
+            if (!(n.op() instanceof Ops.Input)) {
+                steps.add(Step.forward(n.id()));
             }
         }
         // Reverse mode: visit nodes from last to first; a node's rule reads its output gradient
         // (complete by then: every consumer comes later in topological order) and writes or
-        // adds to its inputs' gradients. The objective's terms (losses, penalties) start the flow.
-        boolean[] hasGrad = new boolean[g.nodes().size()];
+        // adds to its inputs' gradients. The objective's terms start the flow.
+        int count = g.nodes().size();
+        boolean[] hasGrad = new boolean[count];
         boolean[] needsGrad = needsGradient(g);
-        for (int i = g.nodes().size() - 1; i >= 0; i--) {
+        Set<String> paramWritten = new HashSet<>();
+        for (int i = count - 1; i >= 0; i--) {
             Node n = g.node(i);
-            Step.Kind k = backwardKind(n.op());
-            if (k == null || n.op() == Op.KL_STANDARD_NORMAL) {
-                continue; // no rule, or KL folded into REPARAMETERIZE_KL_BACKWARD
-            }
-            if (n.op().isObjective()) {
-                int target = n.inputs().get(0);
-                if (needsGrad[target]) {
-                    steps.add(new Step(k, n.id(), hasGrad[target]));
-                    hasGrad[target] = true;
-                }
+            Op op = n.op();
+            if (op instanceof Ops.Input || (op.term() == Op.Term.NONE && !hasGrad[i])) {
                 continue;
             }
-            if (!hasGrad[n.id()]) {
-                continue; // nothing flows back into this node
+            if (n.inputs().size() > 64 || n.params().size() > 64) {
+                throw new IllegalStateException(n.name() + ": more than 64 inputs or parameters");
             }
-            boolean acc = false;
-            boolean first = true;
-            for (int in : n.inputs()) {
-                if (needsGrad[in]) {
-                    if (!first && acc != hasGrad[in]) {
-                        throw new IllegalStateException(n.name() + ": its inputs' gradients are partly written already; not supported");
+            long receives = 0, accIn = 0, accParams = 0;
+            for (int k = 0; k < n.inputs().size(); k++) {
+                int in = n.input(k);
+                if (op.takesGradient(k) && needsGrad[in]) {
+                    receives |= 1L << k;
+                    if (hasGrad[in]) {
+                        accIn |= 1L << k;
                     }
-                    acc = hasGrad[in];
-                    first = false;
                     hasGrad[in] = true;
                 }
             }
-            steps.add(new Step(k, n.id(), acc));
-            // The contractive penalty's term in its weight's gradient comes after the step that writes that gradient.
-            for (Node c : g.nodes()) {
-                if (c.op() == Op.CONTRACTIVE && n.params().contains(c.params().get(0))) {
-                    steps.add(new Step(Step.Kind.CONTRACTIVE_WEIGHT_BACKWARD, c.id(), true));
+            boolean trained = false;
+            for (int k = 0; k < n.params().size(); k++) {
+                String p = n.params().get(k);
+                if (g.param(p).role() != ParamSpec.Role.STATE) {
+                    trained = true;
+                    if (!paramWritten.add(p)) {
+                        accParams |= 1L << k;
+                    }
                 }
             }
+            if (receives != 0 || trained) {
+                steps.add(new Step(i, true, receives, accIn, accParams));
+            }
         }
-        return assignSlots(g, steps, true, needsGrad);
+        return assignSlots(g, steps, true);
     }
 
     /** Forward only, over nodes [from, to] (inclusive), for inference. */
     public static Plan forward(Graph g, int from, int to) {
         List<Step> steps = new ArrayList<>();
         for (int i = from; i <= to; i++) {
-            Node n = g.node(i);
-            if (n.op() != Op.INPUT) {
-                steps.add(new Step(forwardKind(n.op()), n.id(), false));
+            if (!(g.node(i).op() instanceof Ops.Input)) {
+                steps.add(Step.forward(i));
             }
         }
-        return assignSlots(g, steps, false, needsGradient(g));
-    }
-
-    static Step.Kind forwardKind(Op op) {
-        return switch (op) {
-            case INPUT -> throw new IllegalStateException("INPUT has no forward step");
-            case MATMUL -> Step.Kind.MATMUL_FORWARD;
-            case BIAS_ADD -> Step.Kind.BIAS_ADD_FORWARD;
-            case ACTIVATION -> Step.Kind.ACTIVATION_FORWARD;
-            case DENSE -> Step.Kind.DENSE_FORWARD;
-            case REPARAMETERIZE -> Step.Kind.REPARAMETERIZE_FORWARD;
-            case KL_STANDARD_NORMAL -> Step.Kind.KL_FORWARD;
-            case BERNOULLI_NLL -> Step.Kind.BERNOULLI_NLL_FORWARD;
-            case GAUSSIAN_NLL -> Step.Kind.GAUSSIAN_NLL_FORWARD;
-            case HUBER_LOSS -> Step.Kind.HUBER_FORWARD;
-            case CONCAT -> Step.Kind.CONCAT_FORWARD;
-            case NOISE -> Step.Kind.NOISE_FORWARD;
-            case CLAMP -> Step.Kind.CLAMP_FORWARD;
-            case SPARSITY_KL -> Step.Kind.SPARSITY_FORWARD;
-            case ACTIVITY_L1 -> Step.Kind.ACTIVITY_L1_FORWARD;
-            case CONTRACTIVE -> Step.Kind.CONTRACTIVE_FORWARD;
-            case BATCH_NORM -> Step.Kind.BATCH_NORM_FORWARD;
-        };
-    }
-
-    /** The backward rule of each op (null: no gradient flows through it). */
-    static Step.Kind backwardKind(Op op) {
-        return switch (op) {
-            case INPUT -> null;
-            case MATMUL -> Step.Kind.MATMUL_BACKWARD;
-            case BIAS_ADD -> Step.Kind.BIAS_ADD_BACKWARD;
-            case ACTIVATION -> Step.Kind.ACTIVATION_BACKWARD;
-            case DENSE -> Step.Kind.DENSE_BACKWARD;
-            case REPARAMETERIZE -> Step.Kind.REPARAMETERIZE_KL_BACKWARD;
-            case KL_STANDARD_NORMAL -> Step.Kind.REPARAMETERIZE_KL_BACKWARD;
-            case BERNOULLI_NLL -> Step.Kind.BERNOULLI_NLL_BACKWARD;
-            case GAUSSIAN_NLL -> Step.Kind.GAUSSIAN_NLL_BACKWARD;
-            case HUBER_LOSS -> Step.Kind.HUBER_BACKWARD;
-            case CONCAT -> Step.Kind.CONCAT_BACKWARD;
-            case NOISE -> Step.Kind.NOISE_BACKWARD;
-            case CLAMP -> Step.Kind.CLAMP_BACKWARD;
-            case SPARSITY_KL -> Step.Kind.SPARSITY_BACKWARD;
-            case ACTIVITY_L1 -> Step.Kind.ACTIVITY_L1_BACKWARD;
-            case CONTRACTIVE -> Step.Kind.CONTRACTIVE_BACKWARD;
-            case BATCH_NORM -> Step.Kind.BATCH_NORM_BACKWARD;
-        };
+        return assignSlots(g, steps, false);
     }
 
     /**
-     * Nodes whose output gradient is needed: those with a parameter at or before them (not the
-     * inputs, nor what is made of inputs alone, such as input noise or the input joined with a
-     * condition), except the objective's terms and KL, which start the flow.
+     * Nodes whose output gradient is needed: those with a trained parameter at or before them
+     * along edges that take a gradient (not the inputs, nor what is made of inputs alone, such
+     * as input noise or the input joined with a condition, nor what lies behind a stop-gradient),
+     * except the objective's terms, which start the flow.
      */
-    private static boolean[] needsGradient(Graph g) {
+    static boolean[] needsGradient(Graph g) {
         boolean[] need = new boolean[g.nodes().size()];
         for (Node n : g.nodes()) {
-            if (n.op().isObjective() || n.op() == Op.KL_STANDARD_NORMAL || n.op() == Op.INPUT) {
+            if (n.op().term() != Op.Term.NONE || n.op() instanceof Ops.Input) {
                 continue;
             }
-            boolean upstream = !n.params().isEmpty();
-            for (int in : n.inputs()) {
-                upstream |= need[in];
+            boolean upstream = false;
+            for (String p : n.params()) {
+                upstream |= g.param(p).role() != ParamSpec.Role.STATE;
+            }
+            for (int k = 0; k < n.inputs().size(); k++) {
+                upstream |= n.op().takesGradient(k) && need[n.input(k)];
             }
             need[n.id()] = upstream;
         }
@@ -143,111 +103,137 @@ public final class Planner {
 
     // ------------------------------------------------------------------ slots by liveness
 
-    private record Interval(int kind, int node, int width, int start, int end) {}
+    private enum Kind { VALUE, GRADIENT, FLOATS, DOUBLES }
 
-    private static Plan assignSlots(Graph g, List<Step> steps, boolean training, boolean[] needsGrad) {
+    private record Interval(Kind kind, int node, int buffer, int width, int fixed, int start, int end) {}
+
+    private static Plan assignSlots(Graph g, List<Step> steps, boolean training) {
         int n = g.nodes().size();
-        int[] vStart = new int[n], vEnd = new int[n], gStart = new int[n], gEnd = new int[n];
-        Arrays.fill(vStart, -1);
-        Arrays.fill(gStart, -1);
-        Arrays.fill(vEnd, -1);
-        Arrays.fill(gEnd, -1);
-        int[] aStart = new int[n], aEnd = new int[n];
-        Arrays.fill(aStart, -1);
+        int[] vStart = filled(n), vEnd = filled(n), gStart = filled(n), gEnd = filled(n);
+        List<List<Op.Buffer>> buffers = new ArrayList<>();
+        int[][] bStart = new int[n][], bEnd = new int[n][];
+        int widest = 1;
+        for (Node node : g.nodes()) {
+            List<Shape> in = new ArrayList<>();
+            for (int i : node.inputs()) {
+                in.add(g.node(i).shape());
+            }
+            List<Op.Buffer> bs = node.op().buffers(node, in, training);
+            buffers.add(bs);
+            bStart[node.id()] = filled(bs.size());
+            bEnd[node.id()] = filled(bs.size());
+            widest = Math.max(widest, node.width());
+        }
         for (int t = 0; t < steps.size(); t++) {
             Step s = steps.get(t);
             Node node = g.node(s.node());
-            if (!s.kind().isBackward()) {
-                def(vStart, vEnd, node.id(), t);
+            int id = node.id();
+            if (!s.backward()) {
+                def(vStart, vEnd, id, t);
                 for (int in : node.inputs()) {
-                    use(vStart, vEnd, in, t);
+                    use(vEnd, in, t);
                 }
-                if (node.op() == Op.REPARAMETERIZE || (node.op() == Op.NOISE && training)) {
-                    def(aStart, aEnd, node.id(), t);
+                for (int k = 0; k < bStart[id].length; k++) {
+                    def(bStart[id], bEnd[id], k, t);
                 }
             } else {
-                // A backward rule reads its node's inputs and output and its output gradient,
-                // and writes its inputs' gradients.
-                use(vStart, vEnd, node.id(), t);
+                // A backward rule reads its node's inputs and output, its output gradient and
+                // its buffers, and writes its inputs' gradients.
+                use(vEnd, id, t);
                 for (int in : node.inputs()) {
-                    use(vStart, vEnd, in, t);
+                    use(vEnd, in, t);
                 }
-                if (!node.op().isObjective()) {
-                    use(gStart, gEnd, node.id(), t);
+                if (node.op().term() == Op.Term.NONE) {
+                    use(gEnd, id, t);
                 }
-                if (node.op() == Op.REPARAMETERIZE || node.op() == Op.NOISE) {
-                    use(aStart, aEnd, node.id(), t);
+                for (int k = 0; k < bEnd[id].length; k++) {
+                    use(bEnd[id], k, t);
                 }
-                if (node.op() == Op.REPARAMETERIZE && g.kl >= 0) {
-                    use(vStart, vEnd, g.kl, t);
-                }
-                List<Integer> targets = s.kind() == Step.Kind.CONTRACTIVE_WEIGHT_BACKWARD ? List.of()
-                        : node.op().isObjective() ? List.of(node.inputs().get(0)) : node.inputs();
-                for (int in : targets) {
-                    if (needsGrad[in]) {
-                        def(gStart, gEnd, in, t);
+                for (int k = 0; k < node.inputs().size(); k++) {
+                    if (s.receivesGradient(k)) {
+                        def(gStart, gEnd, node.input(k), t);
                     }
                 }
             }
         }
-        // The input is written before the first step; losses are read after the last.
-        if (vStart[g.input] >= 0 || vEnd[g.input] >= 0) {
-            vStart[g.input] = -1;
-        }
         List<Interval> intervals = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            int w = g.node(i).width();
+            Node nd = g.node(i);
+            int w = nd.width();
             if (vEnd[i] >= 0 || vStart[i] >= 0) {
-                int start = Math.max(-1, vStart[i] < 0 ? -1 : vStart[i]);
+                int start = vStart[i];   // -1: loaded before the first step
                 int end = vEnd[i];
-                Node nd = g.node(i);
-                boolean output = nd.op().isObjective() || nd.op() == Op.KL_STANDARD_NORMAL
-                        || i == g.mu || i == g.logvar || i == g.code || i == g.output || i == g.z;
+                boolean output = nd.op().term() != Op.Term.NONE || i == g.mu || i == g.logvar || i == g.code || i == g.output || i == g.z;
                 if (output || end < start) {
                     end = steps.size(); // read by the caller after the plan ran
                 }
-                intervals.add(new Interval(0, i, w, start, end));
+                intervals.add(new Interval(Kind.VALUE, i, 0, w, 0, start, end));
             }
             if (gStart[i] >= 0) {
-                intervals.add(new Interval(1, i, w, gStart[i], Math.max(gEnd[i], gStart[i])));
+                intervals.add(new Interval(Kind.GRADIENT, i, 0, w, 0, gStart[i], Math.max(gEnd[i], gStart[i])));
             }
-            if (aStart[i] >= 0) {
-                intervals.add(new Interval(2, i, w, aStart[i], training ? Math.max(aEnd[i], steps.size()) : steps.size()));
-            }
-        }
-        intervals.sort((a, b) -> a.start() != b.start() ? Integer.compare(a.start(), b.start()) : Integer.compare(b.width(), a.width()));
-        List<int[]> slots = new ArrayList<>(); // {width, busyUntil}
-        int[] valueSlot = new int[n], gradSlot = new int[n], auxSlot = new int[n];
-        Arrays.fill(valueSlot, -1);
-        Arrays.fill(gradSlot, -1);
-        Arrays.fill(auxSlot, -1);
-        for (Interval iv : intervals) {
-            int best = -1;
-            for (int s = 0; s < slots.size(); s++) {
-                int[] slot = slots.get(s);
-                if (slot[1] < iv.start() && (best < 0 || Math.abs(slot[0] - iv.width()) < Math.abs(slots.get(best)[0] - iv.width()))) {
-                    best = s;
+            List<Op.Buffer> bs = buffers.get(i);
+            for (int k = 0; k < bs.size(); k++) {
+                if (bStart[i][k] < 0) {
+                    continue;
                 }
+                Op.Buffer b = bs.get(k);
+                int end = b.untilStateUpdate() ? steps.size() : Math.max(bEnd[i][k], bStart[i][k]);
+                intervals.add(new Interval(b.doubles() ? Kind.DOUBLES : Kind.FLOATS, i, k, b.perSample(), b.fixed(), bStart[i][k], end));
             }
-            if (best < 0) {
-                slots.add(new int[] {iv.width(), iv.end()});
-                best = slots.size() - 1;
-            } else {
-                int[] slot = slots.get(best);
-                slot[0] = Math.max(slot[0], iv.width());
-                slot[1] = iv.end();
-            }
+        }
+        intervals.sort((a, b) -> a.start() != b.start() ? Integer.compare(a.start(), b.start())
+                : Integer.compare(b.width() + b.fixed(), a.width() + a.fixed()));
+        List<int[]> floatSlots = new ArrayList<>(); // {width, fixed, busyUntil}
+        List<int[]> doubleSlots = new ArrayList<>();
+        int[] valueSlot = filled(n), gradSlot = filled(n);
+        int[][] bufferSlot = new int[n][];
+        for (int i = 0; i < n; i++) {
+            bufferSlot[i] = filled(buffers.get(i).size());
+        }
+        for (Interval iv : intervals) {
+            int slot = place(iv.kind() == Kind.DOUBLES ? doubleSlots : floatSlots, iv);
             switch (iv.kind()) {
-                case 0 -> valueSlot[iv.node()] = best;
-                case 1 -> gradSlot[iv.node()] = best;
-                default -> auxSlot[iv.node()] = best;
+                case VALUE -> valueSlot[iv.node()] = slot;
+                case GRADIENT -> gradSlot[iv.node()] = slot;
+                case FLOATS, DOUBLES -> bufferSlot[iv.node()][iv.buffer()] = slot;
             }
         }
-        int[] widths = new int[slots.size()];
+        int[] widths = new int[floatSlots.size()], fixed = new int[floatSlots.size()], doubles = new int[doubleSlots.size()];
         for (int s = 0; s < widths.length; s++) {
-            widths[s] = slots.get(s)[0];
+            widths[s] = floatSlots.get(s)[0];
+            fixed[s] = floatSlots.get(s)[1];
         }
-        return new Plan(g, List.copyOf(steps), valueSlot, gradSlot, auxSlot, widths, training);
+        for (int s = 0; s < doubles.length; s++) {
+            doubles[s] = doubleSlots.get(s)[1];
+        }
+        return new Plan(g, List.copyOf(steps), valueSlot, gradSlot, bufferSlot, widths, fixed, doubles, widest, training);
+    }
+
+    /** Best fit: the free slot (busy until before the interval starts) whose width is closest; a new slot if none is free. */
+    private static int place(List<int[]> slots, Interval iv) {
+        int best = -1;
+        for (int s = 0; s < slots.size(); s++) {
+            int[] slot = slots.get(s);
+            if (slot[2] < iv.start() && (best < 0 || Math.abs(slot[0] - iv.width()) < Math.abs(slots.get(best)[0] - iv.width()))) {
+                best = s;
+            }
+        }
+        if (best < 0) {
+            slots.add(new int[] {iv.width(), iv.fixed(), iv.end()});
+            return slots.size() - 1;
+        }
+        int[] slot = slots.get(best);
+        slot[0] = Math.max(slot[0], iv.width());
+        slot[1] = Math.max(slot[1], iv.fixed());
+        slot[2] = iv.end();
+        return best;
+    }
+
+    private static int[] filled(int n) {
+        int[] a = new int[n];
+        Arrays.fill(a, -1);
+        return a;
     }
 
     private static void def(int[] start, int[] end, int id, int t) {
@@ -257,7 +243,7 @@ public final class Planner {
         end[id] = Math.max(end[id], t);
     }
 
-    private static void use(int[] start, int[] end, int id, int t) {
+    private static void use(int[] end, int id, int t) {
         end[id] = Math.max(end[id], t);
     }
 }

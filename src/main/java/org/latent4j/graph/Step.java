@@ -1,33 +1,26 @@
 package org.latent4j.graph;
 
 /**
- * One lowered step of a plan: which kernel sequence to run ({@link Kind}) for which node.
- * {@code accumulate} on a backward step means the gradient of the node's input already holds a
- * contribution from another consumer, so this step adds to it instead of overwriting.
+ * One step of a plan: the forward or the backward rule of one node's op. For a backward step,
+ * bit k of {@code gradientInputs} says that input k receives its gradient here, bit k of
+ * {@code accumulateInputs} that input k's gradient already holds another consumer's part (add
+ * to it instead of overwriting), and bit k of {@code accumulateParams} the same for the node's
+ * k-th parameter gradient (a tensor shared by several nodes).
  */
-public record Step(Kind kind, int node, boolean accumulate) {
-    /** The executable step kinds: forward of each op, then the backward rules. */
-    public enum Kind {
-        DENSE_FORWARD, MATMUL_FORWARD, BIAS_ADD_FORWARD, ACTIVATION_FORWARD, REPARAMETERIZE_FORWARD, KL_FORWARD,
-        BERNOULLI_NLL_FORWARD, GAUSSIAN_NLL_FORWARD, HUBER_FORWARD, CONCAT_FORWARD, NOISE_FORWARD, CLAMP_FORWARD,
-        SPARSITY_FORWARD, ACTIVITY_L1_FORWARD, CONTRACTIVE_FORWARD, BATCH_NORM_FORWARD,
-        BERNOULLI_NLL_BACKWARD, GAUSSIAN_NLL_BACKWARD, HUBER_BACKWARD, REPARAMETERIZE_KL_BACKWARD,
-        DENSE_BACKWARD, MATMUL_BACKWARD, BIAS_ADD_BACKWARD, ACTIVATION_BACKWARD, CONCAT_BACKWARD, NOISE_BACKWARD,
-        CLAMP_BACKWARD, SPARSITY_BACKWARD, ACTIVITY_L1_BACKWARD, CONTRACTIVE_BACKWARD, BATCH_NORM_BACKWARD,
-        /** The contractive penalty's own term in its weight's gradient, after the layer's backward wrote that gradient. */
-        CONTRACTIVE_WEIGHT_BACKWARD;
+public record Step(int node, boolean backward, long gradientInputs, long accumulateInputs, long accumulateParams) {
+    public static Step forward(int node) {
+        return new Step(node, false, 0, 0, 0);
+    }
 
-        /** True for the steps of the backward pass (they write gradients, not values). */
-        public boolean isBackward() {
-            return switch (this) {
-                case DENSE_FORWARD, MATMUL_FORWARD, BIAS_ADD_FORWARD, ACTIVATION_FORWARD, REPARAMETERIZE_FORWARD, KL_FORWARD,
-                     BERNOULLI_NLL_FORWARD, GAUSSIAN_NLL_FORWARD, HUBER_FORWARD, CONCAT_FORWARD, NOISE_FORWARD, CLAMP_FORWARD,
-                     SPARSITY_FORWARD, ACTIVITY_L1_FORWARD, CONTRACTIVE_FORWARD, BATCH_NORM_FORWARD -> false;
-                case BERNOULLI_NLL_BACKWARD, GAUSSIAN_NLL_BACKWARD, HUBER_BACKWARD, REPARAMETERIZE_KL_BACKWARD,
-                     DENSE_BACKWARD, MATMUL_BACKWARD, BIAS_ADD_BACKWARD, ACTIVATION_BACKWARD, CONCAT_BACKWARD, NOISE_BACKWARD,
-                     CLAMP_BACKWARD, SPARSITY_BACKWARD, ACTIVITY_L1_BACKWARD, CONTRACTIVE_BACKWARD, CONTRACTIVE_WEIGHT_BACKWARD,
-                     BATCH_NORM_BACKWARD -> true;
-            };
-        }
+    public boolean receivesGradient(int input) {
+        return (gradientInputs >>> input & 1) != 0;
+    }
+
+    public boolean accumulate(int input) {
+        return (accumulateInputs >>> input & 1) != 0;
+    }
+
+    public boolean accumulateParam(int k) {
+        return (accumulateParams >>> k & 1) != 0;
     }
 }

@@ -123,7 +123,7 @@ public final class StackedPretraining {
     private static List<Integer> blockStarts(List<LayerSpec> layers) {
         List<Integer> starts = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
-            if (layers.get(i).isDense()) {
+            if (layers.get(i) instanceof LayerSpec.Dense) {
                 starts.add(i);
             }
         }
@@ -143,7 +143,7 @@ public final class StackedPretraining {
         int[] h = new int[k + 1];
         h[0] = spec.inputDim();
         for (int i = 1; i <= k; i++) {
-            h[i] = enc.get(es.get(i - 1)).units();
+            h[i] = ((LayerSpec.Dense) enc.get(es.get(i - 1))).units();
         }
         StringBuilder want = new StringBuilder();
         for (int i = k; i >= 0; i--) {
@@ -151,7 +151,7 @@ public final class StackedPretraining {
         }
         List<Integer> got = new ArrayList<>();
         for (int i : ds) {
-            got.add(dec.get(i).units());
+            got.add(((LayerSpec.Dense) dec.get(i)).units());
         }
         boolean mirrored = ds.size() == k + 1;
         for (int j = 0; mirrored && j < k + 1; j++) {

@@ -615,7 +615,7 @@ public final class Trainer {
      * variance): the batch size, and the last batch of the epoch, are checked before training.
      */
     static void checkBatchNormRows(Graph g, int rows, int batch, int samples) {
-        String bn = g.nodes().stream().filter(n -> n.op() == org.latent4j.graph.Op.BATCH_NORM).map(n -> n.name()).findFirst().orElse(null);
+        String bn = g.nodes().stream().filter(n -> n.op() instanceof org.latent4j.graph.Ops.BatchNormalize).map(n -> n.name()).findFirst().orElse(null);
         if (bn == null || samples > 1) {
             return;
         }

@@ -37,6 +37,42 @@ class ModelSpecTest {
         }
     }
 
+    /** One instance of every layer record: the test fails when a new kind is added without an example here. */
+    static final java.util.List<LayerSpec> EVERY_LAYER = java.util.List.of(new LayerSpec.Dense(7),
+            new LayerSpec.ActivationLayer(org.latent4j.kernel.Activation.LEAKY_RELU, 0.2f), new LayerSpec.GaussianNoise(0.3f),
+            new LayerSpec.MaskingNoise(0.4f), new LayerSpec.SaltAndPepper(0.1f), new LayerSpec.Dropout(0.25f),
+            new LayerSpec.Sparsity(0.05f, 3f), new LayerSpec.ActivityL1(1e-3f), new LayerSpec.BatchNorm(0.2f, 1e-4f));
+
+    @Test
+    void everyLayerKindHasItsJsonFormDescriptionAndParameterCount() {
+        java.util.Set<Class<?>> covered = new java.util.HashSet<>();
+        for (LayerSpec l : EVERY_LAYER) {
+            covered.add(l.getClass());
+            String at = "encoder[0]";
+            LayerSpec back = LayerSpec.fromJson(l.toJson(), at, new LayerSpec.Numbers() {
+                @Override
+                public int integer(Object v, String where) {
+                    return ((Number) v).intValue();
+                }
+
+                @Override
+                public float real(Object v, String where) {
+                    return ((Number) v).floatValue();
+                }
+            });
+            assertEquals(l, back, l.describe());
+            assertTrue(l.describe().startsWith(LayerSpec.JSON_KINDS.stream().filter(k -> l.toJson().containsKey(k)).findFirst().orElseThrow()
+                    .replace("activation", "leaky_relu")), l.describe());
+            // Trained parameters as the graph allocates them: a model with just this layer in the encoder.
+            ModelSpec alone = new ModelSpec(6, java.util.List.of(l), new LatentSpec(LatentSpec.Kind.DETERMINISTIC, 2),
+                    java.util.List.of(new LayerSpec.Dense(6)), new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_FIXED, 1f));
+            int w = l.outputWidth(6);
+            long expected = l.trainedParameters(6) + (long) w * 2 + 2 + 2 * 6 + 6;
+            assertEquals(expected, Graph.build(alone).trainableCount(), l.describe());
+        }
+        assertEquals(java.util.Set.of(LayerSpec.class.getPermittedSubclasses()), covered, "every layer record needs an example in EVERY_LAYER");
+    }
+
     @Test
     void newLayersAreCheckedWhereTheyAreWritten() {
         var e = assertThrows(IllegalArgumentException.class, () -> Model.encoder(5).dense(4).relu().sparsity(0.05f, 1f));

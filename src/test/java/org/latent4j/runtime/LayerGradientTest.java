@@ -35,7 +35,7 @@ class LayerGradientTest {
         int[] noiseLayer = {0};
         // A conditional model's opening noise layers corrupt the input alone; then the condition is joined.
         int lead = 0;
-        while (cd > 0 && lead < spec.encoder().size() && spec.encoder().get(lead).kind().isNoise()) {
+        while (cd > 0 && lead < spec.encoder().size() && spec.encoder().get(lead).isNoise()) {
             lead++;
         }
         double[][] h = new double[batch][];
@@ -131,56 +131,37 @@ class LayerGradientTest {
         for (int i = from; i < layers.size(); i++) {
             LayerSpec l = layers.get(i);
             int w = h[0].length;
-            switch (l.kind()) {
-                case DENSE -> {
+            switch (l) {
+                case LayerSpec.Dense d -> {
                     double[][] y = new double[batch][];
                     for (int b = 0; b < batch; b++) {
                         y[b] = GraphGradientTest.dense(g, p, h[b], prefix + "." + i);
                     }
                     h = y;
                 }
-                case ACTIVATION -> {
+                case LayerSpec.ActivationLayer a -> {
                     double[][] y = new double[batch][];
                     for (int b = 0; b < batch; b++) {
                         y[b] = GraphGradientTest.layers(g, p, h[b], List.of(l), prefix);
                     }
                     h = y;
                 }
-                case GAUSSIAN_NOISE, MASKING_NOISE, SALT_AND_PEPPER, DROPOUT -> {
-                    float[] r = new float[batch * w];
-                    long start = Executor.noiseStart(noiseLayer[0]++);
-                    if (l.kind() == LayerSpec.Kind.GAUSSIAN_NOISE) {
-                        Philox.fillNormal(r, 0, r.length, SEED, STREAM, start);
-                    } else {
-                        Philox.fillUniform(r, 0, r.length, SEED, STREAM, start);
-                    }
-                    double q = l.parameter();
-                    double[][] y = new double[batch][w];
-                    for (int b = 0; b < batch; b++) {
-                        for (int j = 0; j < w; j++) {
-                            double u = r[b * w + j], v = h[b][j];
-                            y[b][j] = switch (l.kind()) {
-                                case GAUSSIAN_NOISE -> v + q * u;
-                                case MASKING_NOISE -> u < q ? 0 : v;
-                                case DROPOUT -> u < q ? 0 : v / (1 - q);
-                                default -> u < q / 2 ? 0 : u < q ? 1 : v;
-                            };
-                        }
-                    }
-                    h = y;
-                }
-                case SPARSITY -> {
-                    double rho = l.parameter();
+                case LayerSpec.GaussianNoise n -> h = noise(h, 0, n.stddev(), noiseLayer);
+                case LayerSpec.MaskingNoise n -> h = noise(h, 1, n.probability(), noiseLayer);
+                case LayerSpec.Dropout n -> h = noise(h, 2, n.probability(), noiseLayer);
+                case LayerSpec.SaltAndPepper n -> h = noise(h, 3, n.probability(), noiseLayer);
+                case LayerSpec.Sparsity sp -> {
+                    double rho = sp.rho();
                     for (int j = 0; j < w; j++) {
                         double m = 0;
                         for (int b = 0; b < batch; b++) {
                             m += h[b][j];
                         }
                         m /= batch;
-                        penalty[0] += l.weight() * (rho * Math.log(rho / m) + (1 - rho) * Math.log((1 - rho) / (1 - m)));
+                        penalty[0] += sp.weight() * (rho * Math.log(rho / m) + (1 - rho) * Math.log((1 - rho) / (1 - m)));
                     }
                 }
-                case BATCH_NORM -> {
+                case LayerSpec.BatchNorm bn -> {
                     // Training mode: each column by the batch's mean and biased variance, then scale and shift.
                     int gamma = g.param(prefix + "." + i + ".weight").offset(), beta = g.param(prefix + "." + i + ".bias").offset();
                     double[][] y = new double[batch][w];
@@ -193,21 +174,46 @@ class LayerGradientTest {
                             v += (h[b][j] - m) * (h[b][j] - m) / batch;
                         }
                         for (int b = 0; b < batch; b++) {
-                            y[b][j] = p[gamma + j] * (h[b][j] - m) / Math.sqrt(v + l.weight()) + p[beta + j];
+                            y[b][j] = p[gamma + j] * (h[b][j] - m) / Math.sqrt(v + bn.epsilon()) + p[beta + j];
                         }
                     }
                     h = y;
                 }
-                case ACTIVITY_L1 -> {
+                case LayerSpec.ActivityL1 a -> {
                     for (int b = 0; b < batch; b++) {
                         for (int j = 0; j < w; j++) {
-                            penalty[0] += l.weight() * Math.abs(h[b][j]) / batch;
+                            penalty[0] += a.weight() * Math.abs(h[b][j]) / batch;
                         }
                     }
                 }
             }
         }
         return h;
+    }
+
+    /** Noise of kind 0 gaussian, 1 masking, 2 dropout, 3 salt and pepper, re-drawn from Philox as the layer draws it. */
+    static double[][] noise(double[][] h, int kind, double q, int[] noiseLayer) {
+        int batch = h.length, w = h[0].length;
+        float[] r = new float[batch * w];
+        long start = Executor.noiseStart(noiseLayer[0]++);
+        if (kind == 0) {
+            Philox.fillNormal(r, 0, r.length, SEED, STREAM, start);
+        } else {
+            Philox.fillUniform(r, 0, r.length, SEED, STREAM, start);
+        }
+        double[][] y = new double[batch][w];
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < w; j++) {
+                double u = r[b * w + j], v = h[b][j];
+                y[b][j] = switch (kind) {
+                    case 0 -> v + q * u;
+                    case 1 -> u < q ? 0 : v;
+                    case 2 -> u < q ? 0 : v / (1 - q);
+                    default -> u < q / 2 ? 0 : u < q ? 1 : v;
+                };
+            }
+        }
+        return y;
     }
 
     record Run(float loss, float[] grads) {}

@@ -15,6 +15,7 @@ import org.latent4j.dsl.Model;
 import org.latent4j.dsl.ModelSpec;
 import org.latent4j.graph.Graph;
 import org.latent4j.graph.Op;
+import org.latent4j.graph.Ops;
 import org.latent4j.graph.ParamSpec;
 import org.latent4j.graph.Planner;
 import org.latent4j.kernel.Parallelism;
@@ -91,9 +92,9 @@ class ModelKindsTest {
     }
 
     /** The activations of the layer a penalty watches, on the test images. */
-    static float[] watchedActivations(Autoencoder m, Op penalty) {
+    static float[] watchedActivations(Autoencoder m, Class<? extends Op> penalty) {
         Graph g = m.graph();
-        int watched = g.nodes().stream().filter(n -> n.op() == penalty).findFirst().orElseThrow().inputs().get(0);
+        int watched = g.nodes().stream().filter(n -> penalty.isInstance(n.op())).findFirst().orElseThrow().inputs().get(0);
         Executor ex = new Executor(Planner.forward(g, 0, watched), Parallelism.serial(), test.rows());
         ex.load(g.input, test.x(), 0, test.rows());
         ex.run(m.parameters(), null, test.rows(), 0, 0, 1f);
@@ -114,8 +115,8 @@ class ModelKindsTest {
                 .decoder().dense(128).relu().dense(784).bernoulli();
         ModelSpec dense = Model.encoder().dense(64).sigmoid().activityL1(1e-9f).latent(16)
                 .decoder().dense(128).relu().dense(784).bernoulli();
-        double s = mean(watchedActivations(fit(sparse, config(5)).model(), Op.SPARSITY_KL));
-        double d = mean(watchedActivations(fit(dense, config(5)).model(), Op.ACTIVITY_L1));
+        double s = mean(watchedActivations(fit(sparse, config(5)).model(), Ops.SparsityKl.class));
+        double d = mean(watchedActivations(fit(dense, config(5)).model(), Ops.ActivityL1.class));
         System.out.printf("sparse AE: mean activation of the sparse layer %.4f (rho 0.05); without the penalty %.4f%n", s, d);
         assertEquals(0.05, s, 0.015);
         assertTrue(d > 0.15, "without the penalty the mean activation is " + d);

@@ -1,0 +1,85 @@
+package org.latent4j.graph;
+
+import org.latent4j.kernel.Gemm;
+
+/**
+ * What an op's rules see of the executor while one step of a plan runs: the step's node's buffers,
+ * the parameter arena and its gradients, the random stream, and the kernels' thread pool. Arrays
+ * hold the whole batch, row-major, from offset 0. Implemented by the runtime.
+ */
+public interface OpContext {
+    /** Rows in this batch. */
+    int batch();
+
+    /** True in a training plan (noise layers add noise, batch normalization uses the batch). */
+    boolean training();
+
+    /** The parameter arena. */
+    float[] params();
+
+    /** The parameter gradients (same layout as {@link #params()}); null in a forward-only run. */
+    float[] gradients();
+
+    /** Arena offset of the current node's k-th parameter. */
+    int paramOffset(int k);
+
+    /** The current node's k-th parameter tensor. */
+    ParamSpec paramSpec(int k);
+
+    /** Node {@code id} of the graph (for its shape). */
+    Node node(int id);
+
+    /** The value of node {@code id}. */
+    float[] value(int id);
+
+    /** The gradient of node {@code id}'s value. */
+    float[] gradient(int id);
+
+    /** True when input k of the current node needs its gradient in this plan. */
+    boolean needsGradient(int input);
+
+    /** True when input k's gradient already holds another consumer's part: add to it, do not overwrite. */
+    boolean accumulate(int input);
+
+    /** True when the current node's k-th parameter gradient already holds another node's part (a shared tensor). */
+    boolean accumulateParam(int k);
+
+    /** The current node's buffer k ({@link Op#buffers}, by its index there), a float buffer. */
+    float[] floats(int k);
+
+    /** The current node's buffer k ({@link Op#buffers}, by its index there), a double buffer. */
+    double[] doubles(int k);
+
+    /** Scratch of the step, k = 0 or 1: floats for the widest node of the plan over the whole batch. Not kept between steps. */
+    float[] scratch(int k);
+
+    /** Scratch of the step, k = 0 or 1: doubles for the widest node's features. Not kept between steps. */
+    double[] scratchDoubles(int k);
+
+    /** The run's seed and random stream: noise element i of a layer is Philox(seed, stream, start + i). */
+    long seed();
+
+    long stream();
+
+    /** The weight of one sample's term in the objective (a mean over the batch): 1 / batch. */
+    float lossScale();
+
+    /** The weight of one sample's KL term: the KL weight / batch. */
+    float klScale();
+
+    /** Per-dimension weights of the KL term (free bits), or null: {@link #termScale} for all. */
+    float[] klDimensionWeights();
+
+    /** The GEMM on the executor's threads. */
+    Gemm gemm();
+
+    /**
+     * The current node's k-th parameter (a (out, in) weight) packed for {@link Gemm#gemmPacked}
+     * as the transposed right operand, when the parameters do not change between runs (a trained
+     * model); null otherwise.
+     */
+    float[] packedWeight(int k, int in, int out);
+
+    /** Runs {@link Op#rowShare} of the current node's op for part {@code part} over rows [0, rows), on the threads when large. */
+    void forRows(int part, int rows, int width);
+}

@@ -1,0 +1,875 @@
+package org.latent4j.graph;
+
+import java.util.List;
+import org.latent4j.kernel.Activation;
+import org.latent4j.kernel.Activations;
+import org.latent4j.kernel.LayerKernels;
+import org.latent4j.kernel.Philox;
+import org.latent4j.kernel.Reductions;
+import org.latent4j.kernel.VMath;
+import org.latent4j.kernel.VaeKernels;
+
+/**
+ * The ops of the graph, each a record holding its attributes and its rules (see {@link Op}):
+ * shape, forward, backward, buffers and state, in one place per op. Kernels are the free
+ * functions of {@code org.latent4j.kernel}; an op only says which to call on which buffers.
+ */
+public final class Ops {
+    private Ops() {}
+
+    // ------------------------------------------------------------------ helpers shared by the rules
+
+    /** dst[i] += src[i] for i < n. */
+    static void addTo(float[] dst, float[] src, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[i] += src[i];
+        }
+    }
+
+    /**
+     * Where a rule that can only overwrite writes input k's gradient: the gradient itself, or
+     * scratch(k) when it must be added ({@link #finishGradient} adds it then).
+     */
+    static float[] gradientTarget(OpContext c, Node n, int k) {
+        return c.accumulate(k) ? c.scratch(k) : c.gradient(n.input(k));
+    }
+
+    /** Adds the scratch of {@link #gradientTarget} to input k's gradient when it had to be added. */
+    static void finishGradient(OpContext c, Node n, int k, int count) {
+        if (c.accumulate(k)) {
+            addTo(c.gradient(n.input(k)), c.scratch(k), count);
+        }
+    }
+
+    static int inWidth(OpContext c, Node n, int k) {
+        return c.node(n.input(k)).width();
+    }
+
+    static Shape one(List<Shape> inputs) {
+        return inputs.get(0);
+    }
+
+    static Shape features(String name, Shape s) {
+        if (s.spatial()) {
+            throw new IllegalArgumentException(name + " takes a feature vector but its input is " + s + " (put flatten() before it)");
+        }
+        return s;
+    }
+
+    /** Checks that a loss's prediction and target have the same shape. */
+    static Shape lossShape(List<Shape> inputs) {
+        Shape a = inputs.get(0), b = inputs.get(1);
+        if (a.size() != b.size()) {
+            throw new IllegalArgumentException("decoder output has " + a.size() + " features but the input has " + b.size());
+        }
+        return Shape.features(1);
+    }
+
+    static void vectorParam(String name, ParamSpec p, int expected, String what) {
+        if (p.rows() != expected || p.cols() != 1) {
+            throw new IllegalArgumentException(name + ": " + p.name() + " has " + p.rows() + " entries but " + what + " has " + expected);
+        }
+    }
+
+    // ------------------------------------------------------------------ data
+
+    /** The data batch (or the condition): its shape is given. */
+    public record Input(Shape given) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return given;
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return false;
+        }
+
+        @Override
+        public void forward(Node node, OpContext c) {
+            throw new IllegalStateException("an input is loaded, not computed");
+        }
+
+        @Override
+        public void backward(Node node, OpContext c) {
+            throw new IllegalStateException("an input has no backward rule");
+        }
+    }
+
+    // ------------------------------------------------------------------ dense layers
+
+    /** x W^T for a weight W of shape (out, in): (B, in) -> (B, out). */
+    public record MatMul() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return denseShape(name, inputs, params.get(0));
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int in = inWidth(c, n, 0), out = n.width();
+            c.gemm().gemm(c.value(n.id()), 0, out, false, true, c.batch(), out, in, 1f, c.value(n.input(0)), 0, in,
+                    c.params(), c.paramOffset(0), in, 0f);
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            weightAndInputGradients(n, c, c.gradient(n.id()));
+        }
+    }
+
+    static Shape denseShape(String name, List<Shape> inputs, ParamSpec w) {
+        Shape x = features(name, inputs.get(0));
+        if (w.cols() != x.size()) {
+            throw new IllegalArgumentException(name + ": weight " + w.name() + " takes " + w.cols() + " features but its input has " + x.size());
+        }
+        return Shape.features(w.rows());
+    }
+
+    /** dW (+)= dy^T x and dx (+)= dy W for the node's first parameter W (out, in). */
+    static void weightAndInputGradients(Node n, OpContext c, float[] dy) {
+        int x = n.input(0), in = inWidth(c, n, 0), out = n.width(), batch = c.batch();
+        c.gemm().gemm(c.gradients(), c.paramOffset(0), in, true, false, out, in, batch, 1f, dy, 0, out, c.value(x), 0, in,
+                c.accumulateParam(0) ? 1f : 0f);
+        if (c.needsGradient(0)) {
+            c.gemm().gemm(c.gradient(x), 0, in, false, false, batch, in, out, 1f, dy, 0, out, c.params(), c.paramOffset(0), in,
+                    c.accumulate(0) ? 1f : 0f);
+        }
+    }
+
+    /** x + b, b of shape (features). */
+    public record BiasAdd() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape x = features(name, inputs.get(0));
+            vectorParam(name, params.get(0), x.size(), "its input");
+            return x;
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            Activations.biasForward(Activation.IDENTITY, 0f, c.value(n.id()), 0, c.value(n.input(0)), 0, c.params(), c.paramOffset(0),
+                    c.batch(), n.width());
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            float[] dy = c.gradient(n.id());
+            int count = c.batch() * n.width();
+            Reductions.colSums(c.gradients(), c.paramOffset(0), dy, 0, c.batch(), n.width(), c.accumulateParam(0));
+            if (c.needsGradient(0)) {
+                if (c.accumulate(0)) {
+                    addTo(c.gradient(n.input(0)), dy, count);
+                } else {
+                    System.arraycopy(dy, 0, c.gradient(n.input(0)), 0, count);
+                }
+            }
+        }
+    }
+
+    /** An element-wise activation with its parameter (see {@link Activation}). */
+    public record Activate(Activation activation, float parameter) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return one(inputs);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            Activations.forward(activation, parameter, c.value(n.id()), 0, c.value(n.input(0)), 0, c.batch() * n.width());
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int count = c.batch() * n.width();
+            Activations.backward(activation, parameter, gradientTarget(c, n, 0), 0, c.gradient(n.id()), 0, c.value(n.id()), 0, count);
+            finishGradient(c, n, 0, count);
+        }
+    }
+
+    /**
+     * Fused {@code act(x W^T + b)} ({@link Graph#fuse()} makes it of MatMul, BiasAdd and an
+     * optional Activate). Parameters: W (out, in), b (out).
+     */
+    public record Dense(Activation activation, float parameter) implements Op {
+        private static final int BIAS_ACTIVATION = 0, ACTIVATION_BACKWARD = 1;
+
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape y = denseShape(name, inputs, params.get(0));
+            ParamSpec b = params.get(1);
+            if (b.rows() != y.size()) {
+                throw new IllegalArgumentException(name + ": bias has " + b.rows() + " entries but the layer has " + y.size() + " outputs");
+            }
+            return y;
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int in = inWidth(c, n, 0), out = n.width(), batch = c.batch();
+            float[] x = c.value(n.input(0)), y = c.value(n.id());
+            float[] packed = c.packedWeight(0, in, out);
+            if (packed != null) {
+                c.gemm().gemmPacked(y, 0, out, false, batch, out, in, 1f, x, 0, in, packed, 0f);
+            } else {
+                c.gemm().gemm(y, 0, out, false, true, batch, out, in, 1f, x, 0, in, c.params(), c.paramOffset(0), in, 0f);
+            }
+            c.forRows(BIAS_ACTIVATION, batch, out);
+        }
+
+        @Override
+        public void rowShare(Node n, OpContext c, int part, int r0, int r1) {
+            int w = n.width();
+            float[] y = c.value(n.id());
+            if (part == BIAS_ACTIVATION) {
+                Activations.biasForward(activation, parameter, y, r0 * w, y, r0 * w, c.params(), c.paramOffset(1), r1 - r0, w);
+            } else {
+                float[] dy = c.gradient(n.id());
+                Activations.backward(activation, parameter, dy, r0 * w, dy, r0 * w, y, r0 * w, (r1 - r0) * w);
+            }
+        }
+
+        /** dz = act'(y) * dy (in place); db = column sums of dz; dW = dz^T x; dx (+)= dz W. */
+        @Override
+        public void backward(Node n, OpContext c) {
+            int out = n.width(), batch = c.batch();
+            float[] dy = c.gradient(n.id());
+            c.forRows(ACTIVATION_BACKWARD, batch, out);
+            Reductions.colSums(c.gradients(), c.paramOffset(1), dy, 0, batch, out, c.accumulateParam(1));
+            weightAndInputGradients(n, c, dy);
+        }
+    }
+
+    // ------------------------------------------------------------------ the Gaussian latent
+
+    /**
+     * z = mu + exp(logvar / 2) eps, eps ~ N(0, I) from the counter-based generator (element i of
+     * the batch is Philox(seed, stream, i)); kept in the buffer "eps" for the backward rule. The
+     * backward rule also applies the gradient of the KL term of the same mean and log-variance
+     * (the {@link GaussianKl} node beside it only gives the value): one pass over the latent, and
+     * the same bits fused or not.
+     */
+    public record Reparameterize() implements Op {
+    @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return meanAndLogVariance(name, inputs);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
+            return List.of(Buffer.floatsPerSample("eps", node.width()));
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            float[] eps = c.floats(0);
+            int count = c.batch() * n.width();
+            Philox.fillNormal(eps, 0, count, c.seed(), c.stream(), 0);
+            VaeKernels.reparameterize(c.value(n.id()), c.value(n.input(0)), c.value(n.input(1)), eps, count);
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int mu = n.input(0), lv = n.input(1), count = c.batch() * n.width();
+            boolean direct = c.needsGradient(0) && c.needsGradient(1) && !c.accumulate(0) && !c.accumulate(1);
+            float[] dmu = direct ? c.gradient(mu) : c.scratch(0), dlv = direct ? c.gradient(lv) : c.scratch(1);
+            float[] dims = c.klDimensionWeights();
+            float klScale = dims == null ? c.klScale() : 0f;
+            VaeKernels.reparameterizeKlBackward(dmu, dlv, c.gradient(n.id()), c.value(mu), c.value(lv), c.floats(0), klScale, count);
+            if (dims != null) {
+                VaeKernels.klBackwardByDimension(dmu, dlv, c.value(mu), c.value(lv), dims, c.lossScale(), c.batch(), n.width());
+            }
+            if (!direct) {
+                for (int k = 0; k < 2; k++) {
+                    if (c.needsGradient(k)) {
+                        if (c.accumulate(k)) {
+                            addTo(c.gradient(n.input(k)), c.scratch(k), count);
+                        } else {
+                            System.arraycopy(c.scratch(k), 0, c.gradient(n.input(k)), 0, count);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static Shape meanAndLogVariance(String name, List<Shape> inputs) {
+        int a = inputs.get(0).size(), b = inputs.get(1).size();
+        if (a != b) {
+            throw new IllegalArgumentException(name + ": mean has " + a + " dimensions but log-variance has " + b);
+        }
+        return features(name, inputs.get(0));
+    }
+
+    /**
+     * Per-sample KL(N(mu, exp(logvar)) || N(0, I)): (B, Z) x (B, Z) -> (B). A term of the
+     * objective whose gradient the {@link Reparameterize} node of the same inputs applies (the
+     * graph always builds the two together), so it takes none itself.
+     */
+    public record GaussianKl() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            meanAndLogVariance(name, inputs);
+            return Shape.features(1);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return false;
+        }
+
+        @Override
+        public Term term() {
+            return Term.KL;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            VaeKernels.gaussianKl(c.value(n.id()), c.value(n.input(0)), c.value(n.input(1)), c.batch(), inWidth(c, n, 0));
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            throw new IllegalStateException(n.name() + ": the KL's gradient is applied by the reparameterization");
+        }
+    }
+
+    // ------------------------------------------------------------------ reconstruction losses
+
+    /** Per-sample -log p(x | logits) under a Bernoulli: (B, D) logits x (B, D) data -> (B). */
+    public record BernoulliNll() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return lossShape(inputs);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return input == 0;
+        }
+
+        @Override
+        public Term term() {
+            return Term.RECONSTRUCTION;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            c.forRows(0, c.batch(), inWidth(c, n, 0));
+        }
+
+        @Override
+        public void rowShare(Node n, OpContext c, int part, int r0, int r1) {
+            int w = inWidth(c, n, 0);
+            float[] logits = c.value(n.input(0)), x = c.value(n.input(1)), loss = c.value(n.id());
+            for (int r = r0; r < r1; r++) {
+                loss[r] = VMath.bceRowSum(logits, x, r * w, w);
+            }
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int out = n.input(0), count = c.batch() * inWidth(c, n, 0);
+            VaeKernels.bceWithLogitsBackward(gradientTarget(c, n, 0), c.value(out), c.value(n.input(1)), c.lossScale(), count);
+            finishGradient(c, n, 0, count);
+        }
+    }
+
+    private static final float LOG_2PI = (float) StrictMath.log(2 * Math.PI);
+
+    /**
+     * Per-sample -log N(x | mean, var) summed over features: var fixed ({@code variance}) when the
+     * node has no parameter, else exp of the learned log-variance parameter (one per feature, or
+     * one for all).
+     */
+    public record GaussianNll(float variance) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape s = lossShape(inputs);
+            int a = inputs.get(0).size();
+            if (!params.isEmpty() && params.get(0).rows() != a && params.get(0).rows() != 1) {
+                throw new IllegalArgumentException(name + ": learned variance has " + params.get(0).rows() + " entries but the output has "
+                        + a + " features");
+            }
+            return s;
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return input == 0;
+        }
+
+        @Override
+        public Term term() {
+            return Term.RECONSTRUCTION;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int d = inWidth(c, n, 0), batch = c.batch();
+            float[] mean = c.value(n.input(0)), x = c.value(n.input(1)), loss = c.value(n.id());
+            if (n.params().isEmpty()) {
+                VaeKernels.squaredError(loss, mean, x, batch, d);
+                float cst = 0.5f * d * (float) StrictMath.log(2 * Math.PI * variance);
+                for (int r = 0; r < batch; r++) {
+                    loss[r] = loss[r] / (2f * variance) + cst;
+                }
+                return;
+            }
+            float[] p = c.params();
+            int lo = c.paramOffset(0), stride = c.paramSpec(0).rows() == 1 ? 0 : 1;
+            for (int r = 0; r < batch; r++) {
+                double s = 0;
+                for (int j = 0; j < d; j++) {
+                    float diff = mean[r * d + j] - x[r * d + j];
+                    float lv = p[lo + j * stride];
+                    s += 0.5 * (diff * diff * StrictMath.exp(-lv) + lv + LOG_2PI);
+                }
+                loss[r] = (float) s;
+            }
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int d = inWidth(c, n, 0), batch = c.batch(), count = batch * d;
+            float[] mean = c.value(n.input(0)), x = c.value(n.input(1));
+            float invB = c.lossScale();
+            if (n.params().isEmpty()) {
+                VaeKernels.squaredErrorBackward(gradientTarget(c, n, 0), mean, x, invB / (2f * variance), count);
+                finishGradient(c, n, 0, count);
+                return;
+            }
+            float[] p = c.params(), grads = c.gradients();
+            int lo = c.paramOffset(0), stride = c.paramSpec(0).rows() == 1 ? 0 : 1;
+            if (!c.accumulateParam(0)) {
+                java.util.Arrays.fill(grads, lo, lo + c.paramSpec(0).size(), 0f);
+            }
+            boolean needs = c.needsGradient(0), acc = c.accumulate(0);
+            float[] g = needs ? c.gradient(n.input(0)) : null;
+            for (int r = 0; r < batch; r++) {
+                for (int j = 0; j < d; j++) {
+                    float diff = mean[r * d + j] - x[r * d + j];
+                    float prec = (float) StrictMath.exp(-p[lo + j * stride]);
+                    if (needs) {
+                        float v = diff * prec * invB;
+                        g[r * d + j] = acc ? g[r * d + j] + v : v;
+                    }
+                    grads[lo + j * stride] += 0.5f * (1f - diff * diff * prec) * invB;
+                }
+            }
+        }
+    }
+
+    /** Per-sample Huber loss of (output - input) with threshold {@code delta}: (B, D) x (B, D) -> (B). */
+    public record HuberLoss(float delta) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return lossShape(inputs);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return input == 0;
+        }
+
+        @Override
+        public Term term() {
+            return Term.RECONSTRUCTION;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            LayerKernels.huberForward(c.value(n.id()), c.value(n.input(0)), c.value(n.input(1)), delta, c.batch(), inWidth(c, n, 0));
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int out = n.input(0), count = c.batch() * inWidth(c, n, 0);
+            LayerKernels.huberBackward(gradientTarget(c, n, 0), c.value(out), c.value(n.input(1)), delta, c.lossScale(), count);
+            finishGradient(c, n, 0, count);
+        }
+    }
+
+    // ------------------------------------------------------------------ structure
+
+    /** Joins its inputs feature-wise: (B, a) x (B, c) -> (B, a + c) (a condition joined to x or to z). */
+    public record Concat() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            long w = 0;
+            for (Shape s : inputs) {
+                w += features(name, s).size();
+            }
+            if (w > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException(name + ": " + w + " features are too many");
+            }
+            return Shape.features((int) w);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int w = n.width(), from = 0, batch = c.batch();
+            float[] y = c.value(n.id());
+            for (int k = 0; k < n.inputs().size(); k++) {
+                int wi = inWidth(c, n, k);
+                float[] x = c.value(n.input(k));
+                for (int r = 0; r < batch; r++) {
+                    System.arraycopy(x, r * wi, y, r * w + from, wi);
+                }
+                from += wi;
+            }
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int w = n.width(), from = 0, batch = c.batch();
+            float[] dy = c.gradient(n.id());
+            for (int k = 0; k < n.inputs().size(); k++) {   // indexed: no iterator per step
+                int wi = inWidth(c, n, k);
+                if (c.needsGradient(k)) {
+                    float[] dx = c.gradient(n.input(k));
+                    boolean acc = c.accumulate(k);
+                    for (int r = 0; r < batch; r++) {
+                        for (int j = 0; j < wi; j++) {
+                            float v = dy[r * w + from + j];
+                            dx[r * wi + j] = acc ? dx[r * wi + j] + v : v;
+                        }
+                    }
+                }
+                from += wi;
+            }
+        }
+    }
+
+    /** Its input's value, through which no gradient flows back (the stop-gradient sg(x)). */
+    public record StopGradient() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return one(inputs);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return false;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            System.arraycopy(c.value(n.input(0)), 0, c.value(n.id()), 0, c.batch() * n.width());
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            throw new IllegalStateException(n.name() + ": no gradient flows through a stop-gradient");
+        }
+    }
+
+    // ------------------------------------------------------------------ training noise
+
+    /** The kinds of training noise. */
+    public enum NoiseKind { GAUSSIAN, MASKING, SALT_AND_PEPPER, DROPOUT }
+
+    /**
+     * Training-only noise: GAUSSIAN adds N(0, amount^2); MASKING zeroes with probability amount;
+     * SALT_AND_PEPPER sets to 0 or 1 with probability amount; DROPOUT zeroes with probability
+     * amount and scales the rest by 1 / (1 - amount). Identity at inference. Element i of the
+     * batch draws Philox(seed, stream, streamStart + i); the noise (or mask) is kept in the
+     * buffer "noise" for the backward rule.
+     */
+    public record Noise(NoiseKind kind, float amount, long streamStart) implements Op {
+        /** Where the k-th noise layer of a model (from 0) starts in its step's stream (the reparameterization takes 0...). */
+        public static long streamStart(int k) {
+            return (long) (k + 1) << 40;
+        }
+
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return one(inputs);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
+            return training ? List.of(Buffer.floatsPerSample("noise", node.width())) : List.of();
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int count = c.batch() * n.width();
+            float[] x = c.value(n.input(0)), y = c.value(n.id());
+            if (!c.training()) {
+                System.arraycopy(x, 0, y, 0, count);
+                return;
+            }
+            float[] aux = c.floats(0);
+            switch (kind) {
+                case GAUSSIAN -> {
+                    Philox.fillNormal(aux, 0, count, c.seed(), c.stream(), streamStart);
+                    LayerKernels.gaussianNoiseForward(y, x, aux, amount, count);
+                }
+                case MASKING, DROPOUT -> {
+                    Philox.fillUniform(aux, 0, count, c.seed(), c.stream(), streamStart);
+                    LayerKernels.maskForward(y, x, aux, amount, kind == NoiseKind.DROPOUT ? 1f / (1f - amount) : 1f, count);
+                }
+                case SALT_AND_PEPPER -> {
+                    Philox.fillUniform(aux, 0, count, c.seed(), c.stream(), streamStart);
+                    LayerKernels.saltAndPepperForward(y, x, aux, amount, count);
+                }
+            }
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int count = c.batch() * n.width();
+            float[] dx = c.gradient(n.input(0)), dy = c.gradient(n.id());
+            switch (kind) {
+                case GAUSSIAN -> LayerKernels.passBackward(dx, dy, c.accumulate(0), count);
+                case MASKING, DROPOUT, SALT_AND_PEPPER -> LayerKernels.maskBackward(dx, dy, c.floats(0), c.accumulate(0), count);
+            }
+        }
+    }
+
+    /** Its input clamped to [min, max] (a latent log-variance); zero gradient outside. */
+    public record Clamp(float min, float max) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return one(inputs);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            LayerKernels.clampForward(c.value(n.id()), c.value(n.input(0)), min, max, c.batch() * n.width());
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int count = c.batch() * n.width();
+            LayerKernels.clampBackward(gradientTarget(c, n, 0), c.gradient(n.id()), c.value(n.input(0)), min, max, count);
+            finishGradient(c, n, 0, count);
+        }
+    }
+
+    // ------------------------------------------------------------------ penalties
+
+    /** Sparsity penalty weight * sum_j KL(rho || batch mean of unit j), the same value in every row: (B, H) -> (B). */
+    public record SparsityKl(float rho, float weight) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return Shape.features(1);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public Term term() {
+            return Term.PENALTY;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            LayerKernels.sparsityForward(c.value(n.id()), c.value(n.input(0)), c.scratchDoubles(0), rho, weight, c.batch(), inWidth(c, n, 0));
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            LayerKernels.sparsityBackward(c.gradient(n.input(0)), c.value(n.input(0)), c.scratchDoubles(0), rho, weight, c.accumulate(0),
+                    c.batch(), inWidth(c, n, 0));
+        }
+    }
+
+    /** Activity penalty weight * sum_j |h_j| per sample: (B, H) -> (B). */
+    public record ActivityL1(float weight) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return Shape.features(1);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public Term term() {
+            return Term.PENALTY;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            LayerKernels.activityL1Forward(c.value(n.id()), c.value(n.input(0)), weight, c.batch(), inWidth(c, n, 0));
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            LayerKernels.activityL1Backward(c.gradient(n.input(0)), c.value(n.input(0)), weight * c.lossScale(), c.accumulate(0),
+                    c.batch() * inWidth(c, n, 0));
+        }
+    }
+
+    /**
+     * Contractive penalty weight * sum_j act'(h_j)^2 ||W_j||^2 per sample on the code node
+     * h = act(W a + b): (B, Z) -> (B). Its parameter is the code layer's weight W, shared with
+     * that layer: the weight's own term is added to W's gradient beside the layer's.
+     */
+    public record Contractive(float weight, Activation activation) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            ParamSpec w = params.get(0);
+            if (w.rows() != inputs.get(0).size()) {
+                throw new IllegalArgumentException(name + ": weight " + w.name() + " has " + w.rows() + " rows but the code has "
+                        + inputs.get(0).size() + " units");
+            }
+            return Shape.features(1);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public Term term() {
+            return Term.PENALTY;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            ParamSpec w = c.paramSpec(0);
+            int units = inWidth(c, n, 0);
+            double[] norms = c.scratchDoubles(0);
+            LayerKernels.rowNormsSquared(norms, c.params(), c.paramOffset(0), units, w.cols());
+            LayerKernels.contractiveForward(c.value(n.id()), c.value(n.input(0)), norms, activation, weight, c.batch(), units);
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            ParamSpec w = c.paramSpec(0);
+            int units = inWidth(c, n, 0), off = c.paramOffset(0);
+            float[] h = c.value(n.input(0));
+            double[] norms = c.scratchDoubles(0);
+            if (c.needsGradient(0)) {
+                LayerKernels.rowNormsSquared(norms, c.params(), off, units, w.cols());
+                LayerKernels.contractiveBackward(c.gradient(n.input(0)), h, norms, activation, weight * c.lossScale(), c.accumulate(0),
+                        c.batch(), units);
+            }
+            if (!c.accumulateParam(0)) {
+                java.util.Arrays.fill(c.gradients(), off, off + w.size(), 0f);
+            }
+            LayerKernels.contractiveWeightBackward(c.gradients(), off, c.params(), off, h, norms, activation, weight, c.batch(), units, w.cols());
+        }
+    }
+
+    // ------------------------------------------------------------------ batch normalization
+
+    /**
+     * Batch normalization with a learned scale and shift (parameters gamma, beta, then the state
+     * running_mean, running_var): by the batch's mean and biased variance in a training plan
+     * (kept in the buffers mean, var, invStd for the backward rule and the state update), by the
+     * running ones at inference. State update after an applied step: running = (1 - momentum)
+     * running + momentum batch (the unbiased batch variance for the variance).
+     */
+    public record BatchNormalize(float momentum, float epsilon) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape x = features(name, inputs.get(0));
+            for (ParamSpec p : params) {
+                vectorParam(name, p, x.size(), "its input");
+            }
+            return x;
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
+            int w = node.width();
+            return List.of(Buffer.doubles("mean", w, training), Buffer.doubles("var", w, training), Buffer.doubles("invStd", w, training));
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int w = n.width(), batch = c.batch();
+            float[] x = c.value(n.input(0)), p = c.params();
+            double[] mean = c.doubles(0), var = c.doubles(1), invStd = c.doubles(2);
+            if (c.training()) {
+                if (batch < 2) {
+                    throw new IllegalArgumentException(n.name() + ": batch normalization needs at least 2 rows per training batch, got " + batch);
+                }
+                LayerKernels.batchStatistics(mean, var, x, batch, w);
+            } else {
+                int mo = c.paramOffset(2), vo = c.paramOffset(3);
+                for (int j = 0; j < w; j++) {
+                    mean[j] = p[mo + j];
+                    var[j] = p[vo + j];
+                }
+            }
+            LayerKernels.inverseStd(invStd, var, epsilon, w);
+            LayerKernels.batchNormForward(c.value(n.id()), x, mean, invStd, p, c.paramOffset(0), c.paramOffset(1), c.scratch(0), c.scratch(1),
+                    batch, w);
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int in = n.input(0);
+            LayerKernels.batchNormBackward(c.needsGradient(0) ? c.gradient(in) : null, c.accumulate(0), c.gradients(), c.gradient(n.id()),
+                    c.value(in), c.doubles(0), c.doubles(2), c.params(), c.paramOffset(0), c.paramOffset(1), c.scratchDoubles(0),
+                    c.scratchDoubles(1), c.batch(), n.width());
+        }
+
+        @Override
+        public boolean hasState() {
+            return true;
+        }
+
+        @Override
+        public void updateState(Node n, OpContext c) {
+            LayerKernels.batchNormRunningUpdate(c.params(), c.paramOffset(2), c.paramOffset(3), c.doubles(0), c.doubles(1), momentum,
+                    c.batch(), n.width());
+        }
+    }
+}
