@@ -51,17 +51,18 @@ public final class DecoderStage extends LayerStage<DecoderStage> {
     }
 
     private ModelSpec end(LikelihoodSpec likelihood) {
-        if (layers.isEmpty() || layers.stream().noneMatch(l -> l instanceof LayerSpec.Dense)) {
+        if (layers.isEmpty() || layers.stream().noneMatch(LayerSpec::hasWeights)) {
             throw new IllegalArgumentException("the decoder needs at least one dense layer before " + likelihood.describe() + "()");
         }
         LayerSpec last = layers.get(layers.size() - 1);
-        if (!(last instanceof LayerSpec.Dense) && !(last instanceof LayerSpec.ActivationLayer)) {
+        if (!last.hasWeights() && !(last instanceof LayerSpec.ActivationLayer) && !(last instanceof LayerSpec.Flatten)
+                && !(last instanceof LayerSpec.Upsample)) {
             throw new IllegalArgumentException("the decoder cannot end with " + last.describe() + ": end it with a dense layer");
         }
         if (likelihood.kind() == LikelihoodSpec.Kind.BERNOULLI && last instanceof LayerSpec.ActivationLayer a
                 && a.activation() == Activation.SIGMOID) {
             throw new IllegalArgumentException("bernoulli() takes logits: remove the sigmoid() after the decoder's last dense layer");
         }
-        return new ModelSpec(head.inputDim, head.encoder, head.latent, layers, likelihood, head.conditionDim);
+        return new ModelSpec(head.inputDim, head.encoder, head.latent, layers, likelihood, head.conditionDim, head.inputShape);
     }
 }

@@ -1,21 +1,25 @@
 package org.latent4j.dsl;
 
 import java.util.List;
+import org.latent4j.kernel.Shape;
 
 /** The encoder being written: layers, then a latent ({@link #gaussianLatent} or {@link #latent}). */
 public final class EncoderStage extends LayerStage<EncoderStage> {
     final int inputDim;
     final int conditionDim;
+    /** The input image's shape, or null for feature vectors. */
+    final Shape inputShape;
 
-    EncoderStage(int inputDim, int conditionDim, List<LayerSpec> layers) {
+    EncoderStage(int inputDim, int conditionDim, List<LayerSpec> layers, Shape inputShape) {
         super(layers);
         this.inputDim = inputDim;
         this.conditionDim = conditionDim;
+        this.inputShape = inputShape;
     }
 
     @Override
     EncoderStage with(List<LayerSpec> layers) {
-        return new EncoderStage(inputDim, conditionDim, layers);
+        return new EncoderStage(inputDim, conditionDim, layers, inputShape);
     }
 
     /**
@@ -30,7 +34,7 @@ public final class EncoderStage extends LayerStage<EncoderStage> {
         if (!layers.isEmpty()) {
             throw new IllegalArgumentException("conditionedOn(" + width + ") comes right after encoder(...), before any layer");
         }
-        return new EncoderStage(inputDim, width, layers);
+        return new EncoderStage(inputDim, width, layers, inputShape);
     }
 
     /**
@@ -53,12 +57,12 @@ public final class EncoderStage extends LayerStage<EncoderStage> {
 
     /** A VAE bottleneck: heads for mu and logvar of {@code latentDim} dimensions, z sampled by reparameterization. */
     public LatentStage gaussianLatent(int latentDim) {
-        return new LatentStage(inputDim, conditionDim, layers, new LatentSpec(LatentSpec.Kind.GAUSSIAN, checkDim(latentDim)));
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, new LatentSpec(LatentSpec.Kind.GAUSSIAN, checkDim(latentDim)));
     }
 
     /** A deterministic bottleneck of {@code latentDim} units (a plain autoencoder). */
     public LatentStage latent(int latentDim) {
-        return new LatentStage(inputDim, conditionDim, layers, new LatentSpec(LatentSpec.Kind.DETERMINISTIC, checkDim(latentDim)));
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, new LatentSpec(LatentSpec.Kind.DETERMINISTIC, checkDim(latentDim)));
     }
 
     private static int checkDim(int d) {

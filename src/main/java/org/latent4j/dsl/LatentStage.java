@@ -1,6 +1,7 @@
 package org.latent4j.dsl;
 
 import java.util.List;
+import org.latent4j.kernel.Shape;
 import org.latent4j.kernel.Activation;
 
 /**
@@ -10,24 +11,26 @@ import org.latent4j.kernel.Activation;
 public final class LatentStage {
     final int inputDim;
     final int conditionDim;
+    final Shape inputShape;
     final List<LayerSpec> encoder;
     final LatentSpec latent;
 
-    LatentStage(int inputDim, int conditionDim, List<LayerSpec> encoder, LatentSpec latent) {
+    LatentStage(int inputDim, int conditionDim, Shape inputShape, List<LayerSpec> encoder, LatentSpec latent) {
         this.inputDim = inputDim;
         this.conditionDim = conditionDim;
+        this.inputShape = inputShape;
         this.encoder = List.copyOf(encoder);
         this.latent = latent;
     }
 
     /** A tanh bottleneck: the code of latent(dim) is tanh of its dense layer. */
     public LatentStage tanh() {
-        return new LatentStage(inputDim, conditionDim, encoder, latent.withActivation(Activation.TANH));
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, latent.withActivation(Activation.TANH));
     }
 
     /** A sigmoid bottleneck (codes in (0, 1)). */
     public LatentStage sigmoid() {
-        return new LatentStage(inputDim, conditionDim, encoder, latent.withActivation(Activation.SIGMOID));
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, latent.withActivation(Activation.SIGMOID));
     }
 
     /**
@@ -38,12 +41,12 @@ public final class LatentStage {
         if (!(weight > 0f && Float.isFinite(weight))) {
             throw new IllegalArgumentException("contractive(" + weight + "): the penalty weight must be positive and finite");
         }
-        return new LatentStage(inputDim, conditionDim, encoder, latent.withContractive(weight));
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, latent.withContractive(weight));
     }
 
     /** Clamps a Gaussian latent's log-variance to [min, max] (guards exp(logvar) against overflow). */
     public LatentStage clampLogVariance(float min, float max) {
-        return new LatentStage(inputDim, conditionDim, encoder, latent.withLogVarianceClamp(min, max));
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, latent.withLogVarianceClamp(min, max));
     }
 
     public DecoderStage decoder() {

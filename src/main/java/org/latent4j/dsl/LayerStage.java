@@ -31,6 +31,54 @@ public abstract sealed class LayerStage<S extends LayerStage<S>> permits Encoder
         return add(new LayerSpec.Dense(units));
     }
 
+    /**
+     * A 2-D convolution of an image (PyTorch's {@code Conv2d(in, outChannels, kernel, stride,
+     * padding)}): weight (outChannels, in, kernel, kernel) and bias; output
+     * (in + 2 padding - kernel) / stride + 1 per side.
+     */
+    public final S conv2d(int outChannels, int kernel, int stride, int padding) {
+        return add(new LayerSpec.Conv2d(outChannels, kernel, stride, padding));
+    }
+
+    /**
+     * A transposed 2-D convolution, for decoders (PyTorch's {@code ConvTranspose2d(in,
+     * outChannels, kernel, stride, padding)}): weight (in, outChannels, kernel, kernel) and bias;
+     * output (in - 1) stride - 2 padding + kernel per side.
+     */
+    public final S convTranspose2d(int outChannels, int kernel, int stride, int padding) {
+        return add(new LayerSpec.ConvTranspose2d(outChannels, kernel, stride, padding));
+    }
+
+    /** Nearest-neighbour upsampling of an image by {@code factor} per side. */
+    public final S upsample(int factor) {
+        return add(new LayerSpec.Upsample(factor));
+    }
+
+    /** Max pooling in kernel x kernel windows moved by stride. */
+    public final S maxPool(int kernel, int stride) {
+        return add(new LayerSpec.MaxPool(kernel, stride));
+    }
+
+    /** Average pooling in kernel x kernel windows moved by stride. */
+    public final S avgPool(int kernel, int stride) {
+        return add(new LayerSpec.AvgPool(kernel, stride));
+    }
+
+    /** An image as features, channels first (torch.flatten's order), between conv and dense parts. */
+    public final S flatten() {
+        return add(new LayerSpec.Flatten());
+    }
+
+    /** Features seen as an image of channels x height x width, between dense and conv parts. */
+    public final S reshape(int channels, int height, int width) {
+        return add(new LayerSpec.Reshape(channels, height, width));
+    }
+
+    /** A residual block: x + conv3x3(relu(conv3x3(x))), both convolutions keeping the channels (as VQ-VAE encoders use). */
+    public final S residualBlock() {
+        return add(new LayerSpec.ResidualBlock());
+    }
+
     public final S relu() {
         return add(new LayerSpec.ActivationLayer(Activation.RELU, 0f));
     }

@@ -1,6 +1,7 @@
 package org.latent4j.dsl;
 
 import java.util.List;
+import org.latent4j.kernel.Shape;
 
 /**
  * Where a model starts:
@@ -20,11 +21,24 @@ public final class Model {
         if (inputDim <= 0) {
             throw new IllegalArgumentException("encoder(" + inputDim + "): the input needs at least one feature");
         }
-        return new EncoderStage(inputDim, 0, List.of());
+        return new EncoderStage(inputDim, 0, List.of(), null);
+    }
+
+    /**
+     * An encoder for images of {@code channels} x {@code height} x {@code width} values (stored
+     * channels first, as PyTorch's NCHW; a Fashion-MNIST image is 1 x 28 x 28), for convolutional
+     * layers; {@code flatten()} turns the image into features for dense layers.
+     */
+    public static EncoderStage encoder(int channels, int height, int width) {
+        if (channels <= 0 || height <= 0 || width <= 0) {
+            throw new IllegalArgumentException("encoder(" + channels + ", " + height + ", " + width + "): every size must be positive");
+        }
+        Shape s = Shape.image(channels, height, width);
+        return new EncoderStage(s.size(), 0, List.of(), s);
     }
 
     /** An encoder whose input width is taken from the data when the model is compiled. */
     public static EncoderStage encoder() {
-        return new EncoderStage(0, 0, List.of());
+        return new EncoderStage(0, 0, List.of(), null);
     }
 }

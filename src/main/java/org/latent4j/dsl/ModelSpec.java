@@ -6,19 +6,26 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.latent4j.kernel.Activation;
+import org.latent4j.kernel.Shape;
 
 /**
  * An immutable description of a model: what the DSL builds, what a model file stores (as JSON),
  * and what the graph compiler reads. {@code inputDim} 0 means "taken from the data".
  */
 public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent, List<LayerSpec> decoder,
-                        LikelihoodSpec likelihood, int conditionDim) {
+                        LikelihoodSpec likelihood, int conditionDim, Shape inputShape) {
     public static final String FORMAT = "latent4j-model";
     public static final int VERSION = 1;
 
     /** An unconditional model. */
     public ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent, List<LayerSpec> decoder, LikelihoodSpec likelihood) {
         this(inputDim, encoder, latent, decoder, likelihood, 0);
+    }
+
+    /** A model on feature vectors ({@code inputShape} null). */
+    public ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent, List<LayerSpec> decoder, LikelihoodSpec likelihood,
+                     int conditionDim) {
+        this(inputDim, encoder, latent, decoder, likelihood, conditionDim, null);
     }
 
     public ModelSpec {
@@ -33,6 +40,21 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         }
         encoder = List.copyOf(encoder);
         decoder = List.copyOf(decoder);
+        if (inputShape != null) {
+            if (!inputShape.spatial()) {
+                inputShape = null; // a feature vector is the default
+            } else if (inputDim != 0 && inputShape.size() != inputDim) {
+                throw new IllegalArgumentException("input shape " + inputShape + " has " + inputShape.size() + " values but the input width is "
+                        + inputDim);
+            } else if (conditionDim > 0) {
+                throw new IllegalArgumentException("a conditional model takes feature vectors: conditioning an image model is not supported yet");
+            }
+        }
+    }
+
+    /** The shape of one input sample: the image shape when given, else a vector of inputDim features. */
+    public Shape sampleShape() {
+        return inputShape != null ? inputShape : Shape.features(inputDim);
     }
 
     /** True for a conditional model: a condition vector joins the encoder's input and the latent code. */
@@ -52,7 +74,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         if (inputDim != 0 && inputDim != dim) {
             throw new IllegalArgumentException("the model takes " + inputDim + " input features but the data has " + dim);
         }
-        return new ModelSpec(dim, encoder, latent, decoder, likelihood, conditionDim);
+        return new ModelSpec(dim, encoder, latent, decoder, likelihood, conditionDim, inputShape);
     }
 
     /** Output width of the decoder's last dense layer (0 when it has none). */
@@ -66,69 +88,75 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         return w;
     }
 
-    /** A table of layers, output widths and parameter counts; needs a known input width. */
+    /** A table of layers, output shapes and parameter counts; needs a known input width. Errors name the layer and both shapes. */
     public String summary() {
         if (inputDim == 0) {
             return "model with input width taken from the data (summary after compile)";
         }
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-28s %-14s %12s%n", "layer", "output", "parameters"));
-        long total = 0;
-        int w = inputDim + conditionDim;
-        sb.append(String.format(Locale.ROOT, "%-28s %-14s %12s%n", "input", "(batch, " + inputDim + ")", ""));
+        sb.append(String.format(Locale.ROOT, "%-34s %-18s %12s%n", "layer", "output", "parameters"));
+        Shape in = sampleShape();
+        sb.append(row("input", in, 0));
+        Shape w = in;
         if (isConditional()) {
-            sb.append(String.format(Locale.ROOT, "%-28s %-14s %12s%n", "joined with condition", "(batch, " + w + ")", ""));
+            w = Shape.features(inputDim + conditionDim);
+            sb.append(row("joined with condition", w, 0));
         }
-        long[] acc = {total, w};
-        rows(sb, "encoder", encoder, acc);
-        total = acc[0];
-        w = (int) acc[1];
+        long[] total = {0};
+        w = rows(sb, "encoder", encoder, w, total);
         int z = latent.dim();
+        if (w.spatial()) {
+            throw new IllegalArgumentException("the latent layer takes a feature vector but the encoder ends with " + w + " (put flatten() before it)");
+        }
+        Shape zs = Shape.features(z);
+        long p = (long) w.size() * z + z;
         if (isVariational()) {
-            long p = (long) w * z + z;
-            sb.append(row("fc_mu dense(" + z + ")", z, p));
-            sb.append(row("fc_logvar dense(" + z + ")", z, p));
-            sb.append(row("z = mu + exp(logvar/2) eps", z, 0));
-            total += 2 * p;
+            sb.append(row("fc_mu dense(" + z + ")", zs, p));
+            sb.append(row("fc_logvar dense(" + z + ")", zs, p));
+            sb.append(row("z = mu + exp(logvar/2) eps", zs, 0));
+            total[0] += 2 * p;
         } else {
-            long p = (long) w * z + z;
             sb.append(row("latent dense(" + z + ")" + (latent.activation() == Activation.IDENTITY ? ""
-                    : " " + latent.activation().name().toLowerCase(Locale.ROOT)), z, p));
-            total += p;
+                    : " " + latent.activation().name().toLowerCase(Locale.ROOT)), zs, p));
+            total[0] += p;
         }
-        acc[0] = total;
-        acc[1] = z + conditionDim;
+        Shape d = Shape.features(z + conditionDim);
         if (isConditional()) {
-            sb.append(row("z joined with condition", z + conditionDim, 0));
+            sb.append(row("z joined with condition", d, 0));
         }
-        rows(sb, "decoder", decoder, acc);
-        total = acc[0];
-        w = (int) acc[1];
+        Shape out = rows(sb, "decoder", decoder, d, total);
         if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED) {
-            sb.append(row("decoder_logvar", w, w));
-            total += w;
+            sb.append(row("decoder_logvar", Shape.features(out.size()), out.size()));
+            total[0] += out.size();
         } else if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED_GLOBAL) {
-            sb.append(row("decoder_logvar", 1, 1));
-            total += 1;
+            sb.append(row("decoder_logvar", Shape.features(1), 1));
+            total[0] += 1;
         }
         sb.append(String.format(Locale.ROOT, "likelihood: %s%n", likelihood.describe()));
-        sb.append(String.format(Locale.ROOT, "total: %,d parameters, %,d bytes (float32)%n", total, total * 4));
+        sb.append(String.format(Locale.ROOT, "total: %,d parameters, %,d bytes (float32)%n", total[0], total[0] * 4));
         return sb.toString();
     }
 
-    /** Appends one row per layer; acc = {parameters so far, current width}, updated. */
-    private static void rows(StringBuilder sb, String prefix, List<LayerSpec> layers, long[] acc) {
+    /** Appends one row per layer from an input of shape {@code in}; adds the parameters to total[0]; returns the output shape. */
+    private static Shape rows(StringBuilder sb, String prefix, List<LayerSpec> layers, Shape in, long[] total) {
+        Shape w = in;
         for (int i = 0; i < layers.size(); i++) {
             LayerSpec l = layers.get(i);
-            long p = l.trainedParameters((int) acc[1]);
-            acc[1] = l.outputWidth((int) acc[1]);
-            acc[0] += p;
-            sb.append(row(prefix + "." + i + " " + l.describe(), (int) acc[1], p));
+            long p = l.trainedParameters(w);
+            try {
+                w = l.outputShape(w);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(prefix + "." + i + " " + e.getMessage(), e);
+            }
+            total[0] += p;
+            sb.append(row(prefix + "." + i + " " + l.describe(), w, p));
         }
+        return w;
     }
 
-    private static String row(String name, int w, long params) {
-        return String.format(Locale.ROOT, "%-28s %-14s %12s%n", name, "(batch, " + w + ")", params == 0 ? "" : String.format(Locale.ROOT, "%,d", params));
+    private static String row(String name, Shape s, long params) {
+        String shape = s.spatial() ? "(batch, " + s.channels() + ", " + s.height() + ", " + s.width() + ")" : "(batch, " + s.size() + ")";
+        return String.format(Locale.ROOT, "%-34s %-18s %12s%n", name, shape, params == 0 ? "" : String.format(Locale.ROOT, "%,d", params));
     }
 
     // ------------------------------------------------------------------ JSON
@@ -138,6 +166,9 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         m.put("format", FORMAT);
         m.put("version", VERSION);
         m.put("input_dim", inputDim);
+        if (inputShape != null) {
+            m.put("input_shape", List.of(inputShape.channels(), inputShape.height(), inputShape.width()));
+        }
         if (isConditional()) {
             m.put("condition_dim", conditionDim);
         }
@@ -191,6 +222,17 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         }
         int input = asInt(m.get("input_dim"), "input_dim");
         int condition = m.containsKey("condition_dim") ? asInt(m.get("condition_dim"), "condition_dim") : 0;
+        Shape shape = null;
+        if (m.containsKey("input_shape")) {
+            if (!(m.get("input_shape") instanceof List<?> dims) || dims.size() != 3) {
+                throw new IllegalArgumentException("model spec: \"input_shape\" must be [channels, height, width], got " + Json.write(m.get("input_shape")));
+            }
+            int c = asInt(dims.get(0), "input_shape[0]"), h = asInt(dims.get(1), "input_shape[1]"), w = asInt(dims.get(2), "input_shape[2]");
+            if (c == 0 || h == 0 || w == 0) {
+                throw new IllegalArgumentException("model spec: \"input_shape\" sizes must be positive, got " + Json.write(m.get("input_shape")));
+            }
+            shape = Shape.image(c, h, w);
+        }
         List<LayerSpec> enc = layers(m.get("encoder"), "encoder");
         Map<?, ?> lat = asMap(m.get("latent"), "latent");
         LatentSpec latent;
@@ -212,7 +254,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             case BERNOULLI, GAUSSIAN_LEARNED, GAUSSIAN_LEARNED_GLOBAL -> 0f;
         };
         try {
-            return new ModelSpec(input, enc, latent, dec, new LikelihoodSpec(lk, parameter), condition);
+            return new ModelSpec(input, enc, latent, dec, new LikelihoodSpec(lk, parameter), condition, shape);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model spec: " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package org.latent4j.graph;
 
+import org.latent4j.kernel.Shape;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -10,6 +11,7 @@ import org.latent4j.dsl.LayerSpec;
 import org.latent4j.dsl.LikelihoodSpec;
 import org.latent4j.dsl.ModelSpec;
 import org.latent4j.kernel.Activation;
+import org.latent4j.kernel.ConvShape;
 import org.latent4j.graph.Ops.Activate;
 
 /**
@@ -160,11 +162,39 @@ public final class Graph {
                     if (end > Integer.MAX_VALUE - 16) {
                         throw new IllegalArgumentException("the model has more than 2^31 parameters (at " + p.name() + ")");
                     }
-                    e.setValue(new ParamSpec(p.name(), p.rows(), p.cols(), offset, p.init(), p.fanIn(), p.fanOut(), p.role()));
+                    e.setValue(p.at(offset));
                     offset = (int) end;
                 }
             }
             return trainable;
+        }
+
+        /** A convolution (or transposed convolution) weight and bias, He init when a ReLU-like activation follows, else Xavier. */
+        int conv(int x, ConvShape geometry, String prefix, Activation next) {
+            ParamSpec.Init init = next == Activation.RELU || next == Activation.LEAKY_RELU || next == Activation.ELU
+                    ? ParamSpec.Init.HE : ParamSpec.Init.XAVIER;
+            int k = geometry.kernelHeight(), kk = k * k;
+            int first = geometry.transposed() ? geometry.inChannels() : geometry.outChannels();
+            int second = geometry.transposed() ? geometry.outChannels() : geometry.inChannels();
+            // fan in / out of a conv as PyTorch counts them: the second and first weight dimension times the kernel area
+            String w = name(prefix + ".weight");
+            long end = (long) offset + (long) first * second * kk;
+            if (end > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("the model has more than 2^31 parameters (at " + w + ")");
+            }
+            params.put(w, new ParamSpec(w, first, second * kk, offset, init, geometry.inChannels() * kk, geometry.outChannels() * kk,
+                    ParamSpec.Role.WEIGHT, k));
+            offset = (int) end;
+            String b = param(prefix + ".bias", geometry.outChannels(), 1, ParamSpec.Init.ZERO, geometry.inChannels() * kk,
+                    geometry.outChannels() * kk);
+            return add(new Ops.Conv(geometry), List.of(x), prefix + " " + (geometry.transposed() ? "conv_transpose2d" : "conv2d"), List.of(w, b));
+        }
+
+        private String name(String n) {
+            if (params.containsKey(n)) {
+                throw new IllegalStateException("two tensors named " + n);
+            }
+            return n;
         }
 
         /** A dense layer as MATMUL + BIAS_ADD; He init when a ReLU-like activation follows, else Xavier. */
@@ -184,32 +214,65 @@ public final class Graph {
             for (int i = from; i < to; i++) {
                 LayerSpec l = layers.get(i);
                 String name = prefix + "." + i + " " + l.describe();
-                int width = nodes.get(h).width();
-                switch (l) {
-                    case LayerSpec.Dense d -> {
-                        Activation next = i + 1 < layers.size() && layers.get(i + 1) instanceof LayerSpec.ActivationLayer a
-                                ? a.activation() : null;
-                        h = dense(h, d.units(), prefix + "." + i, next);
-                    }
-                    case LayerSpec.ActivationLayer a -> h = add(new Activate(a.activation(), a.parameter()), List.of(h), name, List.of());
-                    case LayerSpec.GaussianNoise g -> h = noise(h, Ops.NoiseKind.GAUSSIAN, g.stddev(), name);
-                    case LayerSpec.MaskingNoise m -> h = noise(h, Ops.NoiseKind.MASKING, m.probability(), name);
-                    case LayerSpec.SaltAndPepper s -> h = noise(h, Ops.NoiseKind.SALT_AND_PEPPER, s.probability(), name);
-                    case LayerSpec.Dropout d -> h = noise(h, Ops.NoiseKind.DROPOUT, d.probability(), name);
-                    case LayerSpec.Sparsity s -> penalties.add(add(new Ops.SparsityKl(s.rho(), s.weight()), List.of(h), name, List.of()));
-                    case LayerSpec.ActivityL1 a -> penalties.add(add(new Ops.ActivityL1(a.weight()), List.of(h), name, List.of()));
-                    case LayerSpec.BatchNorm b -> {
-                        String p = prefix + "." + i;
-                        List<String> ps = List.of(
-                                param(p + ".weight", width, 1, ParamSpec.Init.ONE, width, width, ParamSpec.Role.VECTOR),
-                                param(p + ".bias", width, 1, ParamSpec.Init.ZERO, width, width, ParamSpec.Role.VECTOR),
-                                param(p + ".running_mean", width, 1, ParamSpec.Init.ZERO, width, width, ParamSpec.Role.STATE),
-                                param(p + ".running_var", width, 1, ParamSpec.Init.ONE, width, width, ParamSpec.Role.STATE));
-                        h = add(new Ops.BatchNormalize(b.momentum(), b.epsilon()), List.of(h), p + " " + l.describe(), ps);
-                    }
+                try {
+                    h = layer(h, l, layers, i, prefix, name);
+                } catch (IllegalArgumentException e) {
+                    throw e.getMessage().startsWith(prefix + "." + i) ? e : new IllegalArgumentException(prefix + "." + i + " " + e.getMessage(), e);
                 }
                 if (prefix.equals("encoder")) {
                     encoderOutputs.add(h);
+                }
+            }
+            return h;
+        }
+
+        /** One layer of the spec on node h; returns the node of its output. */
+        int layer(int h, LayerSpec l, List<LayerSpec> layers, int i, String prefix, String name) {
+            Shape shape = nodes.get(h).shape();
+            Activation next = i + 1 < layers.size() && layers.get(i + 1) instanceof LayerSpec.ActivationLayer a ? a.activation() : null;
+            switch (l) {
+                case LayerSpec.Dense d -> {
+                    if (shape.spatial()) {
+                        throw new IllegalArgumentException(name + " takes a feature vector but its input is " + shape + " (put flatten() before it)");
+                    }
+                    h = dense(h, d.units(), prefix + "." + i, next);
+                }
+                case LayerSpec.Conv2d c -> h = conv(h, shape.convolved(name, c.outChannels(), c.kernel(), c.stride(), c.padding(), false),
+                        prefix + "." + i, next);
+                case LayerSpec.ConvTranspose2d c -> h = conv(h, shape.convolved(name, c.outChannels(), c.kernel(), c.stride(), c.padding(),
+                        true), prefix + "." + i, next);
+                case LayerSpec.Upsample u -> h = add(new Ops.Upsample(u.factor()), List.of(h), name, List.of());
+                case LayerSpec.MaxPool m -> h = add(new Ops.Pool(true, m.kernel(), m.stride()), List.of(h), name, List.of());
+                case LayerSpec.AvgPool a -> h = add(new Ops.Pool(false, a.kernel(), a.stride()), List.of(h), name, List.of());
+                case LayerSpec.Flatten f -> h = add(new Ops.Reshape(shape.flattened()), List.of(h), name, List.of());
+                case LayerSpec.Reshape r -> {
+                    l.outputShape(shape); // the size check, with the layer's message
+                    h = add(new Ops.Reshape(Shape.image(r.channels(), r.height(), r.width())), List.of(h), name, List.of());
+                }
+                case LayerSpec.ResidualBlock r -> {
+                    String p = prefix + "." + i;
+                    ConvShape same = shape.convolved(name, shape.channels(), 3, 1, 1, false);
+                    int c1 = conv(h, same, p + ".conv1", Activation.RELU);
+                    int a1 = add(new Activate(Activation.RELU, 0f), List.of(c1), p + ".conv1 relu", List.of());
+                    int c2 = conv(a1, same, p + ".conv2", null);
+                    h = add(new Ops.Add(), List.of(h, c2), p + " " + l.describe(), List.of());
+                }
+                case LayerSpec.ActivationLayer a -> h = add(new Activate(a.activation(), a.parameter()), List.of(h), name, List.of());
+                case LayerSpec.GaussianNoise g -> h = noise(h, Ops.NoiseKind.GAUSSIAN, g.stddev(), name);
+                case LayerSpec.MaskingNoise m -> h = noise(h, Ops.NoiseKind.MASKING, m.probability(), name);
+                case LayerSpec.SaltAndPepper s -> h = noise(h, Ops.NoiseKind.SALT_AND_PEPPER, s.probability(), name);
+                case LayerSpec.Dropout d -> h = noise(h, Ops.NoiseKind.DROPOUT, d.probability(), name);
+                case LayerSpec.Sparsity s -> penalties.add(add(new Ops.SparsityKl(s.rho(), s.weight()), List.of(h), name, List.of()));
+                case LayerSpec.ActivityL1 a -> penalties.add(add(new Ops.ActivityL1(a.weight()), List.of(h), name, List.of()));
+                case LayerSpec.BatchNorm b -> {
+                    String p = prefix + "." + i;
+                    int ch = shape.channels(); // per feature, or per channel of an image
+                    List<String> ps = List.of(
+                            param(p + ".weight", ch, 1, ParamSpec.Init.ONE, ch, ch, ParamSpec.Role.VECTOR),
+                            param(p + ".bias", ch, 1, ParamSpec.Init.ZERO, ch, ch, ParamSpec.Role.VECTOR),
+                            param(p + ".running_mean", ch, 1, ParamSpec.Init.ZERO, ch, ch, ParamSpec.Role.STATE),
+                            param(p + ".running_var", ch, 1, ParamSpec.Init.ONE, ch, ch, ParamSpec.Role.STATE));
+                    h = add(new Ops.BatchNormalize(b.momentum(), b.epsilon()), List.of(h), p + " " + l.describe(), ps);
                 }
             }
             return h;
@@ -238,7 +301,7 @@ public final class Graph {
         Builder g = new Builder();
         int d = spec.inputDim();
         int cd = spec.conditionDim();
-        int x = g.add(new Ops.Input(Shape.features(d)), List.of(), "input", List.of());
+        int x = g.add(new Ops.Input(spec.sampleShape()), List.of(), "input", List.of());
         int cond = cd > 0 ? g.add(new Ops.Input(Shape.features(cd)), List.of(), "condition", List.of()) : -1;
         // Input corruption (the noise layers before anything else) corrupts the input, never the condition.
         int lead = cd > 0 ? leadingNoiseLayers(spec.encoder()) : 0;
@@ -272,10 +335,11 @@ public final class Graph {
         int decoderStart = g.nodes.size();
         int decIn = cd > 0 ? g.add(new Ops.Concat(), List.of(z, cond), "z joined with condition", List.of()) : z;
         int out = g.layers(decIn, spec.decoder(), "decoder", 0, spec.decoder().size());
-        int outWidth = g.nodes.get(out).width();
-        if (outWidth != d) {
-            throw new IllegalArgumentException("decoder output has " + outWidth + " features but the input has " + d
-                    + " (make the decoder's last dense layer dense(" + d + "))");
+        Shape outShape = g.nodes.get(out).shape();
+        if (outShape.size() != d) {
+            throw new IllegalArgumentException("decoder output has " + (outShape.spatial() ? "shape " + outShape + " (" + outShape.size()
+                    + " values)" : outShape.size() + " features") + " but the input has " + d + (spec.inputShape() == null ? " (make the decoder's last dense layer dense(" + d + "))"
+                    : " (" + spec.inputShape() + ")"));
         }
         LikelihoodSpec lik = spec.likelihood();
         int recon = switch (lik.kind()) {

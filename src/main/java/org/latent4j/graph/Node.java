@@ -1,5 +1,6 @@
 package org.latent4j.graph;
 
+import org.latent4j.kernel.Shape;
 import java.util.List;
 
 /**

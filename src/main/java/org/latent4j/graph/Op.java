@@ -1,5 +1,6 @@
 package org.latent4j.graph;
 
+import org.latent4j.kernel.Shape;
 import java.util.List;
 
 /**
@@ -21,7 +22,7 @@ import java.util.List;
  */
 public sealed interface Op permits Ops.Input, Ops.MatMul, Ops.BiasAdd, Ops.Activate, Ops.Dense, Ops.Reparameterize,
         Ops.GaussianKl, Ops.BernoulliNll, Ops.GaussianNll, Ops.HuberLoss, Ops.Concat, Ops.Noise, Ops.Clamp, Ops.SparsityKl,
-        Ops.ActivityL1, Ops.Contractive, Ops.BatchNormalize, Ops.StopGradient {
+        Ops.ActivityL1, Ops.Contractive, Ops.BatchNormalize, Ops.StopGradient, Ops.Conv, Ops.Pool, Ops.Upsample, Ops.Reshape, Ops.Add {
 
     /** What a node's value is to the training objective. */
     enum Term {
@@ -41,13 +42,20 @@ public sealed interface Op permits Ops.Input, Ops.MatMul, Ops.BiasAdd, Ops.Activ
      * the plan's last step (the state update reads it), else it lives from the op's forward step
      * to its backward step.
      */
-    record Buffer(String name, boolean doubles, int perSample, int fixed, boolean untilStateUpdate) {
+    record Buffer(String name, Type type, int perSample, int fixed, boolean untilStateUpdate) {
+        /** What a buffer holds. */
+        public enum Type { FLOATS, DOUBLES, INTS }
+
         public static Buffer floatsPerSample(String name, int perSample) {
-            return new Buffer(name, false, perSample, 0, false);
+            return new Buffer(name, Type.FLOATS, perSample, 0, false);
+        }
+
+        public static Buffer intsPerSample(String name, int perSample) {
+            return new Buffer(name, Type.INTS, perSample, 0, false);
         }
 
         public static Buffer doubles(String name, int count, boolean untilStateUpdate) {
-            return new Buffer(name, true, 0, count, untilStateUpdate);
+            return new Buffer(name, Type.DOUBLES, 0, count, untilStateUpdate);
         }
     }
 
@@ -80,6 +88,15 @@ public sealed interface Op permits Ops.Input, Ops.MatMul, Ops.BiasAdd, Ops.Activ
      * any other op reads its output's gradient.
      */
     void backward(Node node, OpContext c);
+
+    /**
+     * Floats of scratch the op's rules need within one step for up to {@code maxBatch} rows on
+     * {@code threads} threads (a convolution's im2row chunks); the executor allocates the largest
+     * of these once ({@link OpContext#stepScratch}).
+     */
+    default long stepScratchFloats(Node node, List<Shape> inputs, int maxBatch, int threads) {
+        return 0;
+    }
 
     /** True when {@link #updateState} has work after an applied training step. */
     default boolean hasState() {

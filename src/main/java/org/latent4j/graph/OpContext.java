@@ -50,6 +50,15 @@ public interface OpContext {
     /** The current node's buffer k ({@link Op#buffers}, by its index there), a double buffer. */
     double[] doubles(int k);
 
+    /** The current node's buffer k ({@link Op#buffers}, by its index there), an int buffer. */
+    int[] ints(int k);
+
+    /** The step scratch, at least the {@link Op#stepScratchFloats} of every op of the plan. Not kept between steps. */
+    float[] stepScratch();
+
+    /** The convolution kernels on the executor's threads. */
+    org.latent4j.kernel.Conv2d conv();
+
     /** Scratch of the step, k = 0 or 1: floats for the widest node of the plan over the whole batch. Not kept between steps. */
     float[] scratch(int k);
 

@@ -1,8 +1,12 @@
 package org.latent4j.graph;
 
+import org.latent4j.kernel.Shape;
 import java.util.List;
 import org.latent4j.kernel.Activation;
 import org.latent4j.kernel.Activations;
+import org.latent4j.kernel.Conv2d;
+import org.latent4j.kernel.ConvKernels;
+import org.latent4j.kernel.ConvShape;
 import org.latent4j.kernel.LayerKernels;
 import org.latent4j.kernel.Philox;
 import org.latent4j.kernel.Reductions;
@@ -813,9 +817,9 @@ public final class Ops {
     public record BatchNormalize(float momentum, float epsilon) implements Op {
         @Override
         public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
-            Shape x = features(name, inputs.get(0));
+            Shape x = inputs.get(0);
             for (ParamSpec p : params) {
-                vectorParam(name, p, x.size(), "its input");
+                vectorParam(name, p, x.channels(), x.spatial() ? "its input's channel count" : "its input");
             }
             return x;
         }
@@ -828,19 +832,25 @@ public final class Ops {
         @Override
         public List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
             int w = node.width();
-            return List.of(Buffer.doubles("mean", w, training), Buffer.doubles("var", w, training), Buffer.doubles("invStd", w, training));
+            int ch = node.shape().channels();
+            return List.of(Buffer.doubles("mean", ch, training), Buffer.doubles("var", ch, training), Buffer.doubles("invStd", ch, training));
         }
 
         @Override
         public void forward(Node n, OpContext c) {
-            int w = n.width(), batch = c.batch();
+            Shape sh = n.shape();
+            int w = sh.channels(), plane = sh.height() * sh.width(), batch = c.batch();
             float[] x = c.value(n.input(0)), p = c.params();
             double[] mean = c.doubles(0), var = c.doubles(1), invStd = c.doubles(2);
             if (c.training()) {
-                if (batch < 2) {
+                if (batch * plane < 2) {
                     throw new IllegalArgumentException(n.name() + ": batch normalization needs at least 2 rows per training batch, got " + batch);
                 }
-                LayerKernels.batchStatistics(mean, var, x, batch, w);
+                if (sh.spatial()) {
+                    ConvKernels.channelStatistics(mean, var, x, 0, batch, w, plane);
+                } else {
+                    LayerKernels.batchStatistics(mean, var, x, batch, w);
+                }
             } else {
                 int mo = c.paramOffset(2), vo = c.paramOffset(3);
                 for (int j = 0; j < w; j++) {
@@ -849,16 +859,28 @@ public final class Ops {
                 }
             }
             LayerKernels.inverseStd(invStd, var, epsilon, w);
-            LayerKernels.batchNormForward(c.value(n.id()), x, mean, invStd, p, c.paramOffset(0), c.paramOffset(1), c.scratch(0), c.scratch(1),
-                    batch, w);
+            if (sh.spatial()) {
+                ConvKernels.channelNormForward(c.value(n.id()), 0, x, 0, mean, invStd, p, c.paramOffset(0), c.paramOffset(1), c.scratch(0),
+                        c.scratch(1), batch, w, plane);
+            } else {
+                LayerKernels.batchNormForward(c.value(n.id()), x, mean, invStd, p, c.paramOffset(0), c.paramOffset(1), c.scratch(0),
+                        c.scratch(1), batch, w);
+            }
         }
 
         @Override
         public void backward(Node n, OpContext c) {
             int in = n.input(0);
-            LayerKernels.batchNormBackward(c.needsGradient(0) ? c.gradient(in) : null, c.accumulate(0), c.gradients(), c.gradient(n.id()),
-                    c.value(in), c.doubles(0), c.doubles(2), c.params(), c.paramOffset(0), c.paramOffset(1), c.scratchDoubles(0),
-                    c.scratchDoubles(1), c.batch(), n.width());
+            Shape sh = n.shape();
+            float[] dx = c.needsGradient(0) ? c.gradient(in) : null;
+            if (sh.spatial()) {
+                ConvKernels.channelNormBackward(dx, 0, c.accumulate(0), c.gradients(), c.gradient(n.id()), 0, c.value(in), 0, c.doubles(0),
+                        c.doubles(2), c.params(), c.paramOffset(0), c.paramOffset(1), c.scratchDoubles(0), c.scratchDoubles(1), c.batch(),
+                        sh.channels(), sh.height() * sh.width());
+            } else {
+                LayerKernels.batchNormBackward(dx, c.accumulate(0), c.gradients(), c.gradient(n.id()), c.value(in), c.doubles(0), c.doubles(2),
+                        c.params(), c.paramOffset(0), c.paramOffset(1), c.scratchDoubles(0), c.scratchDoubles(1), c.batch(), n.width());
+            }
         }
 
         @Override
@@ -868,8 +890,204 @@ public final class Ops {
 
         @Override
         public void updateState(Node n, OpContext c) {
+            Shape sh = n.shape();
             LayerKernels.batchNormRunningUpdate(c.params(), c.paramOffset(2), c.paramOffset(3), c.doubles(0), c.doubles(1), momentum,
-                    c.batch(), n.width());
+                    c.batch() * sh.height() * sh.width(), sh.channels());
+        }
+    }
+
+    // ------------------------------------------------------------------ images
+
+    /**
+     * A 2-D convolution or transposed convolution ({@code geometry.transposed()}) with its bias,
+     * on images stored channels first (see {@link Conv2d}): parameters weight ((out, in, k, k),
+     * or (in, out, k, k) when transposed) and bias (out).
+     */
+    public record Conv(ConvShape geometry) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape x = inputs.get(0);
+            ConvShape g = geometry;
+            if (!x.spatial() || x.channels() != g.inChannels() || x.height() != g.inHeight() || x.width() != g.inWidth()) {
+                throw new IllegalArgumentException(name + " takes " + g.inChannels() + "x" + g.inHeight() + "x" + g.inWidth() + " input, got " + x);
+            }
+            if (params.get(0).size() != g.weightSize()) {
+                throw new IllegalArgumentException(name + ": weight " + params.get(0).name() + " has " + params.get(0).size() + " values but "
+                        + g + " needs " + g.weightSize());
+            }
+            vectorParam(name, params.get(1), g.outChannels(), "the layer's output channels");
+            return Shape.image(g.outChannels(), g.outHeight(), g.outWidth());
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public long stepScratchFloats(Node node, List<Shape> inputs, int maxBatch, int threads) {
+            return Conv2d.scratchSize(geometry, maxBatch, threads);
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            c.conv().forward(c.value(n.id()), 0, c.value(n.input(0)), 0, c.params(), c.paramOffset(0), c.params(), c.paramOffset(1), geometry,
+                    c.batch(), c.stepScratch());
+        }
+
+        /** dW and db overwritten (a convolution's weight is its own); dx (+)= the data gradient. */
+        @Override
+        public void backward(Node n, OpContext c) {
+            if (c.accumulateParam(0) || c.accumulateParam(1)) {
+                throw new IllegalStateException(n.name() + ": a convolution's weight shared with another layer is not supported");
+            }
+            float[] dy = c.gradient(n.id());
+            c.conv().backwardWeights(c.gradients(), c.paramOffset(0), c.gradients(), c.paramOffset(1), c.value(n.input(0)), 0, dy, 0, geometry,
+                    c.batch(), c.stepScratch());
+            if (c.needsGradient(0)) {
+                c.conv().backwardData(c.gradient(n.input(0)), 0, c.accumulate(0), dy, 0, c.params(), c.paramOffset(0), geometry, c.batch(),
+                        c.stepScratch());
+            }
+        }
+    }
+
+    /** Max ({@code max}) or average pooling of each channel in kernel x kernel windows moved by stride; max keeps its argmax for backward. */
+    public record Pool(boolean max, int kernel, int stride) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return inputs.get(0).pooled(name, kernel, stride);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
+            return max ? List.of(Buffer.intsPerSample("argmax", node.width())) : List.of();
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            Shape x = c.node(n.input(0)).shape();
+            if (max) {
+                ConvKernels.maxPoolForward(c.value(n.id()), 0, c.ints(0), 0, c.value(n.input(0)), 0, c.batch(), x.channels(), x.height(),
+                        x.width(), kernel, stride);
+            } else {
+                ConvKernels.avgPoolForward(c.value(n.id()), 0, c.value(n.input(0)), 0, c.batch(), x.channels(), x.height(), x.width(), kernel,
+                        stride);
+            }
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            Shape x = c.node(n.input(0)).shape();
+            if (max) {
+                ConvKernels.maxPoolBackward(c.gradient(n.input(0)), 0, c.accumulate(0), c.gradient(n.id()), 0, c.ints(0), 0, c.batch(),
+                        x.channels(), x.height(), x.width(), kernel, stride);
+            } else {
+                ConvKernels.avgPoolBackward(c.gradient(n.input(0)), 0, c.accumulate(0), c.gradient(n.id()), 0, c.batch(), x.channels(),
+                        x.height(), x.width(), kernel, stride);
+            }
+        }
+    }
+
+    /** Nearest-neighbour upsampling of each channel by {@code factor} per side. */
+    public record Upsample(int factor) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return inputs.get(0).upsampled(name, factor);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            Shape x = c.node(n.input(0)).shape();
+            ConvKernels.upsampleForward(c.value(n.id()), 0, c.value(n.input(0)), 0, c.batch(), x.channels(), x.height(), x.width(), factor);
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            Shape x = c.node(n.input(0)).shape();
+            ConvKernels.upsampleBackward(c.gradient(n.input(0)), 0, c.accumulate(0), c.gradient(n.id()), 0, c.batch(), x.channels(), x.height(),
+                    x.width(), factor);
+        }
+    }
+
+    /** The same values under another per-sample shape of the same size (flatten, reshape). */
+    public record Reshape(Shape target) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            if (inputs.get(0).size() != target.size()) {
+                throw new IllegalArgumentException(name + " needs " + target.size() + " values but its input " + inputs.get(0) + " has "
+                        + inputs.get(0).size());
+            }
+            return target;
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            System.arraycopy(c.value(n.input(0)), 0, c.value(n.id()), 0, c.batch() * n.width());
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int count = c.batch() * n.width();
+            if (c.accumulate(0)) {
+                addTo(c.gradient(n.input(0)), c.gradient(n.id()), count);
+            } else {
+                System.arraycopy(c.gradient(n.id()), 0, c.gradient(n.input(0)), 0, count);
+            }
+        }
+    }
+
+    /** The element-wise sum of two inputs of the same shape (a residual connection); both take the output's gradient. */
+    public record Add() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            if (!inputs.get(0).equals(inputs.get(1))) {
+                throw new IllegalArgumentException(name + " adds values of one shape, got " + inputs.get(0) + " and " + inputs.get(1));
+            }
+            return inputs.get(0);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            float[] a = c.value(n.input(0)), b = c.value(n.input(1)), y = c.value(n.id());
+            int count = c.batch() * n.width();
+            for (int i = 0; i < count; i++) {
+                y[i] = a[i] + b[i];
+            }
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int count = c.batch() * n.width();
+            float[] dy = c.gradient(n.id());
+            for (int k = 0; k < 2; k++) {
+                if (c.needsGradient(k)) {
+                    if (c.accumulate(k)) {
+                        addTo(c.gradient(n.input(k)), dy, count);
+                    } else {
+                        System.arraycopy(dy, 0, c.gradient(n.input(k)), 0, count);
+                    }
+                }
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ package org.latent4j.graph;
  * {@code encoder.0.weight}), shape (rows, cols; cols = 1 for a vector), offset, how to
  * initialize it (fan in/out for Xavier/He), and its {@link Role}.
  */
-public record ParamSpec(String name, int rows, int cols, int offset, Init init, int fanIn, int fanOut, Role role) {
+public record ParamSpec(String name, int rows, int cols, int offset, Init init, int fanIn, int fanOut, Role role, int kernel) {
     public enum Init { HE, XAVIER, ZERO, ONE }
 
     /**
@@ -20,8 +20,25 @@ public record ParamSpec(String name, int rows, int cols, int offset, Init init, 
         return rows * cols;
     }
 
-    /** Shape as PyTorch writes it: (out, in) for a weight, (n) for a vector. */
+    /** A tensor that is not a convolution weight ({@code kernel} 0). */
+    public ParamSpec(String name, int rows, int cols, int offset, Init init, int fanIn, int fanOut, Role role) {
+        this(name, rows, cols, offset, init, fanIn, fanOut, role, 0);
+    }
+
+    /** The same tensor at another offset. */
+    public ParamSpec at(int newOffset) {
+        return new ParamSpec(name, rows, cols, newOffset, init, fanIn, fanOut, role, kernel);
+    }
+
+    /**
+     * Shape as PyTorch writes it: (out, in) for a weight, (n) for a vector, and for a
+     * convolution weight ({@code kernel} k > 0, rows x (cols = second dim * k * k)) the 4-D
+     * (rows, cols / k^2, k, k): (out, in, k, k), or (in, out, k, k) for a transposed one.
+     */
     public int[] shape() {
+        if (kernel > 0) {
+            return new int[] {rows, cols / (kernel * kernel), kernel, kernel};
+        }
         return role == Role.WEIGHT ? new int[] {rows, cols} : new int[] {rows};
     }
 }

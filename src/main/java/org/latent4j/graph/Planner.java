@@ -1,5 +1,6 @@
 package org.latent4j.graph;
 
+import org.latent4j.kernel.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -103,7 +104,7 @@ public final class Planner {
 
     // ------------------------------------------------------------------ slots by liveness
 
-    private enum Kind { VALUE, GRADIENT, FLOATS, DOUBLES }
+    private enum Kind { VALUE, GRADIENT, FLOATS, DOUBLES, INTS }
 
     private record Interval(Kind kind, int node, int buffer, int width, int fixed, int start, int end) {}
 
@@ -179,24 +180,30 @@ public final class Planner {
                 }
                 Op.Buffer b = bs.get(k);
                 int end = b.untilStateUpdate() ? steps.size() : Math.max(bEnd[i][k], bStart[i][k]);
-                intervals.add(new Interval(b.doubles() ? Kind.DOUBLES : Kind.FLOATS, i, k, b.perSample(), b.fixed(), bStart[i][k], end));
+                Kind kind = switch (b.type()) {
+                    case FLOATS -> Kind.FLOATS;
+                    case DOUBLES -> Kind.DOUBLES;
+                    case INTS -> Kind.INTS;
+                };
+                intervals.add(new Interval(kind, i, k, b.perSample(), b.fixed(), bStart[i][k], end));
             }
         }
         intervals.sort((a, b) -> a.start() != b.start() ? Integer.compare(a.start(), b.start())
                 : Integer.compare(b.width() + b.fixed(), a.width() + a.fixed()));
         List<int[]> floatSlots = new ArrayList<>(); // {width, fixed, busyUntil}
         List<int[]> doubleSlots = new ArrayList<>();
+        List<int[]> intSlots = new ArrayList<>();
         int[] valueSlot = filled(n), gradSlot = filled(n);
         int[][] bufferSlot = new int[n][];
         for (int i = 0; i < n; i++) {
             bufferSlot[i] = filled(buffers.get(i).size());
         }
         for (Interval iv : intervals) {
-            int slot = place(iv.kind() == Kind.DOUBLES ? doubleSlots : floatSlots, iv);
+            int slot = place(iv.kind() == Kind.DOUBLES ? doubleSlots : iv.kind() == Kind.INTS ? intSlots : floatSlots, iv);
             switch (iv.kind()) {
                 case VALUE -> valueSlot[iv.node()] = slot;
                 case GRADIENT -> gradSlot[iv.node()] = slot;
-                case FLOATS, DOUBLES -> bufferSlot[iv.node()][iv.buffer()] = slot;
+                case FLOATS, DOUBLES, INTS -> bufferSlot[iv.node()][iv.buffer()] = slot;
             }
         }
         int[] widths = new int[floatSlots.size()], fixed = new int[floatSlots.size()], doubles = new int[doubleSlots.size()];
@@ -207,7 +214,11 @@ public final class Planner {
         for (int s = 0; s < doubles.length; s++) {
             doubles[s] = doubleSlots.get(s)[1];
         }
-        return new Plan(g, List.copyOf(steps), valueSlot, gradSlot, bufferSlot, widths, fixed, doubles, widest, training);
+        int[] ints = new int[intSlots.size()];
+        for (int s = 0; s < ints.length; s++) {
+            ints[s] = intSlots.get(s)[0];
+        }
+        return new Plan(g, List.copyOf(steps), valueSlot, gradSlot, bufferSlot, widths, fixed, doubles, ints, widest, training);
     }
 
     /** Best fit: the free slot (busy until before the interval starts) whose width is closest; a new slot if none is free. */

@@ -1,5 +1,6 @@
 package org.latent4j.runtime;
 
+import org.latent4j.kernel.Shape;
 import java.util.function.IntConsumer;
 import org.latent4j.graph.Graph;
 import org.latent4j.graph.Node;
@@ -27,6 +28,10 @@ public final class Executor implements OpContext {
     private final int maxBatch;
     private final float[][] slots;
     private final double[][] doubleSlots;
+    private final int[][] intSlots;
+    /** The step scratch (a convolution's im2row chunks), the largest any op of the plan asks for. */
+    private final float[] stepScratch;
+    private org.latent4j.kernel.Conv2d conv;
     /** Arena offset of each node's parameters, in the node's order (empty for a node without any). */
     private final int[][] paramOffsets;
     private final ParamSpec[][] paramSpecs;
@@ -42,6 +47,7 @@ public final class Executor implements OpContext {
     /** Per node, its op's buffers by index (a float or a double array; null for the other type or when not planned). */
     private final float[][][] floatBuffers;
     private final double[][][] doubleBuffers;
+    private final int[][][] intBuffers;
     /** The nodes whose op keeps state updated after a step, and the rows of the last training forward. */
     private final int[] stateNodes;
     private int lastTrainingRows;
@@ -86,6 +92,10 @@ public final class Executor implements OpContext {
         for (int s = 0; s < doubleSlots.length; s++) {
             doubleSlots[s] = new double[plan.doubleSlotSizes()[s]];
         }
+        intSlots = new int[plan.intSlotWidths().length][];
+        for (int s = 0; s < intSlots.length; s++) {
+            intSlots[s] = new int[floats((long) plan.intSlotWidths()[s] * maxBatch)];
+        }
         scratch = new float[][] {new float[floats((long) plan.scratchWidth() * maxBatch)], new float[floats((long) plan.scratchWidth() * maxBatch)]};
         scratchDoubles = new double[][] {new double[plan.scratchWidth()], new double[plan.scratchWidth()]};
         steps = plan.steps().toArray(new Step[0]);
@@ -98,22 +108,27 @@ public final class Executor implements OpContext {
         }
         floatBuffers = new float[nodes.length][][];
         doubleBuffers = new double[nodes.length][][];
+        intBuffers = new int[nodes.length][][];
+        long stepFloats = 0;
         for (Node n : nodes) {
             int[] bs = plan.bufferSlot()[n.id()];
             floatBuffers[n.id()] = new float[bs.length][];
             doubleBuffers[n.id()] = new double[bs.length][];
-            java.util.List<org.latent4j.graph.Shape> in = n.inputs().stream().map(i -> nodes[i].shape()).toList();
+            intBuffers[n.id()] = new int[bs.length][];
+            java.util.List<org.latent4j.kernel.Shape> in = n.inputs().stream().map(i -> nodes[i].shape()).toList();
             java.util.List<Op.Buffer> types = n.op().buffers(n, in, plan.training());
             for (int k = 0; k < bs.length; k++) {
                 if (bs[k] >= 0) {
-                    if (types.get(k).doubles()) {
-                        doubleBuffers[n.id()][k] = doubleSlots[bs[k]];
-                    } else {
-                        floatBuffers[n.id()][k] = slots[bs[k]];
+                    switch (types.get(k).type()) {
+                        case FLOATS -> floatBuffers[n.id()][k] = slots[bs[k]];
+                        case DOUBLES -> doubleBuffers[n.id()][k] = doubleSlots[bs[k]];
+                        case INTS -> intBuffers[n.id()][k] = intSlots[bs[k]];
                     }
                 }
             }
+            stepFloats = Math.max(stepFloats, n.op().stepScratchFloats(n, in, maxBatch, parallelism.threads()));
         }
+        stepScratch = new float[floats(stepFloats)];
         boolean[] inPlan = new boolean[nodes.length];
         for (Step s : steps) {
             inPlan[s.node()] = true;
@@ -343,6 +358,29 @@ public final class Executor implements OpContext {
             throw new IllegalStateException(node.name() + ": buffer " + k + " is not a double buffer of this plan");
         }
         return b;
+    }
+
+    @Override
+    public int[] ints(int k) {
+        int[] b = intBuffers[node.id()][k];
+        if (b == null) {
+            throw new IllegalStateException(node.name() + ": buffer " + k + " is not an int buffer of this plan");
+        }
+        return b;
+    }
+
+    @Override
+    public float[] stepScratch() {
+        return stepScratch;
+    }
+
+    /** The convolution kernels, made on first use (a plan without convolutions never makes them). */
+    @Override
+    public org.latent4j.kernel.Conv2d conv() {
+        if (conv == null) {
+            conv = new org.latent4j.kernel.Conv2d(parallelism);
+        }
+        return conv;
     }
 
     @Override

@@ -135,6 +135,14 @@ public final class StackedPretraining {
             throw new IllegalArgumentException("layer-wise pretraining of a conditional model is not supported; train it end to end");
         }
         List<LayerSpec> enc = spec.encoder(), dec = spec.decoder();
+        for (List<LayerSpec> part : List.of(enc, dec)) {
+            for (LayerSpec l : part) {
+                if (l.hasWeights() && !(l instanceof LayerSpec.Dense) || l instanceof LayerSpec.Flatten || l instanceof LayerSpec.Reshape) {
+                    throw new IllegalArgumentException("layer-wise pretraining pairs dense layers only, not " + l.describe()
+                            + "; train a convolutional model end to end");
+                }
+            }
+        }
         List<Integer> es = blockStarts(enc), ds = blockStarts(dec);
         int k = es.size();
         if (k == 0) {

@@ -41,7 +41,15 @@ class ModelSpecTest {
     static final java.util.List<LayerSpec> EVERY_LAYER = java.util.List.of(new LayerSpec.Dense(7),
             new LayerSpec.ActivationLayer(org.latent4j.kernel.Activation.LEAKY_RELU, 0.2f), new LayerSpec.GaussianNoise(0.3f),
             new LayerSpec.MaskingNoise(0.4f), new LayerSpec.SaltAndPepper(0.1f), new LayerSpec.Dropout(0.25f),
-            new LayerSpec.Sparsity(0.05f, 3f), new LayerSpec.ActivityL1(1e-3f), new LayerSpec.BatchNorm(0.2f, 1e-4f));
+            new LayerSpec.Sparsity(0.05f, 3f), new LayerSpec.ActivityL1(1e-3f), new LayerSpec.BatchNorm(0.2f, 1e-4f),
+            new LayerSpec.Conv2d(3, 3, 2, 1), new LayerSpec.ConvTranspose2d(3, 4, 2, 1), new LayerSpec.Upsample(2), new LayerSpec.MaxPool(2, 2),
+            new LayerSpec.AvgPool(3, 1), new LayerSpec.Flatten(), new LayerSpec.Reshape(2, 6, 6), new LayerSpec.ResidualBlock());
+
+    /** The layers that take an image. */
+    static boolean spatial(LayerSpec l) {
+        return l instanceof LayerSpec.Conv2d || l instanceof LayerSpec.ConvTranspose2d || l instanceof LayerSpec.Upsample
+                || l instanceof LayerSpec.MaxPool || l instanceof LayerSpec.AvgPool || l instanceof LayerSpec.ResidualBlock;
+    }
 
     @Test
     void everyLayerKindHasItsJsonFormDescriptionAndParameterCount() {
@@ -62,13 +70,15 @@ class ModelSpecTest {
             });
             assertEquals(l, back, l.describe());
             assertTrue(l.describe().startsWith(LayerSpec.JSON_KINDS.stream().filter(k -> l.toJson().containsKey(k)).findFirst().orElseThrow()
-                    .replace("activation", "leaky_relu")), l.describe());
-            // Trained parameters as the graph allocates them: a model with just this layer in the encoder.
-            ModelSpec alone = new ModelSpec(6, java.util.List.of(l), new LatentSpec(LatentSpec.Kind.DETERMINISTIC, 2),
-                    java.util.List.of(new LayerSpec.Dense(6)), new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_FIXED, 1f));
-            int w = l.outputWidth(6);
-            long expected = l.trainedParameters(6) + (long) w * 2 + 2 + 2 * 6 + 6;
+                    .replace("activation", "leaky_relu").replace("_pool", "_pool(").replace("conv2d", "conv2d(")), l.describe());
+            // Trained parameters as the graph allocates them: a model with just this layer (then flatten) in the encoder.
+            org.latent4j.kernel.Shape in = spatial(l) ? org.latent4j.kernel.Shape.image(2, 6, 6) : org.latent4j.kernel.Shape.features(72);
+            ModelSpec alone = new ModelSpec(72, java.util.List.of(l, new LayerSpec.Flatten()), new LatentSpec(LatentSpec.Kind.DETERMINISTIC, 2),
+                    java.util.List.of(new LayerSpec.Dense(72)), new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_FIXED, 1f), 0, in);
+            int w = l.outputShape(in).size();
+            long expected = l.trainedParameters(in) + (long) w * 2 + 2 + 2 * 72 + 72;
             assertEquals(expected, Graph.build(alone).trainableCount(), l.describe());
+            assertTrue(alone.summary().contains(String.format(java.util.Locale.ROOT, "total: %,d parameters", expected)), alone.summary());
         }
         assertEquals(java.util.Set.of(LayerSpec.class.getPermittedSubclasses()), covered, "every layer record needs an example in EVERY_LAYER");
     }

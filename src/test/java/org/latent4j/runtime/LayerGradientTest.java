@@ -186,6 +186,14 @@ class LayerGradientTest {
                         }
                     }
                 }
+                case LayerSpec.Flatten f -> { } // features stay features
+                case LayerSpec.Conv2d c -> throw new IllegalArgumentException("image layers are checked by ConvGraphTest");
+                case LayerSpec.ConvTranspose2d c -> throw new IllegalArgumentException("image layers are checked by ConvGraphTest");
+                case LayerSpec.Upsample u -> throw new IllegalArgumentException("image layers are checked by ConvGraphTest");
+                case LayerSpec.MaxPool m -> throw new IllegalArgumentException("image layers are checked by ConvGraphTest");
+                case LayerSpec.AvgPool m -> throw new IllegalArgumentException("image layers are checked by ConvGraphTest");
+                case LayerSpec.Reshape r -> throw new IllegalArgumentException("image layers are checked by ConvGraphTest");
+                case LayerSpec.ResidualBlock r -> throw new IllegalArgumentException("image layers are checked by ConvGraphTest");
             }
         }
         return h;
