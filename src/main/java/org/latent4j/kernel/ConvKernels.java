@@ -37,7 +37,7 @@ public final class ConvKernels {
     }
 
     /**
-     * y[b, c, oy, ox] = max over the window x[b, c, oy s + i, ox s + j] (0 <= i, j < kernel); argmax
+     * y[b, c, oy, ox] = max over the window x[b, c, oy s + i, ox s + j] (i, j from 0 to kernel - 1); argmax
      * (same size as y) gets the position of the maximum within its plane, {@code iy * width + ix}
      * (PyTorch's return_indices), the first one in row-major window order on ties; a NaN wins.
      * Writes y and argmax.
