@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.latent4j.bench.ConvBench;
 import org.latent4j.bench.ElementwiseBench;
 import org.latent4j.bench.GemmBench;
 import org.latent4j.bench.NumpyGemm;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Benchmarks of the engine (JSON lines with --json).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Elementwise.class, BenchCommand.Train.class, BenchCommand.Infer.class,
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Conv.class, BenchCommand.Elementwise.class, BenchCommand.Train.class, BenchCommand.Infer.class,
             BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -100,6 +101,57 @@ final class BenchCommand implements Runnable {
                             Double.isNaN(r.openblasGflops()) ? "-" : String.format(Locale.ROOT, "%.1f", r.openblasGflops()),
                             Double.isNaN(r.openblasGflops()) ? "-" : String.format(Locale.ROOT, "%.2f", r.gflops() / r.openblasGflops()),
                             r.naiveGflops(), r.gflops() / r.naiveGflops());
+                }
+                System.out.flush();
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "conv", description = {
+            "GFLOPS of the convolution kernels (forward, data gradient, weight gradient) on the W2 layers",
+            "beside the FMA peak probe (same run, same threads)."})
+    static final class Conv implements Callable<Integer> {
+        @Option(names = "--json", description = "One JSON object per line.")
+        boolean json;
+
+        @Option(names = "--quick", description = "Shorter timings (under a minute).")
+        boolean quick;
+
+        @Option(names = "--threads", split = ",", description = "Thread counts (default: 1 and all cores).")
+        int[] threads;
+
+        @Option(names = "--batch", description = "Samples per call (default: ${DEFAULT-VALUE}).", defaultValue = "128")
+        int batch;
+
+        @Override
+        public Integer call() {
+            if (batch < 1) {
+                throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            int[] t = threads != null ? threads : cores > 1 ? new int[] {1, cores} : new int[] {1};
+            for (int x : t) {
+                if (x < 1) {
+                    throw new IllegalArgumentException("--threads: thread counts must be at least 1, got " + x);
+                }
+            }
+            if (!json) {
+                System.out.println("Conv2d, float32, NCHW, batch " + batch + ", " + Simd.describe() + ", " + cores + " cores, " + LocalDate.now()
+                        + (quick ? ", quick" : ""));
+                System.out.printf(Locale.ROOT, "%-28s %-17s %7s %9s %9s %9s %7s%n",
+                        "layer", "pass", "threads", "ms", "GFLOPS", "peak", "%peak");
+            }
+            ConvBench.run(ConvBench.W2_LAYERS, batch, t, quick ? GemmBench.Budget.QUICK : GemmBench.Budget.FULL, r -> {
+                if (json) {
+                    System.out.println("{\"layer\":\"" + r.layer().name() + "\",\"pass\":\"" + r.pass().label() + "\",\"batch\":" + r.batch()
+                            + ",\"threads\":" + r.threads() + ",\"ms\":" + String.format(Locale.ROOT, "%.3f", r.millis())
+                            + ",\"gflops\":" + json(r.gflops()) + ",\"peak_gflops\":" + json(r.peakGflops())
+                            + ",\"pct_of_peak\":" + json(100 * r.gflops() / r.peakGflops())
+                            + ",\"vector_bits\":" + Simd.FLOAT.vectorBitSize() + "}");
+                } else {
+                    System.out.printf(Locale.ROOT, "%-28s %-17s %7d %9.3f %9.1f %9.1f %6.1f%%%n", r.layer().name(), r.pass().label(),
+                            r.threads(), r.millis(), r.gflops(), r.peakGflops(), 100 * r.gflops() / r.peakGflops());
                 }
                 System.out.flush();
             });
