@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * <li>a finite difference, step h = 1e-6 max(1, |v|), of a twin in double (truncation ~h^2, rounding
  *     e |F| / h ~ 1e-10 |F|): |fd - grad| <= 1e-6 (|fd| + M), M the size of the gradient's terms.
  * </ul>
- * Sizes are odd (1x1, 1x13, 7x13, 11x37) so nothing lines up with a vector width. Edge values are
+ * Sizes are odd (1x1, 1x13, 7x13, 11x37; 2x5 for batch norm's smallest batch) so nothing lines up with a vector width. Edge values are
  * set on purpose: clamp and mask boundaries, Huber at |e| = delta, clamped sparsity means.
  */
 class LayerKernelsTest {
