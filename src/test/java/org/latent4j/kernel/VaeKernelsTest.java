@@ -119,6 +119,85 @@ class VaeKernelsTest {
         }
     }
 
+    @Test
+    void reparameterizeKlBackwardMatchesClosedForm() {
+        // dmu = dz + s mu (one fma: u |dz| + u |s mu|); dlogvar = dz eps 0.5 e^(lv/2) + s 0.5 (e^lv - 1), with
+        // e^(lv/2) from VMath (within 3 ulp), squared for e^lv, and a few float products: 16 u times the magnitudes.
+        SplittableRandom r = new SplittableRandom(6);
+        double u = Math.ulp(1f) / 2;
+        for (int n : new int[] {1, 7, 8, 9, 33, 100}) {
+            for (float s : new float[] {0f, 0.7f}) {
+                float[] mu = uniform(r, n, -2, 2), lv = uniform(r, n, -4, 2), eps = uniform(r, n, -3, 3), dz = uniform(r, n, -1, 1);
+                lv[0] = 0f;
+                float[] dmu = new float[n], dlv = new float[n];
+                VaeKernels.reparameterizeKlBackward(dmu, dlv, dz, mu, lv, eps, s, n);
+                for (int i = 0; i < n; i++) {
+                    double sd = Math.exp(0.5 * lv[i]);
+                    double refMu = dz[i] + (double) s * mu[i];
+                    double a = 0.5 * dz[i] * eps[i] * sd, b = 0.5 * s * (Math.exp(lv[i]) - 1);
+                    assertEquals(refMu, dmu[i], 2 * u * (Math.abs(dz[i]) + Math.abs(s * mu[i])) + 1e-30, "dmu[" + i + "] n=" + n);
+                    assertEquals(a + b, dlv[i], 16 * u * (Math.abs(a) + 0.5 * Math.abs(s) * (Math.exp(lv[i]) + 1)) + 1e-30,
+                            "dlogvar[" + i + "] n=" + n + " s=" + s);
+                }
+            }
+        }
+    }
+
+    @Test
+    void klBackwardByDimensionAddsTheWeightedKlGradient() {
+        // dmu += scale w_c mu, dlogvar += scale w_c 0.5 (e^lv - 1), in float: scale w_c (u), the product (u),
+        // e^lv rounded (u) and the sum (u), so 5 u times the magnitudes |dmu0| + |scale w mu| (resp. the
+        // e^lv + 1 form for logvar). Then central differences of F = scale sum_c w_c KL_c in double.
+        SplittableRandom r = new SplittableRandom(7);
+        double u = Math.ulp(1f) / 2;
+        for (int[] shape : new int[][] {{1, 1}, {7, 13}, {3, 37}}) {
+            int rows = shape[0], cols = shape[1], n = rows * cols;
+            float scale = 1f / rows;
+            float[] mu = uniform(r, n, -2, 2), lv = uniform(r, n, -4, 2), w = uniform(r, cols, 0, 1);
+            w[0] = 0f; // a dimension whose KL is switched off
+            if (n > 1) {
+                lv[1] = 0f; // e^0 - 1: no gradient from the variance
+            }
+            float[] dmu0 = uniform(r, n, -1, 1), dlv0 = uniform(r, n, -1, 1), dmu = dmu0.clone(), dlv = dlv0.clone();
+            VaeKernels.klBackwardByDimension(dmu, dlv, mu, lv, w, scale, rows, cols);
+            float[] gmu = new float[n], glv = new float[n];
+            VaeKernels.klBackwardByDimension(gmu, glv, mu, lv, w, scale, rows, cols);
+            double[] m = new double[n], l = new double[n];
+            for (int k = 0; k < n; k++) {
+                m[k] = mu[k];
+                l[k] = lv[k];
+            }
+            for (int k = 0; k < n; k++) {
+                double wc = (double) scale * w[k % cols], e = Math.exp(lv[k]);
+                double refMu = wc * mu[k], refLv = wc * 0.5 * (e - 1), magLv = wc * 0.5 * (e + 1);
+                assertEquals(dmu0[k] + refMu, dmu[k], 5 * u * (Math.abs(dmu0[k]) + Math.abs(refMu)) + 1e-30, "dmu[" + k + "]");
+                assertEquals(dlv0[k] + refLv, dlv[k], 5 * u * (Math.abs(dlv0[k]) + magLv) + 1e-30, "dlogvar[" + k + "]");
+                double fdMu = klFd(m, k, w, scale, cols, m, l), fdLv = klFd(l, k, w, scale, cols, m, l);
+                assertEquals(fdMu, gmu[k], 1e-6 * (Math.abs(fdMu) + Math.abs(wc) * (1 + Math.abs(mu[k]))), "dmu[" + k + "] (finite difference)");
+                assertEquals(fdLv, glv[k], 1e-6 * (Math.abs(fdLv) + magLv), "dlogvar[" + k + "] (finite difference)");
+            }
+        }
+    }
+
+    /** Central difference in v[k] (v is m or l) of scale sum_k w_c 0.5 (mu^2 + e^lv - 1 - lv). */
+    private static double klFd(double[] v, int k, float[] w, float scale, int cols, double[] m, double[] l) {
+        double x = v[k], h = 1e-6 * Math.max(1, Math.abs(x));
+        v[k] = x + h;
+        double fp = weightedKl(m, l, w, scale, cols);
+        v[k] = x - h;
+        double fm = weightedKl(m, l, w, scale, cols);
+        v[k] = x;
+        return (fp - fm) / (2 * h);
+    }
+
+    private static double weightedKl(double[] m, double[] l, float[] w, float scale, int cols) {
+        double s = 0;
+        for (int k = 0; k < m.length; k++) {
+            s += (double) scale * w[k % cols] * 0.5 * (m[k] * m[k] + Math.exp(l[k]) - 1 - l[k]);
+        }
+        return s;
+    }
+
     private static double f(float[] mu, float[] lv, float[] eps, float[] w, float scale, int at, double h, int which) {
         double s = 0, kl = 0;
         for (int i = 0; i < mu.length; i++) {
