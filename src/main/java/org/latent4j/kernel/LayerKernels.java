@@ -148,7 +148,8 @@ public final class LayerKernels {
         double s = 0;
         for (int c = 0; c < cols; c++) {
             double q = rhoHat[c];
-            s += rho * Math.log(rho / q) + (1 - rho) * Math.log((1 - rho) / (1 - q));
+            double r = rho, notR = 1 - r; // in double: 1 - rho rounded to float makes KL(rho || rho) negative
+            s += r * Math.log(r / q) + notR * Math.log(notR / (1 - q));
         }
         float v = (float) (weight * s);
         for (int r = 0; r < rows; r++) {
@@ -162,7 +163,8 @@ public final class LayerKernels {
         columnMeans(rhoHat, h, rows, cols);
         for (int c = 0; c < cols; c++) {
             double q = rhoHat[c];
-            rhoHat[c] = weight / rows * (-rho / q + (1 - rho) / (1 - q));
+            double r = rho;
+            rhoHat[c] = weight / rows * (-r / q + (1 - r) / (1 - q));
         }
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {

@@ -129,6 +129,7 @@ public final class Executor implements OpContext {
             stepFloats = Math.max(stepFloats, n.op().stepScratchFloats(n, in, maxBatch, parallelism.threads()));
         }
         stepScratch = new float[floats(stepFloats)];
+        conv = stepFloats > 0 ? new org.latent4j.kernel.Conv2d(parallelism) : null; // made once: a step allocates nothing
         boolean[] inPlan = new boolean[nodes.length];
         for (Step s : steps) {
             inPlan[s.node()] = true;

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -427,15 +426,13 @@ class LayerKernelsTest {
     }
 
     /**
-     * KNOWN KERNEL DEFECT (precision; main sources not changed here): sparsityForward and
+     * A precision defect found by this test (now fixed): sparsityForward and
      * sparsityBackward form {@code 1 - rho} in float ({@code rho} is a float parameter), a relative
      * error of up to u in 1 - rho. At the optimum (every column mean equal to rho) the KL must be
      * exactly 0 and so must its gradient; the kernel gives -1.45e-7 for rho = 0.05, 13 units, weight
-     * 1 (a negative KL), and a gradient of -2.9e-9 per element. Small next to typical penalties, so
-     * disabled to keep the suite green; it fails as written until the kernels compute
-     * {@code 1 - (double) rho}. Remove @Disabled with the fix.
+     * 1 (a negative KL), and a gradient of -2.9e-9 per element. The kernels now compute
+     * {@code 1 - (double) rho}; this test failed before that fix.
      */
-    @Disabled("KNOWN KERNEL DEFECT: LayerKernels.sparsityForward/Backward compute 1 - rho in float (KL < 0 at rhoHat = rho)")
     @Test
     void sparsityPenaltyAndGradientVanishWhereTheMeansEqualRho() {
         int rows = 4, cols = 13;
