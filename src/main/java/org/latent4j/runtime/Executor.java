@@ -212,6 +212,22 @@ public final class Executor implements OpContext {
     }
 
     /**
+     * Runs every step like {@link #run}, adding each step's wall time in nanoseconds to
+     * {@code nanos[k]} (k the step's index in the plan), for profiling which op costs what.
+     */
+    public void runTimed(float[] params, float[] grads, int batch, long seed, long rngStream, float klWeight, long[] nanos) {
+        if (nanos.length < steps.length) {
+            throw new IllegalArgumentException("need a time slot per step (" + steps.length + "), got " + nanos.length);
+        }
+        begin(params, grads, batch, seed, rngStream, klWeight);
+        for (int k = 0; k < steps.length; k++) {
+            long t0 = System.nanoTime();
+            execute(steps[k]);
+            nanos[k] += System.nanoTime() - t0;
+        }
+    }
+
+    /**
      * The forward steps of a training plan only (then read the losses, and choose the KL weight
      * from them, e.g. for a capacity objective or free bits); {@link #backward} finishes the step.
      */
