@@ -51,7 +51,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--no-openblas", description = "Skip the numpy/OpenBLAS peer.")
         boolean noOpenblas;
 
-        @Option(names = "--python", description = "The python3 with numpy to use for the peer.")
+        @Option(names = "--python", description = "The python3 with numpy to use for the peer (default: python3 on the PATH).")
         String python;
 
         @Override
@@ -148,7 +148,7 @@ final class BenchCommand implements Runnable {
             "Training throughput and quality of a reference workload. w1: the W1 VAE (784-512-256-32) on the full",
             "Fashion-MNIST (60000 train / 10000 test), Adam 1e-3, batch 128; one line per epoch."})
     static final class Train implements Callable<Integer> {
-        @Option(names = "--workload", description = "Workload (only w1 for now).", defaultValue = "w1")
+        @Option(names = "--workload", description = "Workload (only w1 for now; default: ${DEFAULT-VALUE}).", defaultValue = "w1")
         String workload;
 
         @Option(names = "--json", description = "One JSON object per line.")

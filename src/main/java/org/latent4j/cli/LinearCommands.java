@@ -46,8 +46,8 @@ final class LinearCommands {
         @Option(names = {"-q", "--components"}, defaultValue = "32", description = "Components (default: ${DEFAULT-VALUE}).")
         int components;
 
-        @Option(names = "--threads", description = "Threads (default: all cores).")
-        Integer threads;
+        @picocli.CommandLine.Mixin
+        SharedOptions.Threads threads;
 
         @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
         boolean dropNonFinite;
@@ -55,13 +55,14 @@ final class LinearCommands {
         @Option(names = "--json", description = "One JSON object.")
         boolean json;
 
-        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json.")
+        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json"
+                + " (default: print only).")
         Path out;
 
         @Override
         public Integer call() throws Exception {
             Dataset d = load(data, false, dropNonFinite);
-            try (Parallelism par = Parallelism.of(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            try (Parallelism par = Parallelism.of(threads.resolve())) {
                 long t0 = System.nanoTime();
                 Pca pca = Pca.fit(d, components, par);
                 double sec = (System.nanoTime() - t0) / 1e9;
@@ -84,23 +85,23 @@ final class LinearCommands {
         @Option(names = "--data", required = true, paramLabel = "PATH")
         Path data;
 
-        @Option(names = {"-q", "--components"}, defaultValue = "32")
+        @Option(names = {"-q", "--components"}, defaultValue = "32", description = "Components (default: ${DEFAULT-VALUE}).")
         int components;
 
         @Option(names = "--em", description = "Fit by EM instead of the closed form.")
         boolean em;
 
-        @Option(names = "--tolerance", defaultValue = "1e-6", description = "EM: relative change of the log-likelihood to stop at.")
+        @Option(names = "--tolerance", defaultValue = "1e-6", description = "EM: relative change of the log-likelihood to stop at (default: ${DEFAULT-VALUE}).")
         double tolerance;
 
-        @Option(names = "--max-iterations", defaultValue = "500")
+        @Option(names = "--max-iterations", defaultValue = "500", description = "EM: iterations at most (default: ${DEFAULT-VALUE}).")
         int maxIterations;
 
-        @Option(names = "--seed", defaultValue = "42")
-        long seed;
+        @picocli.CommandLine.Mixin
+        SharedOptions.Seed seed;
 
-        @Option(names = "--threads", description = "Threads (default: all cores).")
-        Integer threads;
+        @picocli.CommandLine.Mixin
+        SharedOptions.Threads threads;
 
         @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
         boolean dropNonFinite;
@@ -108,13 +109,14 @@ final class LinearCommands {
         @Option(names = "--json")
         boolean json;
 
-        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json.")
+        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json"
+                + " (default: print only).")
         Path out;
 
         @Override
         public Integer call() throws Exception {
             Dataset d = load(data, false, dropNonFinite);
-            try (Parallelism par = Parallelism.of(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            try (Parallelism par = Parallelism.of(threads.resolve())) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 Ppca model;
                 // fit_s: the closed form includes its PCA; EM is timed alone (the PCA beside it
@@ -123,7 +125,7 @@ final class LinearCommands {
                 Pca pca = Pca.fit(d, components, par);
                 if (em) {
                     t0 = System.nanoTime();
-                    Ppca.EmResult r = Ppca.fitEm(d, components, tolerance, maxIterations, seed, par);
+                    Ppca.EmResult r = Ppca.fitEm(d, components, tolerance, maxIterations, seed.seed, par);
                     model = r.model();
                     m.put("iterations", r.iterations());
                     m.put("converged", r.converged());

@@ -40,7 +40,7 @@ final class TrainRun {
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder to write (default: runs/<command>-<date>-<time>).")
     Path out;
 
-    @Option(names = "--model", paramLabel = "FILE", description = "Also save the trained model to this file.")
+    @Option(names = "--model", paramLabel = "FILE", description = "Also save the trained model to this file (default: only OUT/model.safetensors).")
     Path modelOut;
 
     @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -52,11 +52,11 @@ final class TrainRun {
     @Option(names = "--lr", description = "Adam learning rate (default: ${DEFAULT-VALUE}).", defaultValue = "1e-3")
     float lr;
 
-    @Option(names = "--seed", description = "Seed of everything random (default: ${DEFAULT-VALUE}).", defaultValue = "42")
-    long seed;
+    @picocli.CommandLine.Mixin
+    SharedOptions.Seed seedOption;
 
-    @Option(names = "--threads", description = "Threads (default: all cores).")
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    SharedOptions.Threads threadsOption;
 
     @Option(names = "--latent", description = "Latent dimensions (default: ${DEFAULT-VALUE}).", defaultValue = "32")
     int latent;
@@ -71,7 +71,7 @@ final class TrainRun {
 
     @Option(names = "--resume", paramLabel = "FILE",
             description = {"Continue the run saved in this checkpoint, in its folder unless --out says otherwise. Give the same data",
-                "and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs may be raised."})
+                "and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs may be raised. Default: a new run."})
     Path resume;
 
     @Option(names = "--lr-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
@@ -80,12 +80,12 @@ final class TrainRun {
     String lrSchedule;
 
     @Option(names = "--early-stopping", paramLabel = "PATIENCE",
-            description = "Stop when the test -ELBO has not improved for PATIENCE epochs and keep the best epoch's weights.")
+            description = "Stop when the test -ELBO has not improved for PATIENCE epochs and keep the best epoch's weights (default: never stop early).")
     Integer earlyStopping;
 
     @Option(names = "--spec", paramLabel = "FILE",
             description = {"Train this model (a latent4j model spec as JSON, e.g. from ModelSpec.toJson(): any autoencoder, VAE,",
-                "denoising, sparse, contractive or conditional model) instead of the default VAE; --latent is then ignored."})
+                "denoising, sparse, contractive or conditional model) instead of the default VAE; --latent is then ignored. Default: none."})
     Path specFile;
 
     @Option(names = "--kl-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
@@ -97,9 +97,8 @@ final class TrainRun {
             description = "Free bits: no KL pressure on a latent dimension below NATS (batch mean). Default: ${DEFAULT-VALUE}.")
     float freeBits;
 
-    @Option(names = "--samples", paramLabel = "L", defaultValue = "1",
-            description = "z samples per image in training (the reconstruction term is their mean). Default: ${DEFAULT-VALUE}.")
-    int samples;
+    @picocli.CommandLine.Mixin
+    SharedOptions.Samples samplesOption;
 
     @Option(names = "--l1", paramLabel = "WEIGHT", defaultValue = "0", description = "L1 penalty on the weights. Default: ${DEFAULT-VALUE}.")
     float l1;
@@ -113,7 +112,7 @@ final class TrainRun {
     int pretrainEpochs;
 
     @Option(names = "--skip-non-finite",
-            description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping.")
+            description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping (default: stop).")
     boolean skipNonFinite;
 
     /** The W1 VAE of the design card: 784-512-256 (ReLU) to a 32-d Gaussian, mirrored, Bernoulli pixels. */
@@ -129,10 +128,9 @@ final class TrainRun {
         if (resume != null && !Files.isRegularFile(resume)) {
             throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (t <= 0) {
-            throw new IllegalArgumentException("--threads must be positive, got " + t);
-        }
+        int t = threadsOption.resolve();
+        long seed = seedOption.seed;
+        int samples = samplesOption.samples;
         // Every option is checked before anything is read or written (a bad one leaves no empty run folder).
         TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true)
                 .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP)

@@ -45,11 +45,13 @@ final class UseCommands {
         Integer condition;
 
         @Option(names = "--condition-labels", paramLabel = "PATH",
-                description = "For a conditional model: the class of each row, from an IDX label file or a CSV of one integer per row.")
+                description = "For a conditional model: the class of each row, from an IDX label file or a CSV of one integer per row"
+                        + " (default: none; see --condition).")
         Path conditionLabels;
 
         @Option(names = "--context", paramLabel = "PATH", description = "For a conditional model conditioned on values rather"
-                + " than a class: each row's context vector (as many values as the model's condition), from a .csv or .npy file.")
+                + " than a class: each row's context vector (as many values as the model's condition), from a .csv or .npy file"
+                + " (default: none).")
         Path context;
 
         /** The model file; a conditional model is taken, its conditions come from {@link #conditions}. */
@@ -234,11 +236,11 @@ final class UseCommands {
     /** Which rows are anomalies, for ROC-AUC / PR-AUC (score) and the best-F1 threshold (calibrate). */
     static final class Truth {
         @Option(names = "--truth", paramLabel = "PATH", description = "Which rows are anomalies: 1 (anomalous) or 0 (normal)"
-                + " per row, from an IDX label file or a CSV of one integer per row.")
+                + " per row, from an IDX label file or a CSV of one integer per row (default: unknown; no ROC-AUC).")
         Path truth;
 
         @Option(names = "--anomalous-classes", split = ",", paramLabel = "CLASS", description = "Which rows are anomalies: those"
-                + " whose own label (as a Fashion-MNIST folder has) is one of these classes, e.g. 8 or 5,7,9.")
+                + " whose own label (as a Fashion-MNIST folder has) is one of these classes, e.g. 8 or 5,7,9 (default: none).")
         int[] anomalousClasses;
 
         boolean given() {
@@ -326,11 +328,11 @@ final class UseCommands {
         @Mixin
         ModelAndData io;
 
-        @Option(names = "--seed", defaultValue = "42")
-        long seed;
+        @Mixin
+        SharedOptions.Seed seed;
 
-        @Option(names = "--threads", defaultValue = "1")
-        int threads;
+        @Mixin
+        SharedOptions.Threads threads;
 
         @Override
         public Integer call() throws Exception {
@@ -339,8 +341,8 @@ final class UseCommands {
             if (m instanceof Autoencoder ae) {
                 float[][] x = asRows(d), c = io.conditions(m, d);
                 Dataset labelled = c == null ? d : d.withContext(c);   // the conditions as the evaluation's context
-                try (Parallelism par = Parallelism.of(threads)) {
-                    Trainer.Evaluation r = Trainer.evaluation(ae.graph(), ae.parameters(), labelled, 256, seed, par);
+                try (Parallelism par = Parallelism.of(threads.resolve())) {
+                    Trainer.Evaluation r = Trainer.evaluation(ae.graph(), ae.parameters(), labelled, 256, seed.seed, par);
                     String latent = "";
                     if (ae.spec().isVariational()) {
                         StringBuilder kl = new StringBuilder();
@@ -408,7 +410,7 @@ final class UseCommands {
         boolean variance;
 
         @Option(names = "--scatter", paramLabel = "FILE.png", description = "Also draw the codes as a 2-D scatter coloured "
-                + "by label (the codes of a 2-d latent, else their first two principal components).")
+                + "by label (the codes of a 2-d latent, else their first two principal components). Default: no picture.")
         Path scatter;
 
         @Option(names = "--labels", paramLabel = "PATH", description = "Labels for --scatter: an IDX label file or a CSV "
@@ -572,19 +574,20 @@ final class UseCommands {
         Path out;
 
         @Option(names = "--method", paramLabel = "METHOD",
-                description = "mse, mae, nll (-log p(x|z), L samples), elbo (-ELBO, L samples) or iwae (-log p(x), K samples).")
+                description = "mse, mae, nll (-log p(x|z), L samples), elbo (-ELBO, L samples) or iwae (-log p(x), K samples)."
+                        + " Default: the detector's saved in the model file, else the squared reconstruction error.")
         String method;
 
-        @Option(names = "--samples", defaultValue = "10", description = "L or K for nll, elbo and iwae (default: ${DEFAULT-VALUE}).")
-        int samples;
+        @Mixin
+        SharedOptions.Samples samples;
 
-        @Option(names = "--seed", defaultValue = "1", description = "Seed of the samples (default: ${DEFAULT-VALUE}).")
-        long seed;
+        @Mixin
+        SharedOptions.Seed seed;
 
         @Option(names = "--threshold", description = "Flag rows scoring above this (default: the detector's, if the file has one).")
         Double threshold;
 
-        @Option(names = "--contributions", paramLabel = "FILE.csv", description = "Also write each feature's part of each row's score.")
+        @Option(names = "--contributions", paramLabel = "FILE.csv", description = "Also write each feature's part of each row's score (default: not written).")
         Path contributions;
 
         @Mixin
@@ -603,7 +606,7 @@ final class UseCommands {
             AnomalyDetector saved = AnomalyDetector.from(c, io.model);
             // --method picks another score; the input scaling saved with a detector stays (its model expects it).
             AnomalyDetector d = method == null ? saved
-                    : detector(m, method, samples, seed).withScaling(saved == null ? Scaling.none() : saved.scaling());
+                    : detector(m, method, samples.samples, seed.seed).withScaling(saved == null ? Scaling.none() : saved.scaling());
             double[] sc = d == null ? m.score(x) : d.score(x);
             double t = threshold != null ? threshold : d == null ? Double.NaN : d.threshold();
             float[][] rows = new float[sc.length][];
@@ -616,7 +619,7 @@ final class UseCommands {
             Csv.write(out, rows);
             if (contributions != null) {
                 if (d == null) {
-                    d = AnomalyDetector.of(m, AnomalyDetector.Score.MSE, 1, seed);
+                    d = AnomalyDetector.of(m, AnomalyDetector.Score.MSE, 1, seed.seed);
                 }
                 double[][] parts = d.contributions(x);
                 float[][] f = new float[parts.length][];
@@ -657,11 +660,11 @@ final class UseCommands {
         @Option(names = "--model", required = true, paramLabel = "FILE")
         Path model;
 
-        @Option(names = "--normal", paramLabel = "PATH", description = "Normal rows held out from training (every rule but best-f1).")
+        @Option(names = "--normal", paramLabel = "PATH", description = "Normal rows held out from training (every rule but best-f1; default: none).")
         Path normal;
 
         @Option(names = "--data", paramLabel = "PATH", description = "For --rule best-f1: held-out rows, normal and anomalous,"
-                + " with --truth or --anomalous-classes saying which are which.")
+                + " with --truth or --anomalous-classes saying which are which (default: none).")
         Path data;
 
         @Mixin
@@ -670,11 +673,11 @@ final class UseCommands {
         @Option(names = "--method", defaultValue = "mse", description = "mse, mae, nll, elbo or iwae (default: ${DEFAULT-VALUE}).")
         String method;
 
-        @Option(names = "--samples", defaultValue = "10")
-        int samples;
+        @Mixin
+        SharedOptions.Samples samples;
 
-        @Option(names = "--seed", defaultValue = "1")
-        long seed;
+        @Mixin
+        SharedOptions.Seed seed;
 
         @Option(names = "--rule", defaultValue = "percentile:99",
                 description = "percentile:P, max, contamination:RATE, iqr:K, mad:K, or best-f1 (the threshold with the best"
@@ -722,7 +725,7 @@ final class UseCommands {
                 case "standard" -> Scaling.standardize(fit);
                 default -> Scaling.none();
             };
-            AnomalyDetector d = detector(m, method, samples, seed).withScaling(scaling);
+            AnomalyDetector d = detector(m, method, samples.samples, seed.seed).withScaling(scaling);
             if (bestF1) {
                 double[] s = d.score(x);   // once: the threshold and the report both read these
                 d = d.withThreshold(AnomalyDetector.bestF1Threshold(s, anomalous));
@@ -758,16 +761,16 @@ final class UseCommands {
         @Option(names = "--model", required = true, paramLabel = "FILE")
         Path model;
 
-        @Option(names = {"-n", "--count"}, defaultValue = "64")
+        @Option(names = {"-n", "--count"}, defaultValue = "64", description = "How many samples (default: ${DEFAULT-VALUE}).")
         int count;
 
-        @Option(names = "--seed", defaultValue = "42")
-        long seed;
+        @Mixin
+        SharedOptions.Seed seed;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
         Path out;
 
-        @Option(names = "--condition", paramLabel = "CLASS", description = "For a conditional model: the class to draw (required there).")
+        @Option(names = "--condition", paramLabel = "CLASS", description = "For a conditional model: the class to draw (required there; default: none).")
         Integer condition;
 
         @Override
@@ -784,7 +787,7 @@ final class UseCommands {
                 throw new IllegalArgumentException(model + " is a conditional model: give --condition CLASS, 0 to " + (width - 1)
                         + (condition == null ? "" : " (not " + condition + ")"));
             }
-            float[][] s = width == 0 ? m.sample(count, seed) : ((Autoencoder) m).sample(count, seed, oneHot(new int[] {condition}, width)[0]);
+            float[][] s = width == 0 ? m.sample(count, seed.seed) : ((Autoencoder) m).sample(count, seed.seed, oneHot(new int[] {condition}, width)[0]);
             Csv.write(out, s);
             System.out.println("wrote " + out + " (" + s.length + " samples)");
             maybePicture(out, s);
