@@ -38,4 +38,21 @@ final class SharedOptions {
                     "scores average over them, iwae takes them as its K (more give a tighter bound, e.g. 100). Default: ${DEFAULT-VALUE}."})
         int samples;
     }
+
+    /** Which CSV columns are not features: the label column and the ID column (train and every use command). */
+    static final class Columns {
+        @Option(names = "--label-column", paramLabel = "NAME|NUMBER",
+                description = {"CSV: the column holding each row's class (whole numbers), left out of the features and used as",
+                    "the data's labels; a name from the header line or a column number counted from 1. Default: none."})
+        String label;
+
+        @Option(names = "--id-column", paramLabel = "NAME|NUMBER",
+                description = {"CSV: the column holding each row's ID (any text), left out of the features; score writes it",
+                    "beside the scores. A name from the header line or a column number counted from 1. Default: none."})
+        String id;
+
+        org.latent4j.data.Csv.Table read(java.nio.file.Path data, boolean test) throws java.io.IOException {
+            return org.latent4j.data.DataFiles.readTable(data, test, false, label, id);
+        }
+    }
 }

@@ -36,8 +36,16 @@ final class UseCommands {
         Path model;
 
         @Option(names = "--data", required = true, paramLabel = "PATH",
-                description = ".csv, .npy, IDX images, or a Fashion-MNIST folder (its test set).")
+                description = ".csv, .npy, IDX images, or a Fashion-MNIST folder (its test set), in the data's own units (a model"
+                        + " trained on scaled rows scales them itself).")
         Path data;
+
+        @Mixin
+        SharedOptions.Columns columns;
+
+        /** The ID column's cells of the rows last read (null without an ID column), and its name. */
+        String[] ids;
+        String idName;
 
         @Option(names = "--condition", paramLabel = "CLASS",
                 description = "For a conditional model: the class every row is conditioned on (default: the data's own labels,"
@@ -60,7 +68,10 @@ final class UseCommands {
         }
 
         Dataset rows(LatentModel m) throws java.io.IOException {
-            return UseCommands.rows(data, m);
+            org.latent4j.data.Csv.Table t = columns.read(data, true);
+            ids = t.ids();
+            idName = t.idName();
+            return checkWidth(data, t.data(), m, columns);
         }
 
         /**
@@ -125,6 +136,16 @@ final class UseCommands {
         }
     }
 
+    /** The rows scaled as a model trained on scaled rows saw them (for the -ELBO, which is in those units). */
+    static Dataset scaledCopy(Dataset d, Scaling s) {
+        float[][] rows = s.apply(asRows(d));
+        float[] flat = new float[d.x().length];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, flat, r * d.features(), d.features());
+        }
+        return new Dataset(flat, d.rows(), d.features(), d.labels(), d.context(), d.source(), d.droppedRows());
+    }
+
     static float[][] oneHot(int[] classes, int width) {
         float[][] c = new float[classes.length][width];
         for (int r = 0; r < classes.length; r++) {
@@ -151,10 +172,17 @@ final class UseCommands {
         }
     }
 
-    static Dataset rows(Path data, LatentModel m) throws java.io.IOException {
-        Dataset d = DataFiles.read(data, true);
+    static Dataset rows(Path data, LatentModel m, SharedOptions.Columns columns) throws java.io.IOException {
+        return checkWidth(data, columns.read(data, true).data(), m, columns);
+    }
+
+    static Dataset checkWidth(Path data, Dataset d, LatentModel m, SharedOptions.Columns columns) {
         if (d.features() != m.inputDim()) {
-            throw new IllegalArgumentException(data + " has " + d.features() + " features per row but the model takes " + m.inputDim());
+            boolean more = d.features() > m.inputDim();
+            throw new IllegalArgumentException(data + " has " + d.features() + " features per row but the model takes " + m.inputDim()
+                    + (more && data.toString().toLowerCase(Locale.ROOT).endsWith(".csv")
+                    ? " (leave the columns the model was not trained on out with --label-column and --id-column"
+                            + (columns.label != null || columns.id != null ? ", as in training" : "") + ")" : ""));
         }
         return d;
     }
@@ -340,7 +368,8 @@ final class UseCommands {
             Dataset d = io.rows(m);
             if (m instanceof Autoencoder ae) {
                 float[][] x = asRows(d), c = io.conditions(m, d);
-                Dataset labelled = c == null ? d : d.withContext(c);   // the conditions as the evaluation's context
+                Dataset inModelUnits = ae.inputScaling().isNone() ? d : scaledCopy(d, ae.inputScaling());
+                Dataset labelled = c == null ? inModelUnits : inModelUnits.withContext(c);   // the conditions as the evaluation's context
                 try (Parallelism par = Parallelism.of(threads.resolve())) {
                     Trainer.Evaluation r = Trainer.evaluation(ae.graph(), ae.parameters(), labelled, 256, seed.seed, par);
                     String latent = "";
@@ -616,7 +645,11 @@ final class UseCommands {
                 flagged += bad ? 1 : 0;
                 rows[i] = Double.isNaN(t) ? new float[] {(float) sc[i]} : new float[] {(float) sc[i], bad ? 1 : 0};
             }
-            Csv.write(out, rows);
+            if (io.ids != null) {
+                writeWithIds(out, io.idName, io.ids, Double.isNaN(t) ? new String[] {"score"} : new String[] {"score", "anomalous"}, rows);
+            } else {
+                Csv.write(out, rows);
+            }
             if (contributions != null) {
                 if (d == null) {
                     d = AnomalyDetector.of(m, AnomalyDetector.Score.MSE, 1, seed.seed);
@@ -638,6 +671,23 @@ final class UseCommands {
             }
             return 0;
         }
+    }
+
+    /** A CSV with a header line: the ID column, then the values of each row. */
+    static void writeWithIds(Path out, String idName, String[] ids, String[] names, float[][] rows) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder(Csv.quote(idName));
+        for (String n : names) {
+            sb.append(',').append(n);
+        }
+        sb.append('\n');
+        for (int i = 0; i < rows.length; i++) {
+            sb.append(Csv.quote(ids[i]));
+            for (float v : rows[i]) {
+                sb.append(',').append(v);
+            }
+            sb.append('\n');
+        }
+        org.latent4j.io.AtomicFiles.write(out, tmp -> java.nio.file.Files.writeString(tmp, sb));
     }
 
     /** The detector that --method names. */
@@ -697,6 +747,9 @@ final class UseCommands {
         @Option(names = "--out", required = true, paramLabel = "FILE.safetensors")
         Path out;
 
+        @Mixin
+        SharedOptions.Columns columns;
+
         @Override
         public Integer call() throws Exception {
             String how = scale.toLowerCase(java.util.Locale.ROOT);
@@ -716,10 +769,10 @@ final class UseCommands {
                         + (data != null || truth.given() ? " (--data, --truth and --anomalous-classes go with --rule best-f1)" : ""));
             }
             LatentModel m = load(model);
-            Dataset held = rows(bestF1 ? data : normal, m);
+            Dataset held = rows(bestF1 ? data : normal, m, columns);
             boolean[] anomalous = bestF1 ? truth.of(data, held) : null;
             float[][] x = asRows(held);
-            float[][] fit = scaleFrom != null ? asRows(rows(scaleFrom, m)) : bestF1 ? normalRows(x, anomalous) : x;
+            float[][] fit = scaleFrom != null ? asRows(rows(scaleFrom, m, columns)) : bestF1 ? normalRows(x, anomalous) : x;
             Scaling scaling = switch (how) {
                 case "minmax" -> Scaling.minMax(fit);
                 case "standard" -> Scaling.standardize(fit);
