@@ -30,8 +30,8 @@ final class LinearCommands {
     }
 
     /** Reads the data; rows with NaN or infinity are an error, or left out and reported with --drop-non-finite. */
-    static Dataset load(Path data, boolean test, boolean dropNonFinite) throws java.io.IOException {
-        Dataset d = DataFiles.read(data, test, dropNonFinite);
+    static Dataset load(Path data, boolean test, boolean dropNonFinite, SharedOptions.Columns columns) throws java.io.IOException {
+        Dataset d = DataFiles.readTable(data, test, dropNonFinite, columns.label, columns.id).data();
         if (d.droppedRows() > 0) {
             System.err.println("latent4j: dropped " + d.droppedRows() + " row(s) holding NaN or infinite values from " + data);
         }
@@ -52,6 +52,9 @@ final class LinearCommands {
         @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
         boolean dropNonFinite;
 
+        @picocli.CommandLine.Mixin
+        SharedOptions.Columns columns;
+
         @Option(names = "--json", description = "One JSON object.")
         boolean json;
 
@@ -61,7 +64,7 @@ final class LinearCommands {
 
         @Override
         public Integer call() throws Exception {
-            Dataset d = load(data, false, dropNonFinite);
+            Dataset d = load(data, false, dropNonFinite, columns);
             try (Parallelism par = Parallelism.of(threads.resolve())) {
                 long t0 = System.nanoTime();
                 Pca pca = Pca.fit(d, components, par);
@@ -106,6 +109,9 @@ final class LinearCommands {
         @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
         boolean dropNonFinite;
 
+        @picocli.CommandLine.Mixin
+        SharedOptions.Columns columns;
+
         @Option(names = "--json")
         boolean json;
 
@@ -115,7 +121,7 @@ final class LinearCommands {
 
         @Override
         public Integer call() throws Exception {
-            Dataset d = load(data, false, dropNonFinite);
+            Dataset d = load(data, false, dropNonFinite, columns);
             try (Parallelism par = Parallelism.of(threads.resolve())) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 Ppca model;

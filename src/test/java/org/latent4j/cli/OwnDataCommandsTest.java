@@ -149,6 +149,10 @@ class OwnDataCommandsTest {
         assertTrue(Math.abs(m0 - 5000) < 500, "sample mean of the amount column " + m0);
         assertTrue(m1 > 0.001 && m1 < 0.05, "sample size of the rate column " + m1);
 
+        r = MainTest.run(cat(new String[] {"pca", "--data", csv.toString(), "-q", "2"}, cols));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s).*features\\s+5\\n.*"), "pca leaves the label and ID columns out too: " + r.out());
+
         // A forgotten --label-column / --id-column: the width error says what to do.
         CliErrorsTest.oneLine(MainTest.run("encode", "--model", model.toString(), "--data", csv.toString(), "--out",
                 dir.resolve("z2.csv").toString()), "line 2, column 1 (tx): 'tx-0' is not a number");
