@@ -31,9 +31,8 @@ final class BenchCommand implements Runnable {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "null";
     }
 
-    @Command(name = "gemm", description = {
-            "GFLOPS of the packed GEMM beside the FMA peak probe (same run, same threads),",
-            "the naive triple loop, and numpy/OpenBLAS when a python3 with numpy is found."})
+    @Command(name = "gemm", description = "GFLOPS of the packed GEMM beside the FMA peak probe (same run, same threads), "
+            + "the naive triple loop, and numpy/OpenBLAS when a python3 with numpy is found.")
     static final class Gemm implements Callable<Integer> {
         @Option(names = "--json", description = "One JSON object per line.")
         boolean json;
@@ -144,9 +143,9 @@ final class BenchCommand implements Runnable {
     }
 
 
-    @Command(name = "train", description = {
-            "Training throughput and quality of a reference workload. w1: the W1 VAE (784-512-256-32) on the full",
-            "Fashion-MNIST (60000 train / 10000 test), Adam 1e-3, batch 128; one line per epoch."})
+    @Command(name = "train", description = "Training throughput and quality of a reference workload. w1: the W1 VAE "
+            + "(784-512-256-32) on the full Fashion-MNIST (60000 train / 10000 test), Adam 1e-3, batch 128; one line "
+            + "per epoch.")
     static final class Train implements Callable<Integer> {
         @Option(names = "--workload", description = "Workload (only w1 for now; default: ${DEFAULT-VALUE}).", defaultValue = "w1")
         String workload;
@@ -163,7 +162,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seed", description = "Seed (default: ${DEFAULT-VALUE}).", defaultValue = "42")
         long seed;
 
-        @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist).")
+        @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (default: Debian's "
+                + "dataset-fashion-mnist).")
         java.nio.file.Path data;
 
         @Override
@@ -206,9 +206,9 @@ final class BenchCommand implements Runnable {
         }
     }
 
-    @Command(name = "infer", description = {
-            "Inference of the W1 VAE (random weights; speed does not depend on them): batch-1 reconstruct",
-            "latency (median) and batch-256 encode throughput, on one thread, as one JSON line with --json."})
+    @Command(name = "infer", description = "Inference of the W1 VAE (random weights; speed does not depend on them): "
+            + "batch-1 reconstruct latency (median) and batch-256 encode throughput, on one thread, as one JSON line "
+            + "with --json.")
     static final class Infer implements Callable<Integer> {
         @Option(names = "--json", description = "One JSON object.")
         boolean json;
@@ -253,9 +253,9 @@ final class BenchCommand implements Runnable {
         }
     }
 
-    @Command(name = "serve", description = {
-            "Serving throughput of one shared W1 VAE (random weights): 1, 2, 4 and 8 application threads",
-            "calling reconstruct at once, batch 1 and batch 32; calls/s, rows/s and the ratio to 1 thread."})
+    @Command(name = "serve", description = "Serving throughput of one shared W1 VAE (random weights): 1, 2, 4 and 8 "
+            + "application threads calling reconstruct at once, batch 1 and batch 32; calls/s, rows/s and the ratio to "
+            + "1 thread.")
     static final class Serve implements Callable<Integer> {
         @Option(names = "--json", description = "JSON lines.")
         boolean json;

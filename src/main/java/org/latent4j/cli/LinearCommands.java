@@ -38,7 +38,8 @@ final class LinearCommands {
         return d;
     }
 
-    @Command(name = "pca", description = "Principal component analysis of a data set (.csv, .npy, IDX images or a Fashion-MNIST folder: its training set).")
+    @Command(name = "pca", description = "Principal component analysis of a data set (.csv, .npy, IDX images or a "
+            + "Fashion-MNIST folder: its training set).")
     static final class PcaCommand implements Callable<Integer> {
         @Option(names = "--data", required = true, paramLabel = "PATH")
         Path data;
@@ -49,7 +50,8 @@ final class LinearCommands {
         @picocli.CommandLine.Mixin
         SharedOptions.Threads threads;
 
-        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
+        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; "
+                + "by default they are an error.")
         boolean dropNonFinite;
 
         @picocli.CommandLine.Mixin
@@ -58,7 +60,8 @@ final class LinearCommands {
         @Option(names = "--json", description = "One JSON object.")
         boolean json;
 
-        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json"
+        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, "
+                + "reconstruct, sample, score, info) and DIR/metrics.json"
                 + " (default: print only).")
         Path out;
 
@@ -94,10 +97,12 @@ final class LinearCommands {
         @Option(names = "--em", description = "Fit by EM instead of the closed form.")
         boolean em;
 
-        @Option(names = "--tolerance", defaultValue = "1e-6", description = "EM: relative change of the log-likelihood to stop at (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--tolerance", defaultValue = "1e-6", description = "EM: relative change of the log-likelihood to "
+                + "stop at (default: ${DEFAULT-VALUE}).")
         double tolerance;
 
-        @Option(names = "--max-iterations", defaultValue = "500", description = "EM: iterations at most (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--max-iterations", defaultValue = "500", description = "EM: iterations at most (default: "
+                + "${DEFAULT-VALUE}).")
         int maxIterations;
 
         @picocli.CommandLine.Mixin
@@ -106,7 +111,8 @@ final class LinearCommands {
         @picocli.CommandLine.Mixin
         SharedOptions.Threads threads;
 
-        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
+        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; "
+                + "by default they are an error.")
         boolean dropNonFinite;
 
         @picocli.CommandLine.Mixin
@@ -115,7 +121,8 @@ final class LinearCommands {
         @Option(names = "--json")
         boolean json;
 
-        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json"
+        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, "
+                + "reconstruct, sample, score, info) and DIR/metrics.json"
                 + " (default: print only).")
         Path out;
 

@@ -12,7 +12,8 @@ final class SharedOptions {
     /** The seed of everything random a command draws: weights, batches, z samples, splits. */
     static final class Seed {
         @Option(names = "--seed", defaultValue = "42",
-                description = "Seed of everything random (weights, batch order, z samples, the validation split). Default: ${DEFAULT-VALUE}.")
+                description = "Seed of everything random (weights, batch order, z samples, the validation split). "
+                        + "Default: ${DEFAULT-VALUE}.")
         long seed;
     }
 
@@ -34,21 +35,24 @@ final class SharedOptions {
     /** z samples per row: in training the reconstruction term's mean, in scoring L (nll, elbo) or K (iwae). */
     static final class Samples {
         @Option(names = "--samples", paramLabel = "L", defaultValue = "1",
-                description = {"z samples drawn per row: in training the reconstruction term is their mean; the nll and elbo",
-                    "scores average over them, iwae takes them as its K (more give a tighter bound, e.g. 100). Default: ${DEFAULT-VALUE}."})
+                description = "z samples drawn per row: in training the reconstruction term is their mean; the nll and "
+                        + "elbo scores average over them, iwae takes them as its K (more give a tighter bound, e.g. "
+                        + "100). Default: ${DEFAULT-VALUE}.")
         int samples;
     }
 
     /** Which CSV columns are not features: the label column and the ID column (train and every use command). */
     static final class Columns {
         @Option(names = "--label-column", paramLabel = "NAME|NUMBER",
-                description = {"CSV: the column holding each row's class (whole numbers), left out of the features and used as",
-                    "the data's labels; a name from the header line or a column number counted from 1. Default: none."})
+                description = "CSV: the column holding each row's class (whole numbers), left out of the features and "
+                        + "used as the data's labels; a name from the header line or a column number counted from 1. "
+                        + "Default: none.")
         String label;
 
         @Option(names = "--id-column", paramLabel = "NAME|NUMBER",
-                description = {"CSV: the column holding each row's ID (any text), left out of the features; score writes it",
-                    "beside the scores. A name from the header line or a column number counted from 1. Default: none."})
+                description = "CSV: the column holding each row's ID (any text), left out of the features; score writes "
+                        + "it beside the scores. A name from the header line or a column number counted from 1. "
+                        + "Default: none.")
         String id;
 
         org.latent4j.data.Csv.Table read(java.nio.file.Path data, boolean test) throws java.io.IOException {

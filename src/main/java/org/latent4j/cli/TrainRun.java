@@ -33,17 +33,19 @@ import picocli.CommandLine.Option;
 /** Options and the run shared by {@code demo} and {@code train}: data, recipe, output folder. */
 final class TrainRun {
     @Option(names = "--data", paramLabel = "FILE|DIR",
-            description = {"Your data: a .csv (a header line or not; see --label-column, --id-column), .npy (rows x features) or",
-                "IDX image file, or a folder with the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, ...). Default: the",
-                "bundled Fashion-MNIST slice (5000 train, 1000 test images)."})
+            description = "Your data: a .csv (a header line or not; see --label-column, --id-column), .npy (rows x "
+                    + "features) or IDX image file, or a folder with the Fashion-MNIST IDX files "
+                    + "(train-images-idx3-ubyte.gz, ...). Default: the bundled Fashion-MNIST slice (5000 train, 1000 "
+                    + "test images).")
     Path data;
 
     @picocli.CommandLine.Mixin
     SharedOptions.Columns columns;
 
     @Option(names = "--validation", paramLabel = "FRACTION",
-            description = {"Hold out this fraction of the rows, picked at random by --seed, to validate on (the -ELBO per epoch,",
-                "early stopping). Default: 0.1 for a file; a Fashion-MNIST folder validates on its test set."})
+            description = "Hold out this fraction of the rows, picked at random by --seed, to validate on (the -ELBO per "
+                    + "epoch, early stopping). Default: 0.1 for a file; a Fashion-MNIST folder validates on its test "
+                    + "set.")
     Double validationFraction;
 
     @Option(names = "--validation-data", paramLabel = "FILE",
@@ -51,30 +53,33 @@ final class TrainRun {
     Path validationData;
 
     @Option(names = "--layers", split = ",", paramLabel = "UNITS",
-            description = {"The encoder's dense ReLU layers, e.g. 64,32; the decoder mirrors them. Default: 512,256 for",
-                "Fashion-MNIST, 64,32 for a file."})
+            description = "The encoder's dense ReLU layers, e.g. 64,32; the decoder mirrors them. Default: 512,256 for "
+                    + "Fashion-MNIST, 64,32 for a file.")
     int[] layers;
 
     @Option(names = "--kind", paramLabel = "KIND", defaultValue = "vae",
-            description = {"vae (a Gaussian latent), ae (a plain code) or denoising (an autoencoder trained on corrupted inputs:",
-                "masking 0.3 for Bernoulli data, Gaussian noise 0.3 otherwise). Default: ${DEFAULT-VALUE}."})
+            description = "vae (a Gaussian latent), ae (a plain code) or denoising (an autoencoder trained on corrupted "
+                    + "inputs: masking 0.3 for Bernoulli data, Gaussian noise 0.3 otherwise). Default: "
+                    + "${DEFAULT-VALUE}.")
     String kind;
 
     @Option(names = "--likelihood", paramLabel = "LIKELIHOOD",
-            description = {"bernoulli (values in [0, 1]), gaussian (unit variance) or gaussian-learned (a learned variance per",
-                "feature). Default: bernoulli when every value is in [0, 1], else gaussian (said in the log)."})
+            description = "bernoulli (values in [0, 1]), gaussian (unit variance) or gaussian-learned (a learned variance "
+                    + "per feature). Default: bernoulli when every value is in [0, 1], else gaussian (said in the log).")
     String likelihood;
 
     @Option(names = "--scale", paramLabel = "SCALING",
-            description = {"Input scaling fitted on the training rows, saved in the model file and applied by every use command:",
-                "standardize (mean 0, sd 1), min-max (into [0, 1]), log1p (log(1 + x), then standardized: for counts) or none.",
-                "Default: none when every value is in [0, 1], else standardize."})
+            description = "Input scaling fitted on the training rows, saved in the model file and applied by every use "
+                    + "command: standardize (mean 0, sd 1), min-max (into [0, 1]), log1p (log(1 + x), then "
+                    + "standardized: for counts) or none. Default: none when every value is in [0, 1], else "
+                    + "standardize.")
     String scale;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder to write (default: runs/<command>-<date>-<time>).")
     Path out;
 
-    @Option(names = "--model", paramLabel = "FILE", description = "Also save the trained model to this file (default: only OUT/model.safetensors).")
+    @Option(names = "--model", paramLabel = "FILE", description = "Also save the trained model to this file (default: "
+            + "only OUT/model.safetensors).")
     Path modelOut;
 
     @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -92,39 +97,44 @@ final class TrainRun {
     @picocli.CommandLine.Mixin
     SharedOptions.Threads threadsOption;
 
-    @Option(names = "--latent", description = "Latent dimensions. Default: 32 for Fashion-MNIST, 8 for a file (half its features when fewer than 16).")
+    @Option(names = "--latent", description = "Latent dimensions. Default: 32 for Fashion-MNIST, 8 for a file (half its "
+            + "features when fewer than 16).")
     Integer latent;
 
     @Option(names = "--beta", description = "Weight of the KL term (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     float beta;
 
     @Option(names = "--checkpoint-every", paramLabel = "EPOCHS",
-            description = "Save OUT/checkpoint.safetensors every EPOCHS epochs, atomically (default: ${DEFAULT-VALUE}; 0: never).",
+            description = "Save OUT/checkpoint.safetensors every EPOCHS epochs, atomically (default: ${DEFAULT-VALUE}; 0: "
+                    + "never).",
             defaultValue = "1")
     int checkpointEvery;
 
     @Option(names = "--resume", paramLabel = "FILE",
-            description = {"Continue the run saved in this checkpoint, in its folder unless --out says otherwise. Give the same data",
-                "and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs may be raised. Default: a new run."})
+            description = "Continue the run saved in this checkpoint, in its folder unless --out says otherwise. Give the "
+                    + "same data and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs "
+                    + "may be raised. Default: a new run.")
     Path resume;
 
     @Option(names = "--lr-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
-            description = {"Learning-rate schedule: constant, step:EVERY:FACTOR, exp:GAMMA, cosine[:MIN_FACTOR], each may follow",
-                "warmup:STEPS, (e.g. warmup:500,cosine:0.01). Default: ${DEFAULT-VALUE}."})
+            description = "Learning-rate schedule: constant, step:EVERY:FACTOR, exp:GAMMA, cosine[:MIN_FACTOR], each may "
+                    + "follow warmup:STEPS, (e.g. warmup:500,cosine:0.01). Default: ${DEFAULT-VALUE}.")
     String lrSchedule;
 
     @Option(names = "--early-stopping", paramLabel = "PATIENCE",
-            description = "Stop when the test -ELBO has not improved for PATIENCE epochs and keep the best epoch's weights (default: never stop early).")
+            description = "Stop when the test -ELBO has not improved for PATIENCE epochs and keep the best epoch's "
+                    + "weights (default: never stop early).")
     Integer earlyStopping;
 
     @Option(names = "--spec", paramLabel = "FILE",
-            description = {"Train this model (a latent4j model spec as JSON, e.g. from ModelSpec.toJson(): any autoencoder, VAE,",
-                "denoising, sparse, contractive or conditional model) instead of the default VAE; --latent is then ignored. Default: none."})
+            description = "Train this model (a latent4j model spec as JSON, e.g. from ModelSpec.toJson(): any "
+                    + "autoencoder, VAE, denoising, sparse, contractive or conditional model) instead of the default "
+                    + "VAE; --latent is then ignored. Default: none.")
     Path specFile;
 
     @Option(names = "--kl-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
-            description = {"KL weight over training: constant, linear:STEPS (warm-up from 0), cyclical:CYCLES[,FRACTION],",
-                "or capacity:MAX_NATS,STEPS (beta |KL - C|, C rising to MAX_NATS). Default: ${DEFAULT-VALUE}."})
+            description = "KL weight over training: constant, linear:STEPS (warm-up from 0), cyclical:CYCLES[,FRACTION], "
+                    + "or capacity:MAX_NATS,STEPS (beta |KL - C|, C rising to MAX_NATS). Default: ${DEFAULT-VALUE}.")
     String klSchedule;
 
     @Option(names = "--free-bits", paramLabel = "NATS", defaultValue = "0",
@@ -134,10 +144,12 @@ final class TrainRun {
     @picocli.CommandLine.Mixin
     SharedOptions.Samples samplesOption;
 
-    @Option(names = "--l1", paramLabel = "WEIGHT", defaultValue = "0", description = "L1 penalty on the weights. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--l1", paramLabel = "WEIGHT", defaultValue = "0", description = "L1 penalty on the weights. Default: "
+            + "${DEFAULT-VALUE}.")
     float l1;
 
-    @Option(names = "--l2", paramLabel = "WEIGHT", defaultValue = "0", description = "L2 penalty on the weights. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--l2", paramLabel = "WEIGHT", defaultValue = "0", description = "L2 penalty on the weights. Default: "
+            + "${DEFAULT-VALUE}.")
     float l2;
 
     @Option(names = "--pretrain-epochs", paramLabel = "EPOCHS", defaultValue = "0",
@@ -146,7 +158,8 @@ final class TrainRun {
     int pretrainEpochs;
 
     @Option(names = "--skip-non-finite",
-            description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping (default: stop).")
+            description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping "
+                    + "(default: stop).")
     boolean skipNonFinite;
 
     /** The W1 VAE of the design card: 784-512-256 (ReLU) to a 32-d Gaussian, mirrored, Bernoulli pixels. */

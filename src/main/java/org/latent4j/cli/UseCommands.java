@@ -53,7 +53,8 @@ final class UseCommands {
         Integer condition;
 
         @Option(names = "--condition-labels", paramLabel = "PATH",
-                description = "For a conditional model: the class of each row, from an IDX label file or a CSV of one integer per row"
+                description = "For a conditional model: the class of each row, from an IDX label file or a CSV of one "
+                        + "integer per row"
                         + " (default: none; see --condition).")
         Path conditionLabels;
 
@@ -488,7 +489,8 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "reconstruct", description = "Reconstructions (decoder means through the latent mean) of each row, as CSV (and PNG for 28x28 images).")
+    @Command(name = "reconstruct", description = "Reconstructions (decoder means through the latent mean) of each row, as "
+            + "CSV (and PNG for 28x28 images).")
     static final class Reconstruct implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -543,13 +545,16 @@ final class UseCommands {
                 description = "Row to start from (0-based); several, comma-separated, for several strips.")
         int[] from;
 
-        @Option(names = "--to", required = true, split = ",", paramLabel = "ROW", description = "Row to end at (0-based), one per --from row.")
+        @Option(names = "--to", required = true, split = ",", paramLabel = "ROW", description = "Row to end at (0-based), "
+                + "one per --from row.")
         int[] to;
 
-        @Option(names = "--steps", defaultValue = "10", description = "Points per strip, both ends included (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--steps", defaultValue = "10", description = "Points per strip, both ends included (default: "
+                + "${DEFAULT-VALUE}).")
         int steps;
 
-        @Option(names = "--spherical", description = "Along the great circle between the codes (slerp) instead of the straight line.")
+        @Option(names = "--spherical", description = "Along the great circle between the codes (slerp) instead of the "
+                + "straight line.")
         boolean spherical;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
@@ -590,11 +595,10 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "score", description = {
-            "Anomaly score of each row as CSV (higher = more anomalous), and the verdict (1 = anomalous) when a threshold is known.",
-            "Default: the squared reconstruction error summed over the features, or the detector saved in the model file",
-            "(see calibrate). With --truth or --anomalous-classes it also reports ROC-AUC and PR-AUC (and precision, recall",
-            "and F1 at the threshold)."})
+    @Command(name = "score", description = "Anomaly score of each row as CSV (higher = more anomalous), and the verdict "
+            + "(1 = anomalous) when a threshold is known. Default: the squared reconstruction error summed over the "
+            + "features, or the detector saved in the model file (see calibrate). With --truth or --anomalous-classes "
+            + "it also reports ROC-AUC and PR-AUC (and precision, recall and F1 at the threshold).")
     static final class Score implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -613,10 +617,12 @@ final class UseCommands {
         @Mixin
         SharedOptions.Seed seed;
 
-        @Option(names = "--threshold", description = "Flag rows scoring above this (default: the detector's, if the file has one).")
+        @Option(names = "--threshold", description = "Flag rows scoring above this (default: the detector's, if the file "
+                + "has one).")
         Double threshold;
 
-        @Option(names = "--contributions", paramLabel = "FILE.csv", description = "Also write each feature's part of each row's score (default: not written).")
+        @Option(names = "--contributions", paramLabel = "FILE.csv", description = "Also write each feature's part of each "
+                + "row's score (default: not written).")
         Path contributions;
 
         @Mixin
@@ -703,14 +709,14 @@ final class UseCommands {
         return AnomalyDetector.of(m, s, samples, seed);
     }
 
-    @Command(name = "calibrate", description = {
-            "Makes an anomaly detector: scores held-out normal rows, sets the threshold by a rule, and saves the model,",
-            "the score and the threshold as one model file (for score)."})
+    @Command(name = "calibrate", description = "Makes an anomaly detector: scores held-out normal rows, sets the "
+            + "threshold by a rule, and saves the model, the score and the threshold as one model file (for score).")
     static final class Calibrate implements Callable<Integer> {
         @Option(names = "--model", required = true, paramLabel = "FILE")
         Path model;
 
-        @Option(names = "--normal", paramLabel = "PATH", description = "Normal rows held out from training (every rule but best-f1; default: none).")
+        @Option(names = "--normal", paramLabel = "PATH", description = "Normal rows held out from training (every rule "
+                + "but best-f1; default: none).")
         Path normal;
 
         @Option(names = "--data", paramLabel = "PATH", description = "For --rule best-f1: held-out rows, normal and anomalous,"
@@ -720,7 +726,8 @@ final class UseCommands {
         @Mixin
         Truth truth;
 
-        @Option(names = "--method", defaultValue = "mse", description = "mse, mae, nll, elbo or iwae (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--method", defaultValue = "mse", description = "mse, mae, nll, elbo or iwae (default: "
+                + "${DEFAULT-VALUE}).")
         String method;
 
         @Mixin
@@ -734,7 +741,8 @@ final class UseCommands {
                         + " F1 on labelled rows: --data with --truth or --anomalous-classes) (default: ${DEFAULT-VALUE}).")
         String rule;
 
-        @Option(names = "--scale", defaultValue = "none", paramLabel = "SCALING", description = "none, minmax or standard: an input "
+        @Option(names = "--scale", defaultValue = "none", paramLabel = "SCALING", description = "none, minmax or "
+                + "standard: an input "
                 + "scaling applied before the model in every score, saved in the detector file, for a model trained on rows "
                 + "scaled this way (default: ${DEFAULT-VALUE}).")
         String scale;
@@ -823,7 +831,8 @@ final class UseCommands {
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
         Path out;
 
-        @Option(names = "--condition", paramLabel = "CLASS", description = "For a conditional model: the class to draw (required there; default: none).")
+        @Option(names = "--condition", paramLabel = "CLASS", description = "For a conditional model: the class to draw "
+                + "(required there; default: none).")
         Integer condition;
 
         @Override
