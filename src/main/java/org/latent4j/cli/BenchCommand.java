@@ -32,9 +32,8 @@ final class BenchCommand implements Runnable {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "null";
     }
 
-    @Command(name = "gemm", description = {
-            "GFLOPS of the packed GEMM beside the FMA peak probe (same run, same threads),",
-            "the naive triple loop, and numpy/OpenBLAS when a python3 with numpy is found."})
+    @Command(name = "gemm", description = "GFLOPS of the packed GEMM beside the FMA peak probe (same run, same threads), "
+            + "the naive triple loop, and numpy/OpenBLAS when a python3 with numpy is found.")
     static final class Gemm implements Callable<Integer> {
         @Option(names = "--json", description = "One JSON object per line.")
         boolean json;
@@ -52,7 +51,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--no-openblas", description = "Skip the numpy/OpenBLAS peer.")
         boolean noOpenblas;
 
-        @Option(names = "--python", description = "The python3 with numpy to use for the peer.")
+        @Option(names = "--python", description = "The python3 with numpy to use for the peer (default: python3 on the PATH).")
         String python;
 
         @Override
@@ -196,11 +195,11 @@ final class BenchCommand implements Runnable {
     }
 
 
-    @Command(name = "train", description = {
-            "Training throughput and quality of a reference workload. w1: the W1 VAE (784-512-256-32) on the full",
-            "Fashion-MNIST (60000 train / 10000 test), Adam 1e-3, batch 128; one line per epoch."})
+    @Command(name = "train", description = "Training throughput and quality of a reference workload. w1: the W1 VAE "
+            + "(784-512-256-32) on the full Fashion-MNIST (60000 train / 10000 test), Adam 1e-3, batch 128; one line "
+            + "per epoch.")
     static final class Train implements Callable<Integer> {
-        @Option(names = "--workload", description = "Workload (only w1 for now).", defaultValue = "w1")
+        @Option(names = "--workload", description = "Workload (only w1 for now; default: ${DEFAULT-VALUE}).", defaultValue = "w1")
         String workload;
 
         @Option(names = "--json", description = "One JSON object per line.")
@@ -215,7 +214,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seed", description = "Seed (default: ${DEFAULT-VALUE}).", defaultValue = "42")
         long seed;
 
-        @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist).")
+        @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (default: Debian's "
+                + "dataset-fashion-mnist).")
         java.nio.file.Path data;
 
         @Override
@@ -258,9 +258,9 @@ final class BenchCommand implements Runnable {
         }
     }
 
-    @Command(name = "infer", description = {
-            "Inference of the W1 VAE (random weights; speed does not depend on them): batch-1 reconstruct",
-            "latency (median) and batch-256 encode throughput, on one thread, as one JSON line with --json."})
+    @Command(name = "infer", description = "Inference of the W1 VAE (random weights; speed does not depend on them): "
+            + "batch-1 reconstruct latency (median) and batch-256 encode throughput, on one thread, as one JSON line "
+            + "with --json.")
     static final class Infer implements Callable<Integer> {
         @Option(names = "--json", description = "One JSON object.")
         boolean json;
@@ -305,9 +305,9 @@ final class BenchCommand implements Runnable {
         }
     }
 
-    @Command(name = "serve", description = {
-            "Serving throughput of one shared W1 VAE (random weights): 1, 2, 4 and 8 application threads",
-            "calling reconstruct at once, batch 1 and batch 32; calls/s, rows/s and the ratio to 1 thread."})
+    @Command(name = "serve", description = "Serving throughput of one shared W1 VAE (random weights): 1, 2, 4 and 8 "
+            + "application threads calling reconstruct at once, batch 1 and batch 32; calls/s, rows/s and the ratio to "
+            + "1 thread.")
     static final class Serve implements Callable<Integer> {
         @Option(names = "--json", description = "JSON lines.")
         boolean json;

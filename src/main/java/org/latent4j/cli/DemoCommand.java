@@ -4,9 +4,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "demo", description = {
-        "Train the default VAE (784-512-256-32, Bernoulli pixels) on the bundled Fashion-MNIST slice",
-        "and write a run folder: model.safetensors, loss.png, reconstructions.png, samples.png, metrics.json."})
+@Command(name = "demo", description = "Train the default VAE (784-512-256-32, Bernoulli pixels) on the bundled "
+        + "Fashion-MNIST slice and write a run folder: model.safetensors, loss.png, reconstructions.png, samples.png, "
+        + "metrics.json.")
 final class DemoCommand implements Callable<Integer> {
     @Mixin
     TrainRun run;

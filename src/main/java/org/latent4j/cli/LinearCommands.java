@@ -30,15 +30,16 @@ final class LinearCommands {
     }
 
     /** Reads the data; rows with NaN or infinity are an error, or left out and reported with --drop-non-finite. */
-    static Dataset load(Path data, boolean test, boolean dropNonFinite) throws java.io.IOException {
-        Dataset d = DataFiles.read(data, test, dropNonFinite);
+    static Dataset load(Path data, boolean test, boolean dropNonFinite, SharedOptions.Columns columns) throws java.io.IOException {
+        Dataset d = DataFiles.readTable(data, test, dropNonFinite, columns.label, columns.id).data();
         if (d.droppedRows() > 0) {
             System.err.println("latent4j: dropped " + d.droppedRows() + " row(s) holding NaN or infinite values from " + data);
         }
         return d;
     }
 
-    @Command(name = "pca", description = "Principal component analysis of a data set (.csv, .npy, IDX images or a Fashion-MNIST folder: its training set).")
+    @Command(name = "pca", description = "Principal component analysis of a data set (.csv, .npy, IDX images or a "
+            + "Fashion-MNIST folder: its training set).")
     static final class PcaCommand implements Callable<Integer> {
         @Option(names = "--data", required = true, paramLabel = "PATH")
         Path data;
@@ -46,22 +47,28 @@ final class LinearCommands {
         @Option(names = {"-q", "--components"}, defaultValue = "32", description = "Components (default: ${DEFAULT-VALUE}).")
         int components;
 
-        @Option(names = "--threads", description = "Threads (default: all cores).")
-        Integer threads;
+        @picocli.CommandLine.Mixin
+        SharedOptions.Threads threads;
 
-        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
+        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; "
+                + "by default they are an error.")
         boolean dropNonFinite;
+
+        @picocli.CommandLine.Mixin
+        SharedOptions.Columns columns;
 
         @Option(names = "--json", description = "One JSON object.")
         boolean json;
 
-        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json.")
+        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, "
+                + "reconstruct, sample, score, info) and DIR/metrics.json"
+                + " (default: print only).")
         Path out;
 
         @Override
         public Integer call() throws Exception {
-            Dataset d = load(data, false, dropNonFinite);
-            try (Parallelism par = Parallelism.of(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            Dataset d = load(data, false, dropNonFinite, columns);
+            try (Parallelism par = Parallelism.of(threads.resolve())) {
                 long t0 = System.nanoTime();
                 Pca pca = Pca.fit(d, components, par);
                 double sec = (System.nanoTime() - t0) / 1e9;
@@ -84,37 +91,45 @@ final class LinearCommands {
         @Option(names = "--data", required = true, paramLabel = "PATH")
         Path data;
 
-        @Option(names = {"-q", "--components"}, defaultValue = "32")
+        @Option(names = {"-q", "--components"}, defaultValue = "32", description = "Components (default: ${DEFAULT-VALUE}).")
         int components;
 
         @Option(names = "--em", description = "Fit by EM instead of the closed form.")
         boolean em;
 
-        @Option(names = "--tolerance", defaultValue = "1e-6", description = "EM: relative change of the log-likelihood to stop at.")
+        @Option(names = "--tolerance", defaultValue = "1e-6", description = "EM: relative change of the log-likelihood to "
+                + "stop at (default: ${DEFAULT-VALUE}).")
         double tolerance;
 
-        @Option(names = "--max-iterations", defaultValue = "500")
+        @Option(names = "--max-iterations", defaultValue = "500", description = "EM: iterations at most (default: "
+                + "${DEFAULT-VALUE}).")
         int maxIterations;
 
-        @Option(names = "--seed", defaultValue = "42")
-        long seed;
+        @picocli.CommandLine.Mixin
+        SharedOptions.Seed seed;
 
-        @Option(names = "--threads", description = "Threads (default: all cores).")
-        Integer threads;
+        @picocli.CommandLine.Mixin
+        SharedOptions.Threads threads;
 
-        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; by default they are an error.")
+        @Option(names = "--drop-non-finite", description = "Leave out (and report) rows holding NaN or infinite values; "
+                + "by default they are an error.")
         boolean dropNonFinite;
+
+        @picocli.CommandLine.Mixin
+        SharedOptions.Columns columns;
 
         @Option(names = "--json")
         boolean json;
 
-        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, reconstruct, sample, score, info) and DIR/metrics.json.")
+        @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/model.safetensors (usable by encode, "
+                + "reconstruct, sample, score, info) and DIR/metrics.json"
+                + " (default: print only).")
         Path out;
 
         @Override
         public Integer call() throws Exception {
-            Dataset d = load(data, false, dropNonFinite);
-            try (Parallelism par = Parallelism.of(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            Dataset d = load(data, false, dropNonFinite, columns);
+            try (Parallelism par = Parallelism.of(threads.resolve())) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 Ppca model;
                 // fit_s: the closed form includes its PCA; EM is timed alone (the PCA beside it
@@ -123,7 +138,7 @@ final class LinearCommands {
                 Pca pca = Pca.fit(d, components, par);
                 if (em) {
                     t0 = System.nanoTime();
-                    Ppca.EmResult r = Ppca.fitEm(d, components, tolerance, maxIterations, seed, par);
+                    Ppca.EmResult r = Ppca.fitEm(d, components, tolerance, maxIterations, seed.seed, par);
                     model = r.model();
                     m.put("iterations", r.iterations());
                     m.put("converged", r.converged());

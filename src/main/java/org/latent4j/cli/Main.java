@@ -22,9 +22,20 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** What {@code latent4j} alone prints: where to start, not the whole list (that is {@code latent4j --help}). */
+    static final String START = """
+            latent4j: pure-Java autoencoders and VAEs. Where to start:
+              latent4j demo                             train a VAE on the bundled Fashion-MNIST slice, write pictures
+              latent4j train --data FILE.csv            train on your own data (.csv, .npy, IDX; --help for the options)
+              latent4j encode|reconstruct|score|sample --model RUN/model.safetensors --data FILE.csv --out OUT.csv
+                                                        use a trained model on rows (sample takes no --data)
+              latent4j --help                           every command; latent4j COMMAND --help: its options
+            """;
+
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        spec.commandLine().getOut().print(START);
+        spec.commandLine().getOut().flush();
     }
 
     private static final java.util.Set<String> COMPUTING = java.util.Set.of(
@@ -43,6 +54,7 @@ public final class Main implements Runnable {
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         Main main = new Main();
         CommandLine cl = new CommandLine(main);
+        standardHelp(cl);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -64,6 +76,17 @@ public final class Main implements Runnable {
         return cl.execute(args);
     }
 
+    /** -h/--help and -V/--version on every command and subcommand (the help command has its own -h). */
+    static void standardHelp(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (!(sub.getCommand() instanceof CommandLine.HelpCommand)) {
+                sub.getCommandSpec().mixinStandardHelpOptions(true);
+                sub.getCommandSpec().versionProvider(new Version());
+                standardHelp(sub);
+            }
+        }
+    }
+
     private static String commandPath(CommandLine cl) {
         StringBuilder sb = new StringBuilder();
         for (CommandLine c = cl; c != null && c.getParent() != null; c = c.getParent()) {
@@ -80,11 +103,24 @@ public final class Main implements Runnable {
         return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
     }
 
+    /** The project's version (pom.xml), from the resource the build writes; "unknown" outside a Maven build. */
+    static String projectVersion() {
+        try (var in = Main.class.getResourceAsStream("/org/latent4j/version.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"latent4j " + (v == null ? "(development build)" : v) + ", Java " + Runtime.version()};
+            return new String[] {"latent4j " + projectVersion() + ", Java " + Runtime.version()};
         }
     }
 }

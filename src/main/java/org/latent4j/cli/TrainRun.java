@@ -32,15 +32,54 @@ import picocli.CommandLine.Option;
 
 /** Options and the run shared by {@code demo} and {@code train}: data, recipe, output folder. */
 final class TrainRun {
-    @Option(names = "--data", paramLabel = "DIR",
-            description = "Folder with the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, ...); default: the bundled slice "
-                    + "(5000 train, 1000 test images).")
+    @Option(names = "--data", paramLabel = "FILE|DIR",
+            description = "Your data: a .csv (a header line or not; see --label-column, --id-column), .npy (rows x "
+                    + "features) or IDX image file, or a folder with the Fashion-MNIST IDX files "
+                    + "(train-images-idx3-ubyte.gz, ...). Default: the bundled Fashion-MNIST slice (5000 train, 1000 "
+                    + "test images).")
     Path data;
+
+    @picocli.CommandLine.Mixin
+    SharedOptions.Columns columns;
+
+    @Option(names = "--validation", paramLabel = "FRACTION",
+            description = "Hold out this fraction of the rows, picked at random by --seed, to validate on (the -ELBO per "
+                    + "epoch, early stopping). Default: 0.1 for a file; a Fashion-MNIST folder validates on its test "
+                    + "set.")
+    Double validationFraction;
+
+    @Option(names = "--validation-data", paramLabel = "FILE",
+            description = "Validate on the rows of this file instead (same columns as --data). Default: none (see --validation).")
+    Path validationData;
+
+    @Option(names = "--layers", split = ",", paramLabel = "UNITS",
+            description = "The encoder's dense ReLU layers, e.g. 64,32; the decoder mirrors them. Default: 512,256 for "
+                    + "Fashion-MNIST, 64,32 for a file.")
+    int[] layers;
+
+    @Option(names = "--kind", paramLabel = "KIND", defaultValue = "vae",
+            description = "vae (a Gaussian latent), ae (a plain code) or denoising (an autoencoder trained on corrupted "
+                    + "inputs: masking 0.3 for Bernoulli data, Gaussian noise 0.3 otherwise). Default: "
+                    + "${DEFAULT-VALUE}.")
+    String kind;
+
+    @Option(names = "--likelihood", paramLabel = "LIKELIHOOD",
+            description = "bernoulli (values in [0, 1]), gaussian (unit variance) or gaussian-learned (a learned variance "
+                    + "per feature). Default: bernoulli when every value is in [0, 1], else gaussian (said in the log).")
+    String likelihood;
+
+    @Option(names = "--scale", paramLabel = "SCALING",
+            description = "Input scaling fitted on the training rows, saved in the model file and applied by every use "
+                    + "command: standardize (mean 0, sd 1), min-max (into [0, 1]), log1p (log(1 + x), then "
+                    + "standardized: for counts) or none. Default: none when every value is in [0, 1], else "
+                    + "standardize.")
+    String scale;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder to write (default: runs/<command>-<date>-<time>).")
     Path out;
 
-    @Option(names = "--model", paramLabel = "FILE", description = "Also save the trained model to this file.")
+    @Option(names = "--model", paramLabel = "FILE", description = "Also save the trained model to this file (default: "
+            + "only OUT/model.safetensors).")
     Path modelOut;
 
     @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -52,59 +91,65 @@ final class TrainRun {
     @Option(names = "--lr", description = "Adam learning rate (default: ${DEFAULT-VALUE}).", defaultValue = "1e-3")
     float lr;
 
-    @Option(names = "--seed", description = "Seed of everything random (default: ${DEFAULT-VALUE}).", defaultValue = "42")
-    long seed;
+    @picocli.CommandLine.Mixin
+    SharedOptions.Seed seedOption;
 
-    @Option(names = "--threads", description = "Threads (default: all cores).")
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    SharedOptions.Threads threadsOption;
 
-    @Option(names = "--latent", description = "Latent dimensions (default: ${DEFAULT-VALUE}).", defaultValue = "32")
-    int latent;
+    @Option(names = "--latent", description = "Latent dimensions. Default: 32 for Fashion-MNIST, 8 for a file (half its "
+            + "features when fewer than 16).")
+    Integer latent;
 
     @Option(names = "--beta", description = "Weight of the KL term (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     float beta;
 
     @Option(names = "--checkpoint-every", paramLabel = "EPOCHS",
-            description = "Save OUT/checkpoint.safetensors every EPOCHS epochs, atomically (default: ${DEFAULT-VALUE}; 0: never).",
+            description = "Save OUT/checkpoint.safetensors every EPOCHS epochs, atomically (default: ${DEFAULT-VALUE}; 0: "
+                    + "never).",
             defaultValue = "1")
     int checkpointEvery;
 
     @Option(names = "--resume", paramLabel = "FILE",
-            description = {"Continue the run saved in this checkpoint, in its folder unless --out says otherwise. Give the same data",
-                "and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs may be raised."})
+            description = "Continue the run saved in this checkpoint, in its folder unless --out says otherwise. Give the "
+                    + "same data and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs "
+                    + "may be raised. Default: a new run.")
     Path resume;
 
     @Option(names = "--lr-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
-            description = {"Learning-rate schedule: constant, step:EVERY:FACTOR, exp:GAMMA, cosine[:MIN_FACTOR], each may follow",
-                "warmup:STEPS, (e.g. warmup:500,cosine:0.01). Default: ${DEFAULT-VALUE}."})
+            description = "Learning-rate schedule: constant, step:EVERY:FACTOR, exp:GAMMA, cosine[:MIN_FACTOR], each may "
+                    + "follow warmup:STEPS, (e.g. warmup:500,cosine:0.01). Default: ${DEFAULT-VALUE}.")
     String lrSchedule;
 
     @Option(names = "--early-stopping", paramLabel = "PATIENCE",
-            description = "Stop when the test -ELBO has not improved for PATIENCE epochs and keep the best epoch's weights.")
+            description = "Stop when the test -ELBO has not improved for PATIENCE epochs and keep the best epoch's "
+                    + "weights (default: never stop early).")
     Integer earlyStopping;
 
     @Option(names = "--spec", paramLabel = "FILE",
-            description = {"Train this model (a latent4j model spec as JSON, e.g. from ModelSpec.toJson(): any autoencoder, VAE,",
-                "denoising, sparse, contractive or conditional model) instead of the default VAE; --latent is then ignored."})
+            description = "Train this model (a latent4j model spec as JSON, e.g. from ModelSpec.toJson(): any "
+                    + "autoencoder, VAE, denoising, sparse, contractive or conditional model) instead of the default "
+                    + "VAE; --latent is then ignored. Default: none.")
     Path specFile;
 
     @Option(names = "--kl-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
-            description = {"KL weight over training: constant, linear:STEPS (warm-up from 0), cyclical:CYCLES[,FRACTION],",
-                "or capacity:MAX_NATS,STEPS (beta |KL - C|, C rising to MAX_NATS). Default: ${DEFAULT-VALUE}."})
+            description = "KL weight over training: constant, linear:STEPS (warm-up from 0), cyclical:CYCLES[,FRACTION], "
+                    + "or capacity:MAX_NATS,STEPS (beta |KL - C|, C rising to MAX_NATS). Default: ${DEFAULT-VALUE}.")
     String klSchedule;
 
     @Option(names = "--free-bits", paramLabel = "NATS", defaultValue = "0",
             description = "Free bits: no KL pressure on a latent dimension below NATS (batch mean). Default: ${DEFAULT-VALUE}.")
     float freeBits;
 
-    @Option(names = "--samples", paramLabel = "L", defaultValue = "1",
-            description = "z samples per image in training (the reconstruction term is their mean). Default: ${DEFAULT-VALUE}.")
-    int samples;
+    @picocli.CommandLine.Mixin
+    SharedOptions.Samples samplesOption;
 
-    @Option(names = "--l1", paramLabel = "WEIGHT", defaultValue = "0", description = "L1 penalty on the weights. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--l1", paramLabel = "WEIGHT", defaultValue = "0", description = "L1 penalty on the weights. Default: "
+            + "${DEFAULT-VALUE}.")
     float l1;
 
-    @Option(names = "--l2", paramLabel = "WEIGHT", defaultValue = "0", description = "L2 penalty on the weights. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--l2", paramLabel = "WEIGHT", defaultValue = "0", description = "L2 penalty on the weights. Default: "
+            + "${DEFAULT-VALUE}.")
     float l2;
 
     @Option(names = "--pretrain-epochs", paramLabel = "EPOCHS", defaultValue = "0",
@@ -113,7 +158,8 @@ final class TrainRun {
     int pretrainEpochs;
 
     @Option(names = "--skip-non-finite",
-            description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping.")
+            description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping "
+                    + "(default: stop).")
     boolean skipNonFinite;
 
     /** The W1 VAE of the design card: 784-512-256 (ReLU) to a 32-d Gaussian, mirrored, Bernoulli pixels. */
@@ -123,16 +169,15 @@ final class TrainRun {
     }
 
     int run(String command, PrintStream o) throws IOException {
-        if (epochs <= 0 || batch <= 0 || latent <= 0 || checkpointEvery < 0) {
+        if (epochs <= 0 || batch <= 0 || (latent != null && latent <= 0) || checkpointEvery < 0) {
             throw new IllegalArgumentException("--epochs, --batch and --latent must be positive and --checkpoint-every not negative");
         }
         if (resume != null && !Files.isRegularFile(resume)) {
             throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (t <= 0) {
-            throw new IllegalArgumentException("--threads must be positive, got " + t);
-        }
+        int t = threadsOption.resolve();
+        long seed = seedOption.seed;
+        int samples = samplesOption.samples;
         // Every option is checked before anything is read or written (a bad one leaves no empty run folder).
         TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(lr), batch, epochs, seed, t, beta, 0f, true)
                 .withOnNonFinite(skipNonFinite ? TrainingConfig.OnNonFinite.SKIP : TrainingConfig.OnNonFinite.STOP)
@@ -147,24 +192,45 @@ final class TrainRun {
             throw new IllegalArgumentException("--pretrain-epochs with --resume: the checkpoint already holds the weights; leave it out");
         }
         ModelSpec given = specFile == null ? null : readSpec(specFile);
-        Dataset train, test;
-        if (data == null) {
-            train = FashionMnist.bundledTrain();
-            test = FashionMnist.bundledTest();
-        } else {
-            train = FashionMnist.fromDirectory(data, false);
-            test = FashionMnist.fromDirectory(data, true);
+        boolean fromFlags = layers != null || likelihood != null || !kind.equalsIgnoreCase("vae");
+        if (given != null && (fromFlags || latent != null)) {
+            throw new IllegalArgumentException("--spec gives the whole model; --layers, --latent, --kind and --likelihood describe one"
+                    + " from flags: give one or the other");
         }
+        if (fromFlags && !TrainData.KINDS.contains(kind.toLowerCase(java.util.Locale.ROOT))) {
+            throw new IllegalArgumentException("--kind " + kind + ": expected vae, ae or denoising");
+        }
+        TrainData td = TrainData.read(data, columns, validationFraction, validationData, seed);
+        boolean fashion = data == null || Files.isDirectory(data);
+        if (given != null) {
+            boolean bernoulli = given.likelihood().kind() == org.latent4j.dsl.LikelihoodSpec.Kind.BERNOULLI;
+            td.choose(bernoulli ? "bernoulli" : "gaussian", "the spec's", scale);
+        } else {
+            td.choose(likelihood, "--likelihood", scale);
+        }
+        int features = td.train.features();
+        int z = latent != null ? latent : fashion ? 32 : features < 16 ? Math.max(1, features / 2) : 8;
+        ModelSpec built = given != null ? given
+                : fashion && !fromFlags ? defaultVae(z)
+                : TrainData.fromFlags(features, layers != null ? layers : fashion ? new int[] {512, 256} : new int[] {64, 32}, z,
+                        kind, td.likelihood);
+        Dataset train = td.scaledTrain, test = td.scaledValidation;
         List<StackedPretraining.Stage> stages = pretrainEpochs == 0 ? List.of()
-                : StackedPretraining.stages(given != null ? given : defaultVae(latent), train.features());
+                : StackedPretraining.stages(built, train.features());
         Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent() : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
         org.latent4j.train.Checkpoint resumed = resume != null ? org.latent4j.train.Checkpoint.read(resume) : null;
-        ModelSpec spec = resumed != null ? resumed.spec() : (given != null ? given : defaultVae(latent)).withInputDim(train.features());
+        ModelSpec spec = resumed != null ? resumed.spec() : built.withInputDim(train.features());
         CheckpointPolicy checkpoints = checkpointEvery == 0 ? null
                 : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), checkpointEvery, 0);
-        o.printf(Locale.ROOT, "latent4j %s: " + (pretrainEpochs > 0 ? "stacked " : "") + describe(spec) + " on %s (%d train, %d test images), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
-                command, train.source(), train.rows(), test.rows(), epochs, batch, lr, seed, t);
+        String unit = td.images ? "images" : "rows";
+        String held = fashion && validationData == null && validationFraction == null ? "test" : "validation";
+        o.printf(Locale.ROOT, "latent4j %s: " + (pretrainEpochs > 0 ? "stacked " : "") + describe(spec) + " on %s (%d train, %d %s %s), %d epochs, batch %d, Adam lr %s, seed %d, %d thread(s)%n",
+                command, data == null ? train.source() : data, train.rows(), test.rows(), fashion && validationData == null
+                        && validationFraction == null ? "test" : "validation", unit, epochs, batch, lr, seed, t);
+        for (String line : td.log) {
+            o.println(line);
+        }
         if (resume != null) {
             o.println("resuming the run saved in " + resume);
         }
@@ -179,7 +245,7 @@ final class TrainRun {
         }
         if (!stages.isEmpty()) {
             StackedPretraining.Pretrained p;
-            try (ProgressListener bar = new ProgressListener(pretrainEpochs, o)) {
+            try (ProgressListener bar = new ProgressListener(pretrainEpochs, o).naming(td.images ? "img" : "rows", held)) {
                 p = StackedPretraining.pretrain(spec, train, cfg.withEpochs(pretrainEpochs), bar);
             }
             initial = p.params();
@@ -193,25 +259,31 @@ final class TrainRun {
             }
             o.println("fine-tuning the whole model end to end");
         }
-        try (ProgressListener bar = new ProgressListener(epochs, o)) {
+        try (ProgressListener bar = new ProgressListener(epochs, o).naming(td.images ? "img" : "rows", held)) {
             result = resumed != null ? Trainer.resume(resumed, resume, train, test, cfg, bar, checkpoints)
                     : Trainer.fit(spec, train, test, cfg, bar, checkpoints, null, initial);
         }
         history.addAll(result.history());
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Autoencoder model = result.model();
+        // The model takes and gives rows in the data's own units: the scaling fitted on the training rows goes with it.
+        Autoencoder model = result.model().withInputScaling(td.scaling);
         spec = model.spec();
         Path modelFile = dir.resolve("model.safetensors");
         model.save(modelFile);
         if (modelOut != null) {
             model.save(modelOut);
         }
-        writePictures(dir, model, test, history);
+        List<String> pictures = writePictures(dir, model, td.validation, history, fashion);
         // The epoch whose weights the model holds: the last, or the best one early stopping kept.
         EpochStats last = history.get((result.bestEpoch() > 0 ? result.bestEpoch() : history.size()) - 1);
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("command", command);
-        metrics.put("data", train.source());
+        metrics.put("data", data == null ? train.source() : data.toString());
+        metrics.put("likelihood", td.likelihood);
+        metrics.put("scaling", td.scaling.isNone() ? "none" : td.scaling.kind());
+        if (validationFraction != null || !fashion) {
+            metrics.put("validation_fraction", validationFraction != null ? validationFraction : 0.1);
+        }
         metrics.put("train_rows", train.rows());
         metrics.put("test_rows", test.rows());
         metrics.put("epochs", epochs);
@@ -274,9 +346,9 @@ final class TrainRun {
         if (skipped > 0) {
             o.printf(Locale.ROOT, "skipped %d batch(es) whose loss or gradient was not finite%n", skipped);
         }
-        o.printf(Locale.ROOT, "test -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
-                last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), last.epoch(), seconds);
-        o.println("wrote " + dir + "/: model.safetensors, loss.png, reconstructions.png, samples.png, interpolation.png, latent.png, metrics.json"
+        o.printf(Locale.ROOT, "%s -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
+                held, last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), last.epoch(), seconds);
+        o.println("wrote " + dir + "/: model.safetensors, " + String.join(", ", pictures) + ", metrics.json"
                 + (checkpoints != null ? ", checkpoint.safetensors" : "")
                 + (modelOut != null ? "; and " + modelOut : ""));
         return 0;
@@ -331,7 +403,8 @@ final class TrainRun {
         return c;
     }
 
-    static void writePictures(Path dir, Autoencoder model, Dataset test, List<EpochStats> history) throws IOException {
+    /** loss.png and latent.png; for 28x28 images also reconstructions.png, samples.png and interpolation.png. Returns their names. */
+    static List<String> writePictures(Path dir, Autoencoder model, Dataset test, List<EpochStats> history, boolean fashion) throws IOException {
         int n = history.size();
         double[] trainElbo = new double[n], testElbo = new double[n], recon = new double[n], kl = new double[n], testKl = new double[n];
         for (int i = 0; i < n; i++) {
@@ -348,6 +421,10 @@ final class TrainRun {
                 new Pictures.Series("train reconstruction", recon, Pictures.PALETTE[2]),
                 new Pictures.Series("train kl", kl, Pictures.PALETTE[3]),
                 new Pictures.Series("test kl", testKl, Pictures.PALETTE[4])));
+        latentPicture(dir, model, test, fashion);
+        if (model.inputDim() != 784) {
+            return List.of("loss.png", "latent.png");
+        }
         int cols = 8;
         float[][] inputs = new float[2 * cols][];
         for (int i = 0; i < inputs.length; i++) {
@@ -385,6 +462,10 @@ final class TrainRun {
                     : model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL, cond[2 * p]);
         }
         Pictures.interpolationStrip(dir.resolve("interpolation.png"), strips, 28, 28, 3);
+        return List.of("loss.png", "reconstructions.png", "samples.png", "interpolation.png", "latent.png");
+    }
+
+    static void latentPicture(Path dir, Autoencoder model, Dataset test, boolean fashion) throws IOException {
         // The test set's codes in 2-D (the first two dimensions of a 2-d code, else its first two principal components).
         float[][] all = new float[test.rows()][];
         for (int i = 0; i < all.length; i++) {
@@ -393,8 +474,8 @@ final class TrainRun {
         float[][] allCond = conditions(model, test, test.rows());
         org.latent4j.model.LatentProjection.Plane plane = org.latent4j.model.LatentProjection.plane(
                 allCond == null ? model.encode(all) : model.encode(all, allCond));
-        Pictures.latentScatter(dir.resolve("latent.png"), "test images in latent space", plane.xAxis(),
-                plane.yAxis(), plane.points(), test.labels(), test.labels() == null ? null : FashionMnist.CLASSES);
+        Pictures.latentScatter(dir.resolve("latent.png"), (fashion ? "test images" : "validation rows") + " in latent space", plane.xAxis(),
+                plane.yAxis(), plane.points(), test.labels(), test.labels() == null || !fashion ? null : FashionMnist.CLASSES);
     }
 
     /** A progress bar per epoch (a well-kept library: me.tongfei progressbar), then one line per epoch. */
@@ -409,6 +490,15 @@ final class TrainRun {
             this.out = out;
         }
 
+        private String unit = "img", held = "test";
+
+        /** What the rows are called in the lines ("img", "rows") and the held-out ones ("test", "validation"). */
+        ProgressListener naming(String unit, String held) {
+            this.unit = unit;
+            this.held = held;
+            return this;
+        }
+
         /** Without a terminal (CI logs, pipes) the bar's carriage returns only clutter: epoch lines only. */
         private final boolean terminal = System.console() != null;
 
@@ -421,7 +511,7 @@ final class TrainRun {
                 close();
                 epoch = e;
                 bar = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", e, epochs))
-                        .setInitialMax(total).setUnit(" img", 1).showSpeed().setStyle(ProgressBarStyle.ASCII)
+                        .setInitialMax(total).setUnit(" " + unit, 1).showSpeed().setStyle(ProgressBarStyle.ASCII)
                         .setUpdateIntervalMillis(250).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(out))
                         .continuousUpdate().build();
             }
@@ -432,10 +522,10 @@ final class TrainRun {
         @Override
         public void onEpoch(EpochStats s) {
             close();
-            out.printf(Locale.ROOT, "epoch %d/%d: train -ELBO %.2f (recon %.2f, KL %.2f%s)%s%s, %.1f s, %.0f img/s%n",
+            out.printf(Locale.ROOT, "epoch %d/%d: train -ELBO %.2f (recon %.2f, KL %.2f%s)%s%s, %.1f s, %.0f " + unit + "/s%n",
                     s.epoch(), epochs, s.trainNegElbo(), s.trainReconstruction(), s.trainKl(),
                     s.trainPenalty() != 0 ? String.format(Locale.ROOT, ", penalties %.3f", s.trainPenalty()) : "",
-                    Double.isNaN(s.validationNegElbo()) ? "" : String.format(Locale.ROOT, ", test -ELBO %.2f", s.validationNegElbo()),
+                    Double.isNaN(s.validationNegElbo()) ? "" : String.format(Locale.ROOT, ", " + held + " -ELBO %.2f", s.validationNegElbo()),
                     s.activeUnits() >= 0 ? String.format(Locale.ROOT, ", %d/%d active units",
                             s.activeUnits(), s.klPerDimension().length) : "",
                     s.seconds(), s.samplesPerSecond());

@@ -36,8 +36,16 @@ final class UseCommands {
         Path model;
 
         @Option(names = "--data", required = true, paramLabel = "PATH",
-                description = ".csv, .npy, IDX images, or a Fashion-MNIST folder (its test set).")
+                description = ".csv, .npy, IDX images, or a Fashion-MNIST folder (its test set), in the data's own units (a model"
+                        + " trained on scaled rows scales them itself).")
         Path data;
+
+        @Mixin
+        SharedOptions.Columns columns;
+
+        /** The ID column's cells of the rows last read (null without an ID column), and its name. */
+        String[] ids;
+        String idName;
 
         @Option(names = "--condition", paramLabel = "CLASS",
                 description = "For a conditional model: the class every row is conditioned on (default: the data's own labels,"
@@ -45,11 +53,14 @@ final class UseCommands {
         Integer condition;
 
         @Option(names = "--condition-labels", paramLabel = "PATH",
-                description = "For a conditional model: the class of each row, from an IDX label file or a CSV of one integer per row.")
+                description = "For a conditional model: the class of each row, from an IDX label file or a CSV of one "
+                        + "integer per row"
+                        + " (default: none; see --condition).")
         Path conditionLabels;
 
         @Option(names = "--context", paramLabel = "PATH", description = "For a conditional model conditioned on values rather"
-                + " than a class: each row's context vector (as many values as the model's condition), from a .csv or .npy file.")
+                + " than a class: each row's context vector (as many values as the model's condition), from a .csv or .npy file"
+                + " (default: none).")
         Path context;
 
         /** The model file; a conditional model is taken, its conditions come from {@link #conditions}. */
@@ -58,7 +69,10 @@ final class UseCommands {
         }
 
         Dataset rows(LatentModel m) throws java.io.IOException {
-            return UseCommands.rows(data, m);
+            org.latent4j.data.Csv.Table t = columns.read(data, true);
+            ids = t.ids();
+            idName = t.idName();
+            return checkWidth(data, t.data(), m, columns);
         }
 
         /**
@@ -123,6 +137,16 @@ final class UseCommands {
         }
     }
 
+    /** The rows scaled as a model trained on scaled rows saw them (for the -ELBO, which is in those units). */
+    static Dataset scaledCopy(Dataset d, Scaling s) {
+        float[][] rows = s.apply(asRows(d));
+        float[] flat = new float[d.x().length];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, flat, r * d.features(), d.features());
+        }
+        return new Dataset(flat, d.rows(), d.features(), d.labels(), d.context(), d.source(), d.droppedRows());
+    }
+
     static float[][] oneHot(int[] classes, int width) {
         float[][] c = new float[classes.length][width];
         for (int r = 0; r < classes.length; r++) {
@@ -149,10 +173,17 @@ final class UseCommands {
         }
     }
 
-    static Dataset rows(Path data, LatentModel m) throws java.io.IOException {
-        Dataset d = DataFiles.read(data, true);
+    static Dataset rows(Path data, LatentModel m, SharedOptions.Columns columns) throws java.io.IOException {
+        return checkWidth(data, columns.read(data, true).data(), m, columns);
+    }
+
+    static Dataset checkWidth(Path data, Dataset d, LatentModel m, SharedOptions.Columns columns) {
         if (d.features() != m.inputDim()) {
-            throw new IllegalArgumentException(data + " has " + d.features() + " features per row but the model takes " + m.inputDim());
+            boolean more = d.features() > m.inputDim();
+            throw new IllegalArgumentException(data + " has " + d.features() + " features per row but the model takes " + m.inputDim()
+                    + (more && data.toString().toLowerCase(Locale.ROOT).endsWith(".csv")
+                    ? " (leave the columns the model was not trained on out with --label-column and --id-column"
+                            + (columns.label != null || columns.id != null ? ", as in training" : "") + ")" : ""));
         }
         return d;
     }
@@ -234,11 +265,11 @@ final class UseCommands {
     /** Which rows are anomalies, for ROC-AUC / PR-AUC (score) and the best-F1 threshold (calibrate). */
     static final class Truth {
         @Option(names = "--truth", paramLabel = "PATH", description = "Which rows are anomalies: 1 (anomalous) or 0 (normal)"
-                + " per row, from an IDX label file or a CSV of one integer per row.")
+                + " per row, from an IDX label file or a CSV of one integer per row (default: unknown; no ROC-AUC).")
         Path truth;
 
         @Option(names = "--anomalous-classes", split = ",", paramLabel = "CLASS", description = "Which rows are anomalies: those"
-                + " whose own label (as a Fashion-MNIST folder has) is one of these classes, e.g. 8 or 5,7,9.")
+                + " whose own label (as a Fashion-MNIST folder has) is one of these classes, e.g. 8 or 5,7,9 (default: none).")
         int[] anomalousClasses;
 
         boolean given() {
@@ -326,11 +357,11 @@ final class UseCommands {
         @Mixin
         ModelAndData io;
 
-        @Option(names = "--seed", defaultValue = "42")
-        long seed;
+        @Mixin
+        SharedOptions.Seed seed;
 
-        @Option(names = "--threads", defaultValue = "1")
-        int threads;
+        @Mixin
+        SharedOptions.Threads threads;
 
         @Override
         public Integer call() throws Exception {
@@ -338,9 +369,10 @@ final class UseCommands {
             Dataset d = io.rows(m);
             if (m instanceof Autoencoder ae) {
                 float[][] x = asRows(d), c = io.conditions(m, d);
-                Dataset labelled = c == null ? d : d.withContext(c);   // the conditions as the evaluation's context
-                try (Parallelism par = Parallelism.of(threads)) {
-                    Trainer.Evaluation r = Trainer.evaluation(ae.graph(), ae.parameters(), labelled, 256, seed, par);
+                Dataset inModelUnits = ae.inputScaling().isNone() ? d : scaledCopy(d, ae.inputScaling());
+                Dataset labelled = c == null ? inModelUnits : inModelUnits.withContext(c);   // the conditions as the evaluation's context
+                try (Parallelism par = Parallelism.of(threads.resolve())) {
+                    Trainer.Evaluation r = Trainer.evaluation(ae.graph(), ae.parameters(), labelled, 256, seed.seed, par);
                     String latent = "";
                     if (ae.spec().isVariational()) {
                         StringBuilder kl = new StringBuilder();
@@ -408,7 +440,7 @@ final class UseCommands {
         boolean variance;
 
         @Option(names = "--scatter", paramLabel = "FILE.png", description = "Also draw the codes as a 2-D scatter coloured "
-                + "by label (the codes of a 2-d latent, else their first two principal components).")
+                + "by label (the codes of a 2-d latent, else their first two principal components). Default: no picture.")
         Path scatter;
 
         @Option(names = "--labels", paramLabel = "PATH", description = "Labels for --scatter: an IDX label file or a CSV "
@@ -457,7 +489,8 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "reconstruct", description = "Reconstructions (decoder means through the latent mean) of each row, as CSV (and PNG for 28x28 images).")
+    @Command(name = "reconstruct", description = "Reconstructions (decoder means through the latent mean) of each row, as "
+            + "CSV (and PNG for 28x28 images).")
     static final class Reconstruct implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -512,13 +545,16 @@ final class UseCommands {
                 description = "Row to start from (0-based); several, comma-separated, for several strips.")
         int[] from;
 
-        @Option(names = "--to", required = true, split = ",", paramLabel = "ROW", description = "Row to end at (0-based), one per --from row.")
+        @Option(names = "--to", required = true, split = ",", paramLabel = "ROW", description = "Row to end at (0-based), "
+                + "one per --from row.")
         int[] to;
 
-        @Option(names = "--steps", defaultValue = "10", description = "Points per strip, both ends included (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--steps", defaultValue = "10", description = "Points per strip, both ends included (default: "
+                + "${DEFAULT-VALUE}).")
         int steps;
 
-        @Option(names = "--spherical", description = "Along the great circle between the codes (slerp) instead of the straight line.")
+        @Option(names = "--spherical", description = "Along the great circle between the codes (slerp) instead of the "
+                + "straight line.")
         boolean spherical;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
@@ -559,11 +595,10 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "score", description = {
-            "Anomaly score of each row as CSV (higher = more anomalous), and the verdict (1 = anomalous) when a threshold is known.",
-            "Default: the squared reconstruction error summed over the features, or the detector saved in the model file",
-            "(see calibrate). With --truth or --anomalous-classes it also reports ROC-AUC and PR-AUC (and precision, recall",
-            "and F1 at the threshold)."})
+    @Command(name = "score", description = "Anomaly score of each row as CSV (higher = more anomalous), and the verdict "
+            + "(1 = anomalous) when a threshold is known. Default: the squared reconstruction error summed over the "
+            + "features, or the detector saved in the model file (see calibrate). With --truth or --anomalous-classes "
+            + "it also reports ROC-AUC and PR-AUC (and precision, recall and F1 at the threshold).")
     static final class Score implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -572,19 +607,22 @@ final class UseCommands {
         Path out;
 
         @Option(names = "--method", paramLabel = "METHOD",
-                description = "mse, mae, nll (-log p(x|z), L samples), elbo (-ELBO, L samples) or iwae (-log p(x), K samples).")
+                description = "mse, mae, nll (-log p(x|z), L samples), elbo (-ELBO, L samples) or iwae (-log p(x), K samples)."
+                        + " Default: the detector's saved in the model file, else the squared reconstruction error.")
         String method;
 
-        @Option(names = "--samples", defaultValue = "10", description = "L or K for nll, elbo and iwae (default: ${DEFAULT-VALUE}).")
-        int samples;
+        @Mixin
+        SharedOptions.Samples samples;
 
-        @Option(names = "--seed", defaultValue = "1", description = "Seed of the samples (default: ${DEFAULT-VALUE}).")
-        long seed;
+        @Mixin
+        SharedOptions.Seed seed;
 
-        @Option(names = "--threshold", description = "Flag rows scoring above this (default: the detector's, if the file has one).")
+        @Option(names = "--threshold", description = "Flag rows scoring above this (default: the detector's, if the file "
+                + "has one).")
         Double threshold;
 
-        @Option(names = "--contributions", paramLabel = "FILE.csv", description = "Also write each feature's part of each row's score.")
+        @Option(names = "--contributions", paramLabel = "FILE.csv", description = "Also write each feature's part of each "
+                + "row's score (default: not written).")
         Path contributions;
 
         @Mixin
@@ -603,7 +641,7 @@ final class UseCommands {
             AnomalyDetector saved = AnomalyDetector.from(c, io.model);
             // --method picks another score; the input scaling saved with a detector stays (its model expects it).
             AnomalyDetector d = method == null ? saved
-                    : detector(m, method, samples, seed).withScaling(saved == null ? Scaling.none() : saved.scaling());
+                    : detector(m, method, samples.samples, seed.seed).withScaling(saved == null ? Scaling.none() : saved.scaling());
             double[] sc = d == null ? m.score(x) : d.score(x);
             double t = threshold != null ? threshold : d == null ? Double.NaN : d.threshold();
             float[][] rows = new float[sc.length][];
@@ -613,10 +651,14 @@ final class UseCommands {
                 flagged += bad ? 1 : 0;
                 rows[i] = Double.isNaN(t) ? new float[] {(float) sc[i]} : new float[] {(float) sc[i], bad ? 1 : 0};
             }
-            Csv.write(out, rows);
+            if (io.ids != null) {
+                writeWithIds(out, io.idName, io.ids, Double.isNaN(t) ? new String[] {"score"} : new String[] {"score", "anomalous"}, rows);
+            } else {
+                Csv.write(out, rows);
+            }
             if (contributions != null) {
                 if (d == null) {
-                    d = AnomalyDetector.of(m, AnomalyDetector.Score.MSE, 1, seed);
+                    d = AnomalyDetector.of(m, AnomalyDetector.Score.MSE, 1, seed.seed);
                 }
                 double[][] parts = d.contributions(x);
                 float[][] f = new float[parts.length][];
@@ -637,6 +679,23 @@ final class UseCommands {
         }
     }
 
+    /** A CSV with a header line: the ID column, then the values of each row. */
+    static void writeWithIds(Path out, String idName, String[] ids, String[] names, float[][] rows) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder(Csv.quote(idName));
+        for (String n : names) {
+            sb.append(',').append(n);
+        }
+        sb.append('\n');
+        for (int i = 0; i < rows.length; i++) {
+            sb.append(Csv.quote(ids[i]));
+            for (float v : rows[i]) {
+                sb.append(',').append(v);
+            }
+            sb.append('\n');
+        }
+        org.latent4j.io.AtomicFiles.write(out, tmp -> java.nio.file.Files.writeString(tmp, sb));
+    }
+
     /** The detector that --method names. */
     static AnomalyDetector detector(LatentModel m, String method, int samples, long seed) {
         AnomalyDetector.Score s = switch (method.toLowerCase(java.util.Locale.ROOT)) {
@@ -650,38 +709,40 @@ final class UseCommands {
         return AnomalyDetector.of(m, s, samples, seed);
     }
 
-    @Command(name = "calibrate", description = {
-            "Makes an anomaly detector: scores held-out normal rows, sets the threshold by a rule, and saves the model,",
-            "the score and the threshold as one model file (for score)."})
+    @Command(name = "calibrate", description = "Makes an anomaly detector: scores held-out normal rows, sets the "
+            + "threshold by a rule, and saves the model, the score and the threshold as one model file (for score).")
     static final class Calibrate implements Callable<Integer> {
         @Option(names = "--model", required = true, paramLabel = "FILE")
         Path model;
 
-        @Option(names = "--normal", paramLabel = "PATH", description = "Normal rows held out from training (every rule but best-f1).")
+        @Option(names = "--normal", paramLabel = "PATH", description = "Normal rows held out from training (every rule "
+                + "but best-f1; default: none).")
         Path normal;
 
         @Option(names = "--data", paramLabel = "PATH", description = "For --rule best-f1: held-out rows, normal and anomalous,"
-                + " with --truth or --anomalous-classes saying which are which.")
+                + " with --truth or --anomalous-classes saying which are which (default: none).")
         Path data;
 
         @Mixin
         Truth truth;
 
-        @Option(names = "--method", defaultValue = "mse", description = "mse, mae, nll, elbo or iwae (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--method", defaultValue = "mse", description = "mse, mae, nll, elbo or iwae (default: "
+                + "${DEFAULT-VALUE}).")
         String method;
 
-        @Option(names = "--samples", defaultValue = "10")
-        int samples;
+        @Mixin
+        SharedOptions.Samples samples;
 
-        @Option(names = "--seed", defaultValue = "1")
-        long seed;
+        @Mixin
+        SharedOptions.Seed seed;
 
         @Option(names = "--rule", defaultValue = "percentile:99",
                 description = "percentile:P, max, contamination:RATE, iqr:K, mad:K, or best-f1 (the threshold with the best"
                         + " F1 on labelled rows: --data with --truth or --anomalous-classes) (default: ${DEFAULT-VALUE}).")
         String rule;
 
-        @Option(names = "--scale", defaultValue = "none", paramLabel = "SCALING", description = "none, minmax or standard: an input "
+        @Option(names = "--scale", defaultValue = "none", paramLabel = "SCALING", description = "none, minmax or "
+                + "standard: an input "
                 + "scaling applied before the model in every score, saved in the detector file, for a model trained on rows "
                 + "scaled this way (default: ${DEFAULT-VALUE}).")
         String scale;
@@ -693,6 +754,9 @@ final class UseCommands {
 
         @Option(names = "--out", required = true, paramLabel = "FILE.safetensors")
         Path out;
+
+        @Mixin
+        SharedOptions.Columns columns;
 
         @Override
         public Integer call() throws Exception {
@@ -713,16 +777,16 @@ final class UseCommands {
                         + (data != null || truth.given() ? " (--data, --truth and --anomalous-classes go with --rule best-f1)" : ""));
             }
             LatentModel m = load(model);
-            Dataset held = rows(bestF1 ? data : normal, m);
+            Dataset held = rows(bestF1 ? data : normal, m, columns);
             boolean[] anomalous = bestF1 ? truth.of(data, held) : null;
             float[][] x = asRows(held);
-            float[][] fit = scaleFrom != null ? asRows(rows(scaleFrom, m)) : bestF1 ? normalRows(x, anomalous) : x;
+            float[][] fit = scaleFrom != null ? asRows(rows(scaleFrom, m, columns)) : bestF1 ? normalRows(x, anomalous) : x;
             Scaling scaling = switch (how) {
                 case "minmax" -> Scaling.minMax(fit);
                 case "standard" -> Scaling.standardize(fit);
                 default -> Scaling.none();
             };
-            AnomalyDetector d = detector(m, method, samples, seed).withScaling(scaling);
+            AnomalyDetector d = detector(m, method, samples.samples, seed.seed).withScaling(scaling);
             if (bestF1) {
                 double[] s = d.score(x);   // once: the threshold and the report both read these
                 d = d.withThreshold(AnomalyDetector.bestF1Threshold(s, anomalous));
@@ -758,16 +822,17 @@ final class UseCommands {
         @Option(names = "--model", required = true, paramLabel = "FILE")
         Path model;
 
-        @Option(names = {"-n", "--count"}, defaultValue = "64")
+        @Option(names = {"-n", "--count"}, defaultValue = "64", description = "How many samples (default: ${DEFAULT-VALUE}).")
         int count;
 
-        @Option(names = "--seed", defaultValue = "42")
-        long seed;
+        @Mixin
+        SharedOptions.Seed seed;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.csv")
         Path out;
 
-        @Option(names = "--condition", paramLabel = "CLASS", description = "For a conditional model: the class to draw (required there).")
+        @Option(names = "--condition", paramLabel = "CLASS", description = "For a conditional model: the class to draw "
+                + "(required there; default: none).")
         Integer condition;
 
         @Override
@@ -784,7 +849,7 @@ final class UseCommands {
                 throw new IllegalArgumentException(model + " is a conditional model: give --condition CLASS, 0 to " + (width - 1)
                         + (condition == null ? "" : " (not " + condition + ")"));
             }
-            float[][] s = width == 0 ? m.sample(count, seed) : ((Autoencoder) m).sample(count, seed, oneHot(new int[] {condition}, width)[0]);
+            float[][] s = width == 0 ? m.sample(count, seed.seed) : ((Autoencoder) m).sample(count, seed.seed, oneHot(new int[] {condition}, width)[0]);
             Csv.write(out, s);
             System.out.println("wrote " + out + " (" + s.length + " samples)");
             maybePicture(out, s);

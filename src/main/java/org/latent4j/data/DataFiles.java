@@ -31,4 +31,22 @@ public final class DataFiles {
         }
         throw new IOException(path + ": unknown data format (expected .csv, .npy, an IDX image file or a Fashion-MNIST folder)");
     }
+
+    /**
+     * As {@link #read(Path, boolean, boolean)}, a CSV file read as a table with a label column and an
+     * ID column left out of the features (see {@link Csv#readTable}); the other formats have
+     * neither (given one, they say so).
+     */
+    public static Csv.Table readTable(Path path, boolean test, boolean dropNonFinite, String labelColumn, String idColumn)
+            throws IOException {
+        String name = path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (!Files.isDirectory(path) && name.endsWith(".csv")) {
+            return Csv.readTable(path, labelColumn, idColumn, dropNonFinite);
+        }
+        if (labelColumn != null || idColumn != null) {
+            throw new IOException(path + ": " + (labelColumn != null ? "--label-column" : "--id-column")
+                    + " picks a column of a CSV file; this is " + (Files.isDirectory(path) ? "a folder" : "not a .csv file"));
+        }
+        return new Csv.Table(read(path, test, dropNonFinite), null, null, null);
+    }
 }

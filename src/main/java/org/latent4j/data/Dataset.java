@@ -122,6 +122,66 @@ public record Dataset(float[] x, int rows, int features, int[] labels, float[] c
         return new Dataset(y, keep, features, l, c, source, droppedRows + rows - keep);
     }
 
+    /** A data set cut in two: the rows to train on and the held-out ones. */
+    public record Split(Dataset train, Dataset validation) {}
+
+    /**
+     * A seeded random split: round(fraction x rows) rows (at least 1) held out for validation, the
+     * rest to train on (at least 2), each part in the file's order; the same seed gives the same
+     * split. Labels and context vectors follow their rows.
+     */
+    public Split split(double fraction, long seed) {
+        if (!(fraction > 0 && fraction < 1)) {
+            throw new IllegalArgumentException("the validation fraction must be above 0 and below 1, got " + fraction);
+        }
+        int held = (int) Math.max(1, Math.round(fraction * rows));
+        if (rows - held < 2) {
+            throw new IllegalArgumentException(source + ": " + rows + " rows are too few to hold out " + held
+                    + " for validation and train on at least 2");
+        }
+        int[] order = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            order[i] = i;
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        for (int i = rows - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        boolean[] out = new boolean[rows];
+        for (int i = 0; i < held; i++) {
+            out[order[i]] = true;
+        }
+        return new Split(pick(out, false, " (training part)"), pick(out, true, " (validation part)"));
+    }
+
+    /** Rows r with held[r] == want, in order. */
+    private Dataset pick(boolean[] held, boolean want, String what) {
+        int n = 0;
+        for (boolean b : held) {
+            n += b == want ? 1 : 0;
+        }
+        int cw = contextWidth();
+        float[] y = new float[n * features];
+        int[] l = labels == null ? null : new int[n];
+        float[] c = context == null ? null : new float[n * cw];
+        for (int r = 0, k = 0; r < rows; r++) {
+            if (held[r] == want) {
+                System.arraycopy(x, r * features, y, k * features, features);
+                if (l != null) {
+                    l[k] = labels[r];
+                }
+                if (c != null) {
+                    System.arraycopy(context, r * cw, c, k * cw, cw);
+                }
+                k++;
+            }
+        }
+        return new Dataset(y, n, features, l, c, source + what, 0);
+    }
+
     /** Row r as a new array. */
     public float[] row(int r) {
         return java.util.Arrays.copyOfRange(x, r * features, (r + 1) * features);

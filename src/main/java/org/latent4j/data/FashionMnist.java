@@ -40,7 +40,9 @@ public final class FashionMnist {
     private static InputStream resource(String name) throws IOException {
         InputStream in = FashionMnist.class.getResourceAsStream(name);
         if (in == null) {
-            throw new IOException(name + " is missing from the latent4j jar");
+            throw new IllegalStateException("the bundled Fashion-MNIST slice (" + name + ") is not on the class path: it comes"
+                    + " with the CLI artifact (org.latent4j:latent4j, classifier cli), not the engine; or read a folder with"
+                    + " FashionMnist.fromDirectory");
         }
         return in;
     }

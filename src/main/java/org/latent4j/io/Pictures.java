@@ -144,6 +144,12 @@ public final class Pictures {
             throw new IllegalStateException("charts are drawn with XChart, which is not on the class path; add"
                     + " org.knowm.xchart:xchart:4.0.3 (an optional dependency of latent4j) to the application");
         }
+        try {
+            Class.forName("org.latent4j.io.Charts", false, Pictures.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("charts (with their fonts) come with the CLI artifact: add org.latent4j:latent4j with"
+                    + " classifier cli beside org.knowm.xchart:xchart:4.0.3 to the application");
+        }
     }
 
     private static void write(Path file, int[] px, int w, int h) throws IOException {

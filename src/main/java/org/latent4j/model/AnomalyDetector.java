@@ -44,6 +44,8 @@ public final class AnomalyDetector {
     private static final int CHUNK = 64;
 
     private final LatentModel model;
+    private final LatentModel inner;      // what the scores run on: the model without its own input scaling (applied as this.scaling)
+    private final boolean modelScales;    // the scaling is the model's own, saved with the model
     private final Score score;
     private final int samples;
     private final long seed;
@@ -54,6 +56,19 @@ public final class AnomalyDetector {
         if (model == null || score == null || scaling == null) {
             throw new IllegalArgumentException("a detector needs a model, a score and a scaling (Scaling.none() for none)");
         }
+        // A model trained on scaled rows scales its inputs itself: the detector applies that scaling
+        // (scores in the units the model was trained in) and runs the model without it.
+        boolean own = model instanceof Autoencoder a && !a.inputScaling().isNone();
+        if (own) {
+            Scaling mine = ((Autoencoder) model).inputScaling();
+            if (!scaling.isNone() && !scaling.sameAs(mine)) {
+                throw new IllegalArgumentException("the model already scales its inputs (" + mine + ", saved with it); give the"
+                        + " detector no scaling of its own");
+            }
+            scaling = mine;
+        }
+        this.modelScales = own;
+        this.inner = own ? ((Autoencoder) model).withInputScaling(Scaling.none()) : model;
         if (!scaling.isNone() && scaling.features() != model.inputDim()) {
             throw new IllegalArgumentException("the scaling has " + scaling.features() + " features but the model takes " + model.inputDim());
         }
@@ -253,7 +268,7 @@ public final class AnomalyDetector {
         double[] s = new double[n];
         switch (score) {
             case MSE, MAE -> {
-                float[][] rec = model.reconstruct(x);
+                float[][] rec = inner.reconstruct(x);
                 for (int r = 0; r < n; r++) {
                     int d = x[r].length;
                     double sum = 0;
@@ -272,7 +287,7 @@ public final class AnomalyDetector {
                     }
                 }
             }
-            case NEG_LOG_LIKELIHOOD, NEG_ELBO, IMPORTANCE_WEIGHTED -> likelihoodScores((Autoencoder) model, x, s, parts);
+            case NEG_LOG_LIKELIHOOD, NEG_ELBO, IMPORTANCE_WEIGHTED -> likelihoodScores((Autoencoder) inner, x, s, parts);
         }
         return s;
     }
@@ -366,7 +381,9 @@ public final class AnomalyDetector {
         md.put(SAMPLES_KEY, Integer.toString(samples));
         md.put(SEED_KEY, Long.toString(seed));
         md.put(THRESHOLD_KEY, Double.toString(threshold));
-        scaling.toMetadata(md);
+        if (!modelScales) {
+            scaling.toMetadata(md);   // else the model saves it as its own
+        }
         model.save(file, md);
     }
 

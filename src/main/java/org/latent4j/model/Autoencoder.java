@@ -37,6 +37,7 @@ public final class Autoencoder implements LatentModel {
     private final float[] params;
     private final Plan encodePlan;
     private final Plan decodePlan;
+    private final Scaling inputScaling;
     private final ThreadLocal<Map<Plan, Executor>> executors = ThreadLocal.withInitial(LinkedHashMap::new);
 
     private Autoencoder(ModelSpec spec, float[] params) {
@@ -49,6 +50,38 @@ public final class Autoencoder implements LatentModel {
         int encEnd = spec.isVariational() ? Math.max(graph.mu, graph.logvar) : graph.code;
         this.encodePlan = Planner.forward(graph, 0, encEnd);
         this.decodePlan = Planner.forward(graph, graph.decoderStart, graph.output);
+        this.inputScaling = Scaling.none();
+    }
+
+    private Autoencoder(Autoencoder m, Scaling inputScaling) {
+        this.spec = m.spec;
+        this.graph = m.graph;
+        this.params = m.params;
+        this.encodePlan = m.encodePlan;
+        this.decodePlan = m.decodePlan;
+        this.inputScaling = inputScaling;
+    }
+
+    /**
+     * The same model (sharing its weights) for one trained on rows scaled by {@code s} (fitted on
+     * the training rows): every method then takes and returns rows in the original units: inputs
+     * are scaled before the encoder, decoded means and samples scaled back, -log p(x|z) is
+     * scored in the scaled units the model was trained in. Saved in the model file beside the
+     * weights. {@link Scaling#none()} gives the model without a scaling.
+     */
+    public Autoencoder withInputScaling(Scaling s) {
+        if (s == null) {
+            throw new IllegalArgumentException("give a scaling (Scaling.none() for none)");
+        }
+        if (!s.isNone() && s.features() != inputDim()) {
+            throw new IllegalArgumentException("the scaling has " + s.features() + " features but the model takes " + inputDim());
+        }
+        return new Autoencoder(this, s);
+    }
+
+    /** The input scaling this model applies ({@link Scaling#none()} unless it was trained on scaled rows). */
+    public Scaling inputScaling() {
+        return inputScaling;
     }
 
     /** A model from a spec with a known input width and its parameter arena (not copied). */
@@ -153,7 +186,8 @@ public final class Autoencoder implements LatentModel {
     }
 
     private float[][][] encodeParts(float[][] x, float[] conditions) {
-        float[] flat = flatten(x, inputDim(), "input");
+        checkRows(x, inputDim(), "input");
+        float[] flat = flatten(inputScaling.apply(x), inputDim(), "input");
         int n = x.length;
         Executor ex = executor(encodePlan, n);
         ex.load(graph.input, flat, 0, n);
@@ -189,7 +223,7 @@ public final class Autoencoder implements LatentModel {
         } else {
             System.arraycopy(out, 0, mean, 0, n * d);
         }
-        return rows(mean, n, d);
+        return inputScaling.invert(rows(mean, n, d));
     }
 
     /**
@@ -209,6 +243,7 @@ public final class Autoencoder implements LatentModel {
     private double[][] featureNegLogLikelihood(float[][] x, float[][] z, float[] conditions) {
         int d = inputDim();
         checkRows(x, d, "input");
+        x = inputScaling.apply(x);
         if (z == null || z.length != x.length) {
             throw new IllegalArgumentException("need one latent row per input row, got " + (z == null ? 0 : z.length) + " for " + x.length);
         }
@@ -253,6 +288,29 @@ public final class Autoencoder implements LatentModel {
         }
         ex.run(params, null, n, 0, 0, 1f);
         return ex.value(graph.output);
+    }
+
+    /**
+     * The squared reconstruction error of each row summed over the features; for a model with an
+     * input scaling in the scaled units it was trained in (so that no feature outweighs the others
+     * by its units alone).
+     */
+    @Override
+    public double[] score(float[][] x) {
+        if (inputScaling.isNone()) {
+            return LatentModel.super.score(x);
+        }
+        float[][] a = inputScaling.apply(x), b = inputScaling.apply(reconstruct(x));
+        double[] s = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            double sum = 0;
+            for (int j = 0; j < a[i].length; j++) {
+                double e = (double) a[i][j] - b[i][j];
+                sum += e * e;
+            }
+            s[i] = sum;
+        }
+        return s;
     }
 
     /** Decode(encode(x)): the reconstruction through the latent mean. */
@@ -320,7 +378,9 @@ public final class Autoencoder implements LatentModel {
      */
     @Override
     public void save(Path file, Map<String, String> extraMetadata) throws IOException {
-        write(file, spec, graph, params, extraMetadata, List.of());
+        Map<String, String> md = new LinkedHashMap<>();
+        inputScaling.toMetadata(md, Scaling.INPUT_KIND_KEY);
+        write(file, spec, graph, params, Models.withExtra(md, extraMetadata), List.of());
     }
 
     /**
@@ -390,7 +450,9 @@ public final class Autoencoder implements LatentModel {
                 throw new IOException(file + ": tensor " + name + " is not part of the model spec");
             }
         }
-        return new Autoencoder(spec, params);
+        Autoencoder m = new Autoencoder(spec, params);
+        Scaling s = Scaling.fromMetadata(c.metadata(), Scaling.INPUT_KIND_KEY, m.inputDim(), file);
+        return s.isNone() ? m : new Autoencoder(m, s);
     }
 
     // ------------------------------------------------------------------ helpers

@@ -8,23 +8,30 @@ import java.util.Map;
 /**
  * An input scaling per feature, x' = (x - offset) / scale, fitted on the rows a model was
  * trained on and kept with it: none, min-max (the training rows into [0, 1]) or
- * standardization (mean 0, standard deviation 1). A feature that is constant in the fitting rows
+ * standardization (mean 0, standard deviation 1), or log1p (log(1 + x), then standardized: for
+ * counts and other skewed non-negative values). A feature that is constant in the fitting rows
  * gets scale 1. Values are float32, computed in double; an {@link AnomalyDetector} applies its
- * scaling before the model in every score and saves it in its model file.
+ * scaling before the model in every score and saves it in its model file, and an
+ * {@link Autoencoder} trained on scaled rows keeps its input scaling the same way
+ * ({@link Autoencoder#withInputScaling}): it scales every input and unscales every output.
  */
 public final class Scaling {
     static final String KIND_KEY = "latent4j.anomaly.scaling", OFFSET_KEY = "latent4j.anomaly.scaling.offset",
             SCALE_KEY = "latent4j.anomaly.scaling.scale";
+    /** The keys of a model's own input scaling (the same format as a detector's, under another name). */
+    static final String INPUT_KIND_KEY = "latent4j.input.scaling";
     private static final Scaling NONE = new Scaling("none", null, null);
 
     private final String kind;
     private final float[] offset;   // null for none
     private final float[] scale;
+    private final boolean log;   // log1p before the affine part
 
     private Scaling(String kind, float[] offset, float[] scale) {
         this.kind = kind;
         this.offset = offset;
         this.scale = scale;
+        this.log = kind.equals("log1p");
     }
 
     /** No scaling: rows reach the model as they are. */
@@ -77,6 +84,26 @@ public final class Scaling {
         return checked("standard", off, sd, "standardization");
     }
 
+    /**
+     * log(1 + x), then standardized: offset and scale are the mean and standard deviation of
+     * log1p(x) per feature over the rows given, which must all be above -1.
+     */
+    public static Scaling log1p(float[][] rows) {
+        int d = width(rows, "log1p");
+        float[][] logs = new float[rows.length][d];
+        for (int r = 0; r < rows.length; r++) {
+            for (int j = 0; j < d; j++) {
+                if (!(rows[r][j] > -1f)) {
+                    throw new IllegalArgumentException("log1p: row " + r + ", feature " + j + " is " + rows[r][j]
+                            + "; log(1 + x) needs values above -1 (counts, amounts)");
+                }
+                logs[r][j] = (float) Math.log1p(rows[r][j]);
+            }
+        }
+        Scaling s = standardize(logs);
+        return new Scaling("log1p", s.offset, s.scale);
+    }
+
     /** A scaling with the given offsets and scales (copied): finite, scales non-zero. */
     public static Scaling of(float[] offset, float[] scale) {
         if (offset == null || scale == null || offset.length == 0 || offset.length != scale.length) {
@@ -117,7 +144,7 @@ public final class Scaling {
         return d;
     }
 
-    /** "none", "minmax", "standard" or "custom". */
+    /** "none", "minmax", "standard", "log1p" or "custom". */
     public String kind() {
         return kind;
     }
@@ -152,23 +179,62 @@ public final class Scaling {
             }
             float[] y = new float[offset.length];
             for (int j = 0; j < y.length; j++) {
-                y[j] = (float) (((double) x[r][j] - offset[j]) / scale[j]);
+                double v = x[r][j];
+                if (log) {
+                    if (!(v > -1)) {
+                        throw new IllegalArgumentException("input row " + r + ", feature " + j + " is " + x[r][j]
+                                + "; the model's log1p scaling takes values above -1");
+                    }
+                    v = Math.log1p(v);
+                }
+                y[j] = (float) ((v - offset[j]) / scale[j]);
             }
             out[r] = y;
         }
         return out;
     }
 
+    /** The rows back in the original units: the inverse of {@link #apply} (new arrays; none returns y itself). */
+    public float[][] invert(float[][] y) {
+        if (offset == null) {
+            return y;
+        }
+        float[][] out = new float[y.length][];
+        for (int r = 0; r < y.length; r++) {
+            if (y[r] == null || y[r].length != offset.length) {
+                throw new IllegalArgumentException("row " + r + " has " + (y[r] == null ? "no" : y[r].length)
+                        + " features but the scaling takes " + offset.length);
+            }
+            float[] x = new float[offset.length];
+            for (int j = 0; j < x.length; j++) {
+                double v = (double) y[r][j] * scale[j] + offset[j];
+                x[j] = (float) (log ? Math.expm1(v) : v);
+            }
+            out[r] = x;
+        }
+        return out;
+    }
+
+    /** Same kind, offsets and scales. */
+    boolean sameAs(Scaling o) {
+        return kind.equals(o.kind) && java.util.Arrays.equals(offset, o.offset) && java.util.Arrays.equals(scale, o.scale);
+    }
+
     // ------------------------------------------------------------------ files
 
     /** Adds this scaling's keys to model-file metadata (nothing for none); floats in Java's round-trip decimal form. */
     void toMetadata(Map<String, String> md) {
+        toMetadata(md, KIND_KEY);
+    }
+
+    /** As above under the keys {@code kindKey}, {@code kindKey.offset} and {@code kindKey.scale}. */
+    void toMetadata(Map<String, String> md, String kindKey) {
         if (offset == null) {
             return;
         }
-        md.put(KIND_KEY, kind);
-        md.put(OFFSET_KEY, join(offset));
-        md.put(SCALE_KEY, join(scale));
+        md.put(kindKey, kind);
+        md.put(kindKey + ".offset", join(offset));
+        md.put(kindKey + ".scale", join(scale));
     }
 
     private static String join(float[] v) {
@@ -181,6 +247,12 @@ public final class Scaling {
 
     /** The scaling in a model file's metadata (none when it has no scaling keys), checked against the model's input width. */
     static Scaling fromMetadata(Map<String, String> md, int inputDim, Path file) throws IOException {
+        return fromMetadata(md, KIND_KEY, inputDim, file);
+    }
+
+    /** As above under the keys {@code kindKey}, {@code kindKey.offset} and {@code kindKey.scale}. */
+    static Scaling fromMetadata(Map<String, String> md, String kindKey, int inputDim, Path file) throws IOException {
+        String OFFSET_KEY = kindKey + ".offset", SCALE_KEY = kindKey + ".scale", KIND_KEY = kindKey;
         String kind = md.get(KIND_KEY), off = md.get(OFFSET_KEY), sc = md.get(SCALE_KEY);
         if (kind == null && off == null && sc == null) {
             return NONE;
@@ -189,8 +261,8 @@ public final class Scaling {
             throw new IOException(file + ": the input scaling needs all of " + KIND_KEY + ", " + OFFSET_KEY + " and " + SCALE_KEY
                     + " in the metadata; some are missing");
         }
-        if (!kind.equals("minmax") && !kind.equals("standard") && !kind.equals("custom")) {
-            throw new IOException(file + ": metadata " + KIND_KEY + " is '" + kind + "', not minmax, standard or custom");
+        if (!kind.equals("minmax") && !kind.equals("standard") && !kind.equals("log1p") && !kind.equals("custom")) {
+            throw new IOException(file + ": metadata " + KIND_KEY + " is '" + kind + "', not minmax, standard, log1p or custom");
         }
         float[] o = parse(off, OFFSET_KEY, inputDim, file), s = parse(sc, SCALE_KEY, inputDim, file);
         for (int j = 0; j < inputDim; j++) {

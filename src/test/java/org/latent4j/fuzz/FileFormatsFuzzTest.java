@@ -93,6 +93,15 @@ class FileFormatsFuzzTest {
         } catch (IOException expected) {
             // a clear error
         }
+        // The table reader (header names, label and ID columns, quoted cells) on the same bytes.
+        String[][] columns = {{null, null}, {"1", "2"}, {"id", null}, {null, "Class"}};
+        for (String[] c : columns) {
+            try {
+                Csv.readTable(f, c[0], c[1], c[1] != null);
+            } catch (IOException expected) {
+                // a clear error
+            }
+        }
     }
 
     @FuzzTest(maxDuration = "10s")
