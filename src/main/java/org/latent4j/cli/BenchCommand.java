@@ -195,11 +195,23 @@ final class BenchCommand implements Runnable {
     }
 
 
-    @Command(name = "train", description = "Training throughput and quality of a reference workload. w1: the W1 VAE "
-            + "(784-512-256-32) on the full Fashion-MNIST (60000 train / 10000 test), Adam 1e-3, batch 128; one line "
-            + "per epoch.")
+    /**
+     * W2: the convolutional VAE of the shaped-graph issue (and of dsl-examples/conv-vae.json): two
+     * strided 4x4 convolutions to 64x7x7, a 16-d Gaussian latent, a dense layer back to 64x7x7
+     * and two transposed convolutions, Bernoulli pixels.
+     */
+    static org.latent4j.dsl.ModelSpec w2() {
+        return org.latent4j.dsl.Model.encoder(1, 28, 28).conv2d(32, 4, 2, 1).relu().conv2d(64, 4, 2, 1).relu().flatten()
+                .gaussianLatent(16)
+                .decoder().dense(64 * 7 * 7).relu().reshape(64, 7, 7).convTranspose2d(32, 4, 2, 1).relu().convTranspose2d(1, 4, 2, 1)
+                .bernoulli();
+    }
+
+    @Command(name = "train", description = "Training throughput and quality of a reference workload on the full Fashion-MNIST "
+            + "(60000 train / 10000 test), Adam 1e-3, batch 128; one line per epoch. w1: the W1 VAE (784-512-256-32); w2: the "
+            + "convolutional VAE (conv 32, conv 64, 16-d latent, transposed convs; dsl-examples/conv-vae.json).")
     static final class Train implements Callable<Integer> {
-        @Option(names = "--workload", description = "Workload (only w1 for now; default: ${DEFAULT-VALUE}).", defaultValue = "w1")
+        @Option(names = "--workload", description = "Workload: w1 or w2 (default: ${DEFAULT-VALUE}).", defaultValue = "w1")
         String workload;
 
         @Option(names = "--json", description = "One JSON object per line.")
@@ -220,15 +232,16 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!workload.equalsIgnoreCase("w1")) {
-                throw new IllegalArgumentException("--workload: unknown workload '" + workload + "' (known: w1)");
+            String w = workload.toLowerCase(Locale.ROOT);
+            if (!w.equals("w1") && !w.equals("w2")) {
+                throw new IllegalArgumentException("--workload: unknown workload '" + workload + "' (known: w1, w2)");
             }
             if (threads < 1 || epochs < 1) {
                 throw new IllegalArgumentException("--threads and --epochs must be at least 1");
             }
             java.nio.file.Path dir = data != null ? data : org.latent4j.data.FashionMnist.DEBIAN_DIR;
             if (!java.nio.file.Files.isDirectory(dir)) {
-                throw new java.io.IOException(dir + ": W1 needs the full Fashion-MNIST; install Debian's dataset-fashion-mnist "
+                throw new java.io.IOException(dir + ": " + w.toUpperCase(Locale.ROOT) + " needs the full Fashion-MNIST; install Debian's dataset-fashion-mnist "
                         + "(apt-get install dataset-fashion-mnist) or give --data DIR");
             }
             org.latent4j.data.Dataset train = org.latent4j.data.FashionMnist.fromDirectory(dir, false);
@@ -236,17 +249,18 @@ final class BenchCommand implements Runnable {
             org.latent4j.train.TrainingConfig cfg = org.latent4j.train.TrainingConfig.defaults()
                     .withEpochs(epochs).withThreads(threads).withSeed(seed);
             if (!json) {
-                System.out.println("W1: VAE 784-512-256-32 on " + train.rows() + " / " + test.rows() + " Fashion-MNIST images, Adam 1e-3, batch 128, "
+                System.out.println((w.equals("w1") ? "W1: VAE 784-512-256-32" : "W2: convolutional VAE (conv 32, conv 64, latent 16)") + " on "
+                        + train.rows() + " / " + test.rows() + " Fashion-MNIST images, Adam 1e-3, batch 128, "
                         + threads + " thread(s), " + Simd.describe() + ", " + LocalDate.now());
             }
-            org.latent4j.train.Trainer.fit(TrainRun.defaultVae(32), train, test, cfg, new org.latent4j.train.TrainingListener() {
+            org.latent4j.train.Trainer.fit(w.equals("w1") ? TrainRun.defaultVae(32) : w2(), train, test, cfg, new org.latent4j.train.TrainingListener() {
                 @Override
                 public void onEpoch(org.latent4j.train.EpochStats s) {
                     if (json) {
                         System.out.println(String.format(Locale.ROOT,
-                                "{\"workload\":\"w1\",\"epoch\":%d,\"threads\":%d,\"samples_per_s\":%.1f,\"epoch_s\":%.3f,"
+                                "{\"workload\":\"%s\",\"epoch\":%d,\"threads\":%d,\"samples_per_s\":%.1f,\"epoch_s\":%.3f,"
                                         + "\"train_neg_elbo\":%.3f,\"test_neg_elbo\":%.3f,\"test_kl\":%.3f}",
-                                s.epoch(), threads, s.samplesPerSecond(), s.seconds(), s.trainNegElbo(), s.validationNegElbo(), s.validationKl()));
+                                w, s.epoch(), threads, s.samplesPerSecond(), s.seconds(), s.trainNegElbo(), s.validationNegElbo(), s.validationKl()));
                     } else {
                         System.out.printf(Locale.ROOT, "epoch %2d: %8.0f samples/s  %6.2f s  train -ELBO %.2f  test -ELBO %.2f%n",
                                 s.epoch(), s.samplesPerSecond(), s.seconds(), s.trainNegElbo(), s.validationNegElbo());
