@@ -35,7 +35,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p><b>Determinism.</b> Results are bitwise the same for any thread count (and vector width):
  * every output element of the forward and of the data gradient is computed by one task, as one
- * GEMM dot product in k order (Gemm's contract) followed by additions in a fixed loop order. The
+ * GEMM dot product in k order (Gemm's contract) followed by additions in a fixed loop order, so
+ * their bits depend neither on the threads nor on the chunks. The
  * weight gradient is a sum over samples: each chunk's partial dW (one GEMM, its depth the chunk's
  * rows) is computed in parallel, and the partials are added into dW in chunk order,
  * {@code dW = ((P_0 + P_1) + P_2) + ...}, so the association does not depend on which thread made
