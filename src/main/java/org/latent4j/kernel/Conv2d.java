@@ -398,6 +398,17 @@ public final class Conv2d {
             for (int ox = 0; ox < ow; ox++) {
                 int x0 = ox * st - pad;
                 int jLo = Math.max(0, -x0), jHi = Math.min(kw, wd - x0);
+                if (y0 >= 0 && y0 + kh <= h && jLo == 0 && jHi == kw) {
+                    // The whole window inside the image (most positions): plain copies, no bounds per row.
+                    for (int c = 0; c < ch; c++) {
+                        for (int i = 0, src = xOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, src += wd) {
+                            for (int j = 0; j < kw; j++) {
+                                r[d + j] = x[src + j];
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for (int c = 0; c < ch; c++) {
                     int planeOff = xOff + c * h * wd;
                     for (int i = 0; i < kh; i++, d += kw) {
@@ -434,6 +445,16 @@ public final class Conv2d {
             for (int ox = 0; ox < ow; ox++) {
                 int x0 = ox * st - pad;
                 int jLo = Math.max(0, -x0), jHi = Math.min(kw, wd - x0);
+                if (y0 >= 0 && y0 + kh <= h && jLo == 0 && jHi == kw) {
+                    for (int c = 0; c < ch; c++) {
+                        for (int i = 0, dst = dxOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, dst += wd) {
+                            for (int j = 0; j < kw; j++) {
+                                dx[dst + j] += r[d + j];
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for (int c = 0; c < ch; c++) {
                     int planeOff = dxOff + c * h * wd;
                     for (int i = 0; i < kh; i++, d += kw) {
