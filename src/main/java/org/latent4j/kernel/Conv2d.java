@@ -35,11 +35,13 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p><b>Determinism.</b> Results are bitwise the same for any thread count (and vector width):
  * every output element of the forward and of the data gradient is computed by one task, as one
- * GEMM dot product in k order (Gemm's contract) followed by additions in a fixed loop order. The
+ * GEMM dot product in k order (Gemm's contract) followed by additions in a fixed loop order, so
+ * their bits depend neither on the threads nor on the chunks. The
  * weight gradient is a sum over samples: each chunk's partial dW (one GEMM, its depth the chunk's
  * rows) is computed in parallel, and the partials are added into dW in chunk order,
  * {@code dW = ((P_0 + P_1) + P_2) + ...}, so the association does not depend on which thread made
- * which partial. db is summed in double, samples then positions in order.
+ * which partial. db is summed in double in a fixed order (four running sums over the positions of
+ * each sample in turn).
  *
  * <p>An instance holds one Gemm per thread (their packing buffers grow on demand) and is not
  * thread-safe; keep one per executing plan. The kernels allocate nothing else.
@@ -297,13 +299,28 @@ public final class Conv2d {
             case CHANNEL_SUMS -> {
                 int c0 = (int) ((long) channels * t / tasks), c1 = (int) ((long) channels * (t + 1) / tasks);
                 for (int c = c0; c < c1; c++) {
-                    double s = 0;
+                    // Four running sums (element i of a plane goes to sum i mod 4), so that the adds
+                    // do not wait on each other; a fixed order all the same.
+                    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
                     for (int b = 0; b < batch; b++) {
-                        for (int i = inOff + (b * channels + c) * plane, end = i + plane; i < end; i++) {
-                            s += in[i];
+                        int i = inOff + (b * channels + c) * plane, end = i + plane;
+                        for (; i + 3 < end; i += 4) {
+                            s0 += in[i];
+                            s1 += in[i + 1];
+                            s2 += in[i + 2];
+                            s3 += in[i + 3];
+                        }
+                        if (i < end) {
+                            s0 += in[i];
+                        }
+                        if (i + 1 < end) {
+                            s1 += in[i + 1];
+                        }
+                        if (i + 2 < end) {
+                            s2 += in[i + 2];
                         }
                     }
-                    out[outOff + c] = (float) s;
+                    out[outOff + c] = (float) ((s0 + s1) + (s2 + s3));
                 }
             }
             default -> throw new IllegalStateException("op " + op);
@@ -363,7 +380,7 @@ public final class Conv2d {
         gemms[t].gemm(sc, partOff, k, true, false, oc, k, n * p, 1f, sc, dyrOff, oc, sc, rOff, k, 0f);
     }
 
-    /** out[c] = sum over samples and the plane of x[b, c, .], in double, samples then positions in order. */
+    /** out[c] = sum over samples and the plane of x[b, c, .], in double in a fixed order (the CHANNEL_SUMS case of task). */
     private void channelSums(float[] out, int outOff, float[] x, int xOff, int batch, int channels, int plane) {
         this.op = CHANNEL_SUMS;
         this.out = out;
@@ -397,6 +414,17 @@ public final class Conv2d {
             for (int ox = 0; ox < ow; ox++) {
                 int x0 = ox * st - pad;
                 int jLo = Math.max(0, -x0), jHi = Math.min(kw, wd - x0);
+                if (y0 >= 0 && y0 + kh <= h && jLo == 0 && jHi == kw) {
+                    // The whole window inside the image (most positions): plain copies, no bounds per row.
+                    for (int c = 0; c < ch; c++) {
+                        for (int i = 0, src = xOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, src += wd) {
+                            for (int j = 0; j < kw; j++) {
+                                r[d + j] = x[src + j];
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for (int c = 0; c < ch; c++) {
                     int planeOff = xOff + c * h * wd;
                     for (int i = 0; i < kh; i++, d += kw) {
@@ -433,6 +461,16 @@ public final class Conv2d {
             for (int ox = 0; ox < ow; ox++) {
                 int x0 = ox * st - pad;
                 int jLo = Math.max(0, -x0), jHi = Math.min(kw, wd - x0);
+                if (y0 >= 0 && y0 + kh <= h && jLo == 0 && jHi == kw) {
+                    for (int c = 0; c < ch; c++) {
+                        for (int i = 0, dst = dxOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, dst += wd) {
+                            for (int j = 0; j < kw; j++) {
+                                dx[dst + j] += r[d + j];
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for (int c = 0; c < ch; c++) {
                     int planeOff = dxOff + c * h * wd;
                     for (int i = 0; i < kh; i++, d += kw) {

@@ -521,6 +521,23 @@ class Conv2dTest {
     }
 
     @Test
+    void forwardAndDataBitsDoNotDependOnTheChunks() {
+        // Each of their outputs is one GEMM dot product in k order plus additions in a fixed order, whatever the chunk;
+        // only the weight gradient's association depends on the chunks (fixed by the shape and batch).
+        SplittableRandom r = new SplittableRandom(12);
+        for (ConvShape s : List.of(ConvShape.conv2d(3, 5, 7, 4, 3, 2, 1), ConvShape.convTranspose2d(4, 3, 4, 3, 3, 2, 1),
+                ConvShape.conv2d(32, 14, 14, 64, 4, 2, 1))) {
+            int batch = 9;
+            Run run = Run.make(r, s, batch);
+            Conv2d whole = new Conv2d(two, 1 << 24), single = new Conv2d(two, 1);
+            assertEquals(batch, Conv2d.chunkSamples(s, batch, 1 << 24));
+            assertEquals(1, Conv2d.chunkSamples(s, batch, 1));
+            assertArrayEquals(run.forward(whole, 1 << 24), run.forward(single, 1), s + ": forward");
+            assertArrayEquals(run.data(whole, 1 << 24, null), run.data(single, 1, null), s + ": data");
+        }
+    }
+
+    @Test
     void accumulateAddsToTheExistingGradient() {
         SplittableRandom r = new SplittableRandom(9);
         for (Object[] in : instances()) {
