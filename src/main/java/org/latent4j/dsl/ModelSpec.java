@@ -94,7 +94,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             return "model with input width taken from the data (summary after compile)";
         }
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-34s %-18s %12s%n", "layer", "output", "parameters"));
+        sb.append(String.format(Locale.ROOT, "%-50s %-18s %12s%n", "layer", "output", "parameters"));
         Shape in = sampleShape();
         sb.append(row("input", in, 0));
         Shape w = in;
@@ -156,7 +156,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
 
     private static String row(String name, Shape s, long params) {
         String shape = s.spatial() ? "(batch, " + s.channels() + ", " + s.height() + ", " + s.width() + ")" : "(batch, " + s.size() + ")";
-        return String.format(Locale.ROOT, "%-34s %-18s %12s%n", name, shape, params == 0 ? "" : String.format(Locale.ROOT, "%,d", params));
+        return String.format(Locale.ROOT, "%-50s %-18s %12s%n", name, shape, params == 0 ? "" : String.format(Locale.ROOT, "%,d", params));
     }
 
     // ------------------------------------------------------------------ JSON
