@@ -82,7 +82,7 @@ final class TrainData {
         } else {
             t.train = all;
         }
-        t.images = t.train.features() == 784;
+        t.images = t.train.sampleShape() != null;
         return t;
     }
 
@@ -200,7 +200,7 @@ final class TrainData {
         for (int r = 0; r < s.length; r++) {
             System.arraycopy(s[r], 0, flat, r * d.features(), d.features());
         }
-        return new Dataset(flat, d.rows(), d.features(), d.labels(), d.context(), d.source(), d.droppedRows());
+        return new Dataset(flat, d.rows(), d.features(), d.labels(), d.context(), d.source(), d.droppedRows(), d.sampleShape());
     }
 
     /**

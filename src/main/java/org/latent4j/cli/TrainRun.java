@@ -267,6 +267,9 @@ final class TrainRun {
         double seconds = (System.nanoTime() - t0) / 1e9;
         // The model takes and gives rows in the data's own units: the scaling fitted on the training rows goes with it.
         Autoencoder model = result.model().withInputScaling(td.scaling);
+        if (model.imageShape() == null && td.train.sampleShape() != null) {
+            model = model.withImageShape(td.train.sampleShape());   // a model on features of images: pictures know the shape
+        }
         spec = model.spec();
         Path modelFile = dir.resolve("model.safetensors");
         model.save(modelFile);
@@ -403,7 +406,10 @@ final class TrainRun {
         return c;
     }
 
-    /** loss.png and latent.png; for 28x28 images also reconstructions.png, samples.png and interpolation.png. Returns their names. */
+    /**
+     * loss.png and latent.png; for one-channel images (the model's input shape, else the test
+     * data's) also reconstructions.png, samples.png and interpolation.png. Returns their names.
+     */
     static List<String> writePictures(Path dir, Autoencoder model, Dataset test, List<EpochStats> history, boolean fashion) throws IOException {
         int n = history.size();
         double[] trainElbo = new double[n], testElbo = new double[n], recon = new double[n], kl = new double[n], testKl = new double[n];
@@ -422,9 +428,11 @@ final class TrainRun {
                 new Pictures.Series("train kl", kl, Pictures.PALETTE[3]),
                 new Pictures.Series("test kl", testKl, Pictures.PALETTE[4])));
         latentPicture(dir, model, test, fashion);
-        if (model.inputDim() != 784) {
+        org.latent4j.kernel.Shape image = UseCommands.pictureShape(model, test);
+        if (image == null) {
             return List.of("loss.png", "latent.png");
         }
+        int iw = image.width(), ih = image.height();
         int cols = 8;
         float[][] inputs = new float[2 * cols][];
         for (int i = 0; i < inputs.length; i++) {
@@ -439,7 +447,7 @@ final class TrainRun {
             grid[2 * cols + c] = inputs[cols + c];
             grid[3 * cols + c] = rec[cols + c];
         }
-        Pictures.imageGrid(dir.resolve("reconstructions.png"), grid, cols, 28, 28, 3);
+        Pictures.imageGrid(dir.resolve("reconstructions.png"), grid, cols, iw, ih, 3);
         float[][] samples;
         if (model.spec().isConditional()) {
             // One row of samples per condition value (for Fashion-MNIST: per class).
@@ -453,7 +461,7 @@ final class TrainRun {
         } else {
             samples = model.sample(64, 2024);
         }
-        Pictures.imageGrid(dir.resolve("samples.png"), samples, 8, 28, 28, 3);
+        Pictures.imageGrid(dir.resolve("samples.png"), samples, 8, iw, ih, 3);
         // Spherical interpolation between pairs of test images (a conditional model keeps the first image's condition).
         float[][][] strips = new float[4][][];
         for (int p = 0; p < strips.length; p++) {
@@ -461,7 +469,7 @@ final class TrainRun {
             strips[p] = cond == null ? model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL)
                     : model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL, cond[2 * p]);
         }
-        Pictures.interpolationStrip(dir.resolve("interpolation.png"), strips, 28, 28, 3);
+        Pictures.interpolationStrip(dir.resolve("interpolation.png"), strips, iw, ih, 3);
         return List.of("loss.png", "reconstructions.png", "samples.png", "interpolation.png", "latent.png");
     }
 

@@ -10,6 +10,7 @@ import org.latent4j.data.FashionMnist;
 import org.latent4j.data.Idx;
 import org.latent4j.io.Pictures;
 import org.latent4j.kernel.Parallelism;
+import org.latent4j.kernel.Shape;
 import org.latent4j.model.Autoencoder;
 import org.latent4j.model.AnomalyDetector;
 import org.latent4j.model.LatentModel;
@@ -144,7 +145,7 @@ final class UseCommands {
         for (int r = 0; r < rows.length; r++) {
             System.arraycopy(rows[r], 0, flat, r * d.features(), d.features());
         }
-        return new Dataset(flat, d.rows(), d.features(), d.labels(), d.context(), d.source(), d.droppedRows());
+        return new Dataset(flat, d.rows(), d.features(), d.labels(), d.context(), d.source(), d.droppedRows(), d.sampleShape());
     }
 
     static float[][] oneHot(int[] classes, int width) {
@@ -196,11 +197,23 @@ final class UseCommands {
         return x;
     }
 
-    static void maybePicture(Path out, float[][] images) throws java.io.IOException {
-        if (images.length > 0 && images[0].length == 784) {
+    /**
+     * The one-channel image shape to draw rows as: the model's (a convolutional model's input
+     * shape, or the shape of the images a model on features was trained on, recorded in its
+     * file), else the data's (IDX images carry theirs); null when neither is an image of one
+     * channel: no picture is drawn then.
+     */
+    static Shape pictureShape(LatentModel m, Dataset d) {
+        Shape s = m instanceof Autoencoder ae && ae.imageShape() != null ? ae.imageShape()
+                : d != null && d.sampleShape() != null ? d.sampleShape() : null;
+        return s != null && s.channels() == 1 && s.size() == m.inputDim() ? s : null;
+    }
+
+    static void maybePicture(Path out, float[][] images, Shape shape) throws java.io.IOException {
+        if (images.length > 0 && shape != null) {
             Path png = pngBeside(out);
             float[][] first = java.util.Arrays.copyOf(images, Math.min(images.length, 64));
-            Pictures.imageGrid(png, first, 8, 28, 28, 3);
+            Pictures.imageGrid(png, first, 8, shape.width(), shape.height(), 3);
             System.out.println("wrote " + png);
         }
     }
@@ -210,21 +223,21 @@ final class UseCommands {
         return out.resolveSibling(out.getFileName().toString().replaceFirst("\\.csv$", "") + ".png");
     }
 
-    /** For 28x28 images: a PNG beside the CSV with up to 32 inputs, each row of 8 above its 8 outputs. */
-    static void maybeBeforeAfterPicture(Path out, float[][] inputs, float[][] outputs) throws java.io.IOException {
-        if (inputs.length > 0 && inputs[0].length == 784) {
+    /** For one-channel images: a PNG beside the CSV with up to 32 inputs, each row of 8 above its 8 outputs. */
+    static void maybeBeforeAfterPicture(Path out, float[][] inputs, float[][] outputs, Shape shape) throws java.io.IOException {
+        if (inputs.length > 0 && shape != null) {
             int cols = 8, n = Math.min(inputs.length, 32);
             java.util.List<float[]> grid = new java.util.ArrayList<>();
             for (int start = 0; start < n; start += cols) {
                 int end = Math.min(n, start + cols);
                 for (float[][] part : new float[][][] {inputs, outputs}) {
                     for (int c = start; c < start + cols; c++) {
-                        grid.add(c < end ? part[c] : new float[784]);
+                        grid.add(c < end ? part[c] : new float[shape.size()]);
                     }
                 }
             }
             Path png = pngBeside(out);
-            Pictures.imageGrid(png, grid.toArray(new float[0][]), cols, 28, 28, 3);
+            Pictures.imageGrid(png, grid.toArray(new float[0][]), cols, shape.width(), shape.height(), 3);
             System.out.println("wrote " + png + " (inputs above their outputs)");
         }
     }
@@ -351,7 +364,7 @@ final class UseCommands {
 
     @Command(name = "eval", description = "Mean -ELBO (reconstruction + KL) per row of a data set, one z sample per row "
             + "(a PCA or PPCA: the squared error), for a VAE the KL of each latent dimension and the active units, the "
-            + "reconstructions' MSE, RMSE, MAE and PSNR, the compression ratio (input floats per latent float) and, for 28x28 "
+            + "reconstructions' MSE, RMSE, MAE and PSNR, the compression ratio (input floats per latent float) and, for one-channel images "
             + "images, the mean SSIM of the reconstructions.")
     static final class Eval implements Callable<Integer> {
         @Mixin
@@ -383,7 +396,7 @@ final class UseCommands {
                     }
                     System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f%s%s}%n", d.rows(),
                             r.reconstruction() + r.kl(), r.reconstruction(), r.kl(), latent,
-                            sizeAndImageMetrics(m, x, c == null ? m.reconstruct(x) : ae.reconstruct(x, c)));
+                            sizeAndImageMetrics(m, x, c == null ? m.reconstruct(x) : ae.reconstruct(x, c), pictureShape(m, d)));
                 }
                 return 0;
             }
@@ -401,15 +414,15 @@ final class UseCommands {
                 extra = String.format(Locale.ROOT, ",\"neg_log_likelihood\":%.4f", nll / d.rows());
             }
             System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"%s\",\"squared_error\":%.4f%s%s}%n", d.rows(), m.kind(), se / d.rows(), extra,
-                    sizeAndImageMetrics(m, x, m.reconstruct(x)));
+                    sizeAndImageMetrics(m, x, m.reconstruct(x), pictureShape(m, d)));
             return 0;
         }
 
         /**
          * The reconstructions' errors (MSE, RMSE, MAE per value; PSNR in dB with peak 1 when the data lie in [0, 1], else
-         * the data's range), the compression ratio, and for 28x28 images the mean SSIM (pixels in [0, 1]), as JSON fields.
+         * the data's range), the compression ratio, and for one-channel images the mean SSIM (pixels in [0, 1]), as JSON fields.
          */
-        static String sizeAndImageMetrics(LatentModel m, float[][] x, float[][] reconstructions) {
+        static String sizeAndImageMetrics(LatentModel m, float[][] x, float[][] reconstructions, Shape image) {
             double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
             for (float[] row : x) {
                 for (float v : row) {
@@ -421,8 +434,8 @@ final class UseCommands {
             String s = String.format(Locale.ROOT, ",\"mse\":%.6g,\"rmse\":%.6g,\"mae\":%.6g,\"psnr\":%.4f,\"compression_ratio\":%.4f",
                     Metrics.mse(x, reconstructions), Metrics.rmse(x, reconstructions), Metrics.mae(x, reconstructions),
                     Metrics.psnr(x, reconstructions, peak), Metrics.compressionRatio(m.inputDim(), m.latentDim()));
-            if (m.inputDim() == 784) {
-                s += String.format(Locale.ROOT, ",\"ssim\":%.4f", Metrics.meanSsim(x, reconstructions, 28, 28, 1.0));
+            if (image != null) {
+                s += String.format(Locale.ROOT, ",\"ssim\":%.4f", Metrics.meanSsim(x, reconstructions, image.width(), image.height(), 1.0));
             }
             return s;
         }
@@ -490,7 +503,7 @@ final class UseCommands {
     }
 
     @Command(name = "reconstruct", description = "Reconstructions (decoder means through the latent mean) of each row, as "
-            + "CSV (and PNG for 28x28 images).")
+            + "CSV (and PNG for one-channel images: the model's input shape or the data's).")
     static final class Reconstruct implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -506,14 +519,14 @@ final class UseCommands {
             float[][] r = c == null ? m.reconstruct(asRows(d)) : ((Autoencoder) m).reconstruct(asRows(d), c);
             Csv.write(out, r);
             System.out.println("wrote " + out + " (" + r.length + " rows)");
-            maybePicture(out, r);
+            maybePicture(out, r, pictureShape(m, d));
             return 0;
         }
     }
 
     @Command(name = "denoise", description = "Denoised rows as CSV: the reconstruction of possibly corrupted inputs (the "
             + "decoder mean of the latent mean; a denoising autoencoder's training corruption is never applied here). For "
-            + "28x28 images also a PNG of the inputs above their denoised rows.")
+            + "one-channel images also a PNG of the inputs above their denoised rows.")
     static final class Denoise implements Callable<Integer> {
         @Mixin
         ModelAndData io;
@@ -529,13 +542,13 @@ final class UseCommands {
             float[][] r = c == null ? m.denoise(x) : ((Autoencoder) m).denoise(x, c);
             Csv.write(out, r);
             System.out.println("wrote " + out + " (" + r.length + " rows)");
-            maybeBeforeAfterPicture(out, x, r);
+            maybeBeforeAfterPicture(out, x, r, pictureShape(m, d));
             return 0;
         }
     }
 
     @Command(name = "interpolate", description = "Decoded points on the way from one row's latent code to another's "
-            + "(both ends included), as CSV, one strip of --steps rows after another; for 28x28 images also a PNG with one "
+            + "(both ends included), as CSV, one strip of --steps rows after another; for one-channel images also a PNG with one "
             + "strip per line.")
     static final class Interpolate implements Callable<Integer> {
         @Mixin
@@ -586,9 +599,10 @@ final class UseCommands {
             Csv.write(out, rows);
             System.out.println("wrote " + out + " (" + strips.length + " strip" + (strips.length == 1 ? "" : "s") + " of " + steps
                     + " rows, " + how.name().toLowerCase(Locale.ROOT) + ")");
-            if (d.features() == 784) {
+            Shape image = pictureShape(m, d);
+            if (image != null) {
                 Path png = pngBeside(out);
-                Pictures.interpolationStrip(png, strips, 28, 28, 3);
+                Pictures.interpolationStrip(png, strips, image.width(), image.height(), 3);
                 System.out.println("wrote " + png);
             }
             return 0;
@@ -817,7 +831,7 @@ final class UseCommands {
         }
     }
 
-    @Command(name = "sample", description = "Draws from the model (decoded prior samples), as CSV (and PNG for 28x28 images).")
+    @Command(name = "sample", description = "Draws from the model (decoded prior samples), as CSV (and PNG for one-channel images).")
     static final class Sample implements Callable<Integer> {
         @Option(names = "--model", required = true, paramLabel = "FILE")
         Path model;
@@ -852,7 +866,7 @@ final class UseCommands {
             float[][] s = width == 0 ? m.sample(count, seed.seed) : ((Autoencoder) m).sample(count, seed.seed, oneHot(new int[] {condition}, width)[0]);
             Csv.write(out, s);
             System.out.println("wrote " + out + " (" + s.length + " samples)");
-            maybePicture(out, s);
+            maybePicture(out, s, pictureShape(m, null));
             return 0;
         }
     }

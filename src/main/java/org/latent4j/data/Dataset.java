@@ -1,5 +1,7 @@
 package org.latent4j.data;
 
+import org.latent4j.kernel.Shape;
+
 /**
  * Rows of float features in one row-major array, with optional integer labels and optional
  * context vectors (what a conditional model is conditioned on when it is not a class).
@@ -10,8 +12,16 @@ package org.latent4j.data;
  * @param source where the rows came from (a file, "bundled Fashion-MNIST train"), for messages
  * @param droppedRows rows the reader left out because they held NaN or infinite values (only
  *                    when asked to: by default such a row is an error naming it)
+ * @param sampleShape the shape of one row when the rows are images (channels x height x width,
+ *                    channels first: a Fashion-MNIST image is 1 x 28 x 28), else null (features)
  */
-public record Dataset(float[] x, int rows, int features, int[] labels, float[] context, String source, int droppedRows) {
+public record Dataset(float[] x, int rows, int features, int[] labels, float[] context, String source, int droppedRows,
+                      Shape sampleShape) {
+    /** Rows of features (no image shape). */
+    public Dataset(float[] x, int rows, int features, int[] labels, float[] context, String source, int droppedRows) {
+        this(x, rows, features, labels, context, source, droppedRows, null);
+    }
+
     public Dataset(float[] x, int rows, int features, int[] labels, String source) {
         this(x, rows, features, labels, null, source, 0);
     }
@@ -35,6 +45,23 @@ public record Dataset(float[] x, int rows, int features, int[] labels, float[] c
             throw new IllegalArgumentException(source + ": " + context.length + " context values for " + rows
                     + " rows (a context vector per row, all of one width)");
         }
+        if (sampleShape != null && !sampleShape.spatial()) {
+            sampleShape = null;
+        }
+        if (sampleShape != null && sampleShape.size() != features) {
+            throw new IllegalArgumentException(source + ": images of " + sampleShape + " hold " + sampleShape.size() + " values but a row has "
+                    + features);
+        }
+    }
+
+    /** The same rows seen as images of this shape (its size must be the row's), or as features when null. */
+    public Dataset withSampleShape(Shape shape) {
+        return new Dataset(x, rows, features, labels, context, source, droppedRows, shape);
+    }
+
+    /** The shape of one row: its image shape, or a vector of {@code features} values. */
+    public Shape shape() {
+        return sampleShape != null ? sampleShape : Shape.features(features);
     }
 
     /** Values per row of the context vectors, 0 without them. */
@@ -68,7 +95,7 @@ public record Dataset(float[] x, int rows, int features, int[] labels, float[] c
             }
             System.arraycopy(context[r], 0, c, r * w, w);
         }
-        return new Dataset(x, rows, features, labels, c, source, droppedRows);
+        return new Dataset(x, rows, features, labels, c, source, droppedRows, sampleShape);
     }
 
     /** The first n rows (a copy). */
@@ -77,7 +104,7 @@ public record Dataset(float[] x, int rows, int features, int[] labels, float[] c
         float[] y = java.util.Arrays.copyOf(x, k * features);
         int[] l = labels == null ? null : java.util.Arrays.copyOf(labels, k);
         float[] c = context == null ? null : java.util.Arrays.copyOf(context, k * contextWidth());
-        return new Dataset(y, k, features, l, c, source + " (first " + k + ")", 0);
+        return new Dataset(y, k, features, l, c, source + " (first " + k + ")", 0, sampleShape);
     }
 
     /**
@@ -119,7 +146,7 @@ public record Dataset(float[] x, int rows, int features, int[] labels, float[] c
                 System.arraycopy(context, kept[k] * cw, c, k * cw, cw);
             }
         }
-        return new Dataset(y, keep, features, l, c, source, droppedRows + rows - keep);
+        return new Dataset(y, keep, features, l, c, source, droppedRows + rows - keep, sampleShape);
     }
 
     /** A data set cut in two: the rows to train on and the held-out ones. */
@@ -179,7 +206,7 @@ public record Dataset(float[] x, int rows, int features, int[] labels, float[] c
                 k++;
             }
         }
-        return new Dataset(y, n, features, l, c, source + what, 0);
+        return new Dataset(y, n, features, l, c, source + what, 0, sampleShape);
     }
 
     /** Row r as a new array. */

@@ -31,7 +31,7 @@ public final class FashionMnist {
              InputStream lab = resource(base + "-labels-idx1-ubyte.gz")) {
             Dataset d = Idx.readImages(Idx.maybeGunzip(img, base), "bundled Fashion-MNIST " + part);
             int[] labels = Idx.readLabels(Idx.maybeGunzip(lab, base), "bundled Fashion-MNIST " + part + " labels");
-            return new Dataset(d.x(), d.rows(), d.features(), labels, d.source());
+            return new Dataset(d.x(), d.rows(), d.features(), labels, null, d.source(), 0, d.sampleShape());
         } catch (IOException e) {
             throw new IllegalStateException("the bundled Fashion-MNIST slice is damaged: " + e.getMessage(), e);
         }

@@ -22,7 +22,7 @@ public final class Idx {
     /** Largest payload accepted (1 GiB), so a hostile header cannot make us allocate more. */
     public static final long MAX_BYTES = 1L << 30;
 
-    /** Images: n x (rows * cols) floats scaled to [0, 1] (pixel / 255). */
+    /** Images: n x (rows * cols) floats scaled to [0, 1] (pixel / 255), each of shape 1 x rows x cols. */
     public static Dataset readImages(Path file, Path labelsFile) throws IOException {
         try (InputStream in = open(file)) {
             Dataset d = readImages(in, file.toString());
@@ -33,7 +33,7 @@ public final class Idx {
             if (labels.length != d.rows()) {
                 throw new IOException(labelsFile + ": " + labels.length + " labels but " + file + " has " + d.rows() + " images");
             }
-            return new Dataset(d.x(), d.rows(), d.features(), labels, d.source());
+            return new Dataset(d.x(), d.rows(), d.features(), labels, null, d.source(), 0, d.sampleShape());
         }
     }
 
@@ -83,7 +83,8 @@ public final class Idx {
         for (int i = 0; i < data.length; i++) {
             x[i] = (data[i] & 0xff) / 255f;
         }
-        return new Dataset(x, dims[0], (int) per, null, name);
+        // IDX images are n x rows x cols bytes: one channel of rows x cols pixels each.
+        return new Dataset(x, dims[0], (int) per, null, null, name, 0, org.latent4j.kernel.Shape.image(1, dims[1], dims[2]));
     }
 
     public static int[] readLabels(InputStream in, String name) throws IOException {

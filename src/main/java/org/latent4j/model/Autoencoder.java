@@ -16,6 +16,7 @@ import org.latent4j.io.SafeTensors;
 import org.latent4j.kernel.Activation;
 import org.latent4j.kernel.Activations;
 import org.latent4j.kernel.Parallelism;
+import org.latent4j.kernel.Shape;
 import org.latent4j.kernel.Philox;
 import org.latent4j.runtime.Executor;
 
@@ -38,6 +39,8 @@ public final class Autoencoder implements LatentModel {
     private final Plan encodePlan;
     private final Plan decodePlan;
     private final Scaling inputScaling;
+    /** The rows' image shape when they are images (the spec's input shape, or one recorded for a flat model), else null. */
+    private final Shape imageShape;
     private final ThreadLocal<Map<Plan, Executor>> executors = ThreadLocal.withInitial(LinkedHashMap::new);
 
     private Autoencoder(ModelSpec spec, float[] params) {
@@ -51,16 +54,42 @@ public final class Autoencoder implements LatentModel {
         this.encodePlan = Planner.forward(graph, 0, encEnd);
         this.decodePlan = Planner.forward(graph, graph.decoderStart, graph.output);
         this.inputScaling = Scaling.none();
+        this.imageShape = spec.inputShape();
     }
 
-    private Autoencoder(Autoencoder m, Scaling inputScaling) {
+    private Autoencoder(Autoencoder m, Scaling inputScaling, Shape imageShape) {
         this.spec = m.spec;
         this.graph = m.graph;
         this.params = m.params;
         this.encodePlan = m.encodePlan;
         this.decodePlan = m.decodePlan;
         this.inputScaling = inputScaling;
+        this.imageShape = imageShape;
     }
+
+    /**
+     * The same model (sharing its weights) with its rows known to be images of this shape (for
+     * pictures; a model on feature vectors trained on images records their shape this way, a
+     * convolutional model has its input shape already). Saved in the model file.
+     */
+    public Autoencoder withImageShape(Shape shape) {
+        if (shape != null && (!shape.spatial() || shape.size() != inputDim())) {
+            throw new IllegalArgumentException("an image shape of " + shape.size() + " values does not fit a model of " + inputDim()
+                    + " inputs");
+        }
+        if (spec.inputShape() != null && !spec.inputShape().equals(shape)) {
+            throw new IllegalArgumentException("the model takes images of " + spec.inputShape() + ", not " + shape);
+        }
+        return new Autoencoder(this, inputScaling, shape);
+    }
+
+    /** The image shape of a row (channels x height x width), or null when the rows are not known to be images. */
+    public Shape imageShape() {
+        return imageShape;
+    }
+
+    /** Metadata key of the image shape of a model on feature vectors ("CxHxW"). */
+    public static final String IMAGE_SHAPE_KEY = "latent4j.image_shape";
 
     /**
      * The same model (sharing its weights) for one trained on rows scaled by {@code s} (fitted on
@@ -76,7 +105,7 @@ public final class Autoencoder implements LatentModel {
         if (!s.isNone() && s.features() != inputDim()) {
             throw new IllegalArgumentException("the scaling has " + s.features() + " features but the model takes " + inputDim());
         }
-        return new Autoencoder(this, s);
+        return new Autoencoder(this, s, imageShape);
     }
 
     /** The input scaling this model applies ({@link Scaling#none()} unless it was trained on scaled rows). */
@@ -380,6 +409,9 @@ public final class Autoencoder implements LatentModel {
     public void save(Path file, Map<String, String> extraMetadata) throws IOException {
         Map<String, String> md = new LinkedHashMap<>();
         inputScaling.toMetadata(md, Scaling.INPUT_KIND_KEY);
+        if (imageShape != null && spec.inputShape() == null) {
+            md.put(IMAGE_SHAPE_KEY, imageShape.channels() + "x" + imageShape.height() + "x" + imageShape.width());
+        }
         write(file, spec, graph, params, Models.withExtra(md, extraMetadata), List.of());
     }
 
@@ -452,7 +484,28 @@ public final class Autoencoder implements LatentModel {
         }
         Autoencoder m = new Autoencoder(spec, params);
         Scaling s = Scaling.fromMetadata(c.metadata(), Scaling.INPUT_KIND_KEY, m.inputDim(), file);
-        return s.isNone() ? m : new Autoencoder(m, s);
+        Shape image = spec.inputShape();
+        String recorded = c.metadata().get(IMAGE_SHAPE_KEY);
+        if (recorded != null && image == null) {
+            image = parseImageShape(recorded, m.inputDim(), file);
+        }
+        return s.isNone() && image == spec.inputShape() ? m : new Autoencoder(m, s, image);
+    }
+
+    /** "CxHxW" of {@link #IMAGE_SHAPE_KEY}, checked: three positive whole numbers whose product is the model's input width. */
+    static Shape parseImageShape(String text, int inputDim, Path file) throws IOException {
+        String[] parts = text.split("x", -1);
+        try {
+            if (parts.length == 3) {
+                int c = Integer.parseInt(parts[0]), h = Integer.parseInt(parts[1]), w = Integer.parseInt(parts[2]);
+                if (c > 0 && h > 0 && w > 0 && (long) c * h * w == inputDim) {
+                    return Shape.image(c, h, w);
+                }
+            }
+        } catch (NumberFormatException e) {
+            // the message below names it
+        }
+        throw new IOException(file + ": metadata " + IMAGE_SHAPE_KEY + " is \"" + text + "\", not CxHxW of " + inputDim + " values");
     }
 
     // ------------------------------------------------------------------ helpers

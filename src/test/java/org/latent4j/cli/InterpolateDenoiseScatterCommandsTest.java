@@ -37,7 +37,9 @@ class InterpolateDenoiseScatterCommandsTest {
     static void modelAndData() throws Exception {
         ModelSpec spec = Model.encoder(784).dense(16).relu().gaussianLatent(3).decoder().dense(16).relu().dense(784).bernoulli();
         model = dir.resolve("m.safetensors");
-        Autoencoder.of(spec, Trainer.initialParams(Graph.build(spec).fuse(), 1)).save(model);
+        // A model on features of 28x28 images records their shape (as `train` does), so pictures are drawn.
+        Autoencoder.of(spec, Trainer.initialParams(Graph.build(spec).fuse(), 1)).withImageShape(org.latent4j.kernel.Shape.image(1, 28, 28))
+                .save(model);
         rows = new float[5][];
         for (int i = 0; i < 5; i++) {
             rows[i] = FashionMnist.bundledTest().row(i);

@@ -20,7 +20,11 @@ class UseCommandsTest {
     void encodeReconstructSampleEvalAndInfoOnAModelFile(@TempDir Path dir) throws Exception {
         ModelSpec spec = Model.encoder(784).dense(16).relu().gaussianLatent(3).decoder().dense(16).relu().dense(784).bernoulli();
         Path model = dir.resolve("m.safetensors");
-        Autoencoder.of(spec, Trainer.initialParams(Graph.build(spec).fuse(), 1)).save(model);
+        Autoencoder plain = Autoencoder.of(spec, Trainer.initialParams(Graph.build(spec).fuse(), 1));
+        // Rows of 784 values are not taken for images unless the model (or the data) says so.
+        Path flat = dir.resolve("flat.safetensors");
+        plain.save(flat);
+        plain.withImageShape(org.latent4j.kernel.Shape.image(1, 28, 28)).save(model);
         float[][] rows = new float[5][];
         for (int i = 0; i < 5; i++) {
             rows[i] = FashionMnist.bundledTest().row(i);
@@ -37,6 +41,9 @@ class UseCommandsTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(784, Csv.read(dir.resolve("r.csv")).features());
         assertTrue(Files.size(dir.resolve("r.png")) > 100);
+        r = MainTest.run("reconstruct", "--model", flat.toString(), "--data", data.toString(), "--out", dir.resolve("f.csv").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(!Files.exists(dir.resolve("f.png")), "a model on plain features with CSV rows draws no picture");
 
         r = MainTest.run("sample", "--model", model.toString(), "-n", "7", "--out", dir.resolve("s.csv").toString());
         assertEquals(0, r.code(), r.err());
