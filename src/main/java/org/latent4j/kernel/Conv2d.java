@@ -37,9 +37,11 @@ import jdk.incubator.vector.VectorSpecies;
  * every output element of the forward and of the data gradient is computed by one task, as one
  * GEMM dot product in k order (Gemm's contract) followed by additions in a fixed loop order, so
  * their bits depend neither on the threads nor on the chunks. The
- * weight gradient is a sum over samples: each chunk's partial dW (one GEMM, its depth the chunk's
- * rows) is computed in parallel, and the partials are added into dW in chunk order,
- * {@code dW = ((P_0 + P_1) + P_2) + ...}, so the association does not depend on which thread made
+ * weight gradient is a sum over samples: the chunks form {@link #WEIGHT_GROUPS} fixed groups
+ * (a number that depends on the shape and batch only); group q adds its chunks' products (one GEMM
+ * each, its depth the chunk's rows) into its own partial in chunk order, the groups run in
+ * parallel in one region, and the partials are added into dW in group order,
+ * {@code dW = ((G_0 + G_1) + G_2) + ...}, so the association does not depend on which thread made
  * which partial. db is summed in double in a fixed order (four running sums over the positions of
  * each sample in turn).
  *
@@ -56,6 +58,14 @@ public final class Conv2d {
      * is associated.
      */
     public static final int CHUNK_FLOATS = 1 << 17;
+
+    /**
+     * Groups the weight gradient's chunks are summed in: group g adds its chunks' products in
+     * chunk order into its own partial, then the partials are added in group order. Fixed (not
+     * derived from the threads) because the grouping decides the association; the threads take
+     * whole groups, in one parallel region.
+     */
+    public static final int WEIGHT_GROUPS = 8;
 
     private static final int FORWARD = 0;
     private static final int DATA = 1;
@@ -119,16 +129,19 @@ public final class Conv2d {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         int chunk = chunkSamples(shape, batch, chunkFloats);
-        int tasks = Math.min(threads, ceilDiv(batch, chunk));
-        long need = (long) tasks * perTask(shape.convolution(), chunk);
+        int chunks = ceilDiv(batch, chunk);
+        int tasks = Math.min(threads, chunks);
+        ConvShape g = shape.convolution();
+        long need = (long) tasks * perTask(g, chunk) + (long) Math.min(WEIGHT_GROUPS, chunks) * g.outChannels() * depth(g);
         if (need > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(shape + ": scratch of " + need + " floats does not fit an array");
         }
         return (int) need;
     }
 
+    /** Floats of one task's buffers: a chunk's im2row matrix and its transposed output (or output gradient). */
     private static long perTask(ConvShape g, int chunk) {
-        return (long) chunk * positions(g) * (depth(g) + g.outChannels()) + (long) g.outChannels() * depth(g);
+        return (long) chunk * positions(g) * (depth(g) + g.outChannels());
     }
 
     /** Output positions of a convolution geometry. */
@@ -207,7 +220,8 @@ public final class Conv2d {
     private int chunk;
     private int chunks;
     private int tasks;
-    private int round;
+    private int groups;
+    private int partials;
     private int perTask;
     private float[] out;
     private int outOff;
@@ -258,20 +272,16 @@ public final class Conv2d {
                 parallelism.forEach(tasks, body);
                 return;
             }
-            // Rounds of at most `threads` chunks: the partials of a round are made in parallel,
-            // then added into dW in chunk order on this thread.
+            // Fixed groups of chunks, each summed in chunk order into its own partial (one parallel
+            // region), then the partials added into dW in group order on this thread.
             int weights = g.outChannels() * depth(g);
-            int partialOff = perTask - weights;
-            for (round = 0; round < chunks; round += threads) {
-                tasks = Math.min(threads, chunks - round);
-                parallelism.forEach(tasks, body);
-                for (int t = 0; t < tasks; t++) {
-                    if (round + t == 0) {
-                        System.arraycopy(scratch, partialOff, out, outOff, weights);
-                    } else {
-                        addInto(out, outOff, scratch, t * perTask + partialOff, weights);
-                    }
-                }
+            groups = Math.min(WEIGHT_GROUPS, chunks);
+            partials = Math.min(threads, chunks) * perTask;   // after every task's buffers (scratchSize's layout)
+            tasks = Math.min(threads, groups);
+            parallelism.forEach(tasks, body);
+            System.arraycopy(scratch, partials, out, outOff, weights);
+            for (int q = 1; q < groups; q++) {
+                addInto(out, outOff, scratch, partials + q * weights, weights);
             }
         } finally {
             this.out = null;
@@ -295,7 +305,14 @@ public final class Conv2d {
                     dataChunk(t, c);
                 }
             }
-            case WEIGHTS -> weightChunk(t, round + t);
+            case WEIGHTS -> {
+                for (int q = t; q < groups; q += tasks) {
+                    int first = (int) ((long) chunks * q / groups), last = (int) ((long) chunks * (q + 1) / groups);
+                    for (int c = first; c < last; c++) {
+                        weightChunk(t, c, q, c > first);
+                    }
+                }
+            }
             case CHANNEL_SUMS -> {
                 int c0 = (int) ((long) channels * t / tasks), c1 = (int) ((long) channels * (t + 1) / tasks);
                 for (int c = c0; c < c1; c++) {
@@ -366,18 +383,18 @@ public final class Conv2d {
         }
     }
 
-    /** One chunk's partial weight gradient: R = im2row(x), dY' = dy^T, P = dY'^T R (into the task's partial). */
-    private void weightChunk(int t, int c) {
+    /** One chunk's weight gradient: R = im2row(x), dY' = dy^T, P_group (+)= dY'^T R (added after the group's first chunk). */
+    private void weightChunk(int t, int c, int group, boolean add) {
         int s0 = c * chunk, n = Math.min(batch, s0 + chunk) - s0;
         int p = positions(g), k = depth(g), oc = g.outChannels();
         int inSize = g.inSize(), outSize = g.outSize();
         float[] sc = scratch;
-        int rOff = t * perTask, dyrOff = rOff + chunk * p * k, partOff = rOff + perTask - oc * k;
+        int rOff = t * perTask, dyrOff = rOff + chunk * p * k, partOff = partials + group * oc * k;
         for (int s = 0; s < n; s++) {
             im2row(sc, rOff + s * p * k, in, inOff + (s0 + s) * inSize, g);
             toRows(sc, dyrOff + s * p * oc, in2, in2Off + (s0 + s) * outSize, oc, p);
         }
-        gemms[t].gemm(sc, partOff, k, true, false, oc, k, n * p, 1f, sc, dyrOff, oc, sc, rOff, k, 0f);
+        gemms[t].gemm(sc, partOff, k, true, false, oc, k, n * p, 1f, sc, dyrOff, oc, sc, rOff, k, add ? 1f : 0f);
     }
 
     /** out[c] = sum over samples and the plane of x[b, c, .], in double in a fixed order (the CHANNEL_SUMS case of task). */
@@ -416,11 +433,19 @@ public final class Conv2d {
                 int jLo = Math.max(0, -x0), jHi = Math.min(kw, wd - x0);
                 if (y0 >= 0 && y0 + kh <= h && jLo == 0 && jHi == kw) {
                     // The whole window inside the image (most positions): plain copies, no bounds per row.
+                    if (kw <= L) {
+                        // A kernel row fits one vector: one masked load and store per (c, i).
+                        VectorMask<Float> m = S.indexInRange(0, kw);
+                        for (int c = 0; c < ch; c++) {
+                            for (int i = 0, src = xOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, src += wd) {
+                                FloatVector.fromArray(S, x, src, m).intoArray(r, d, m);
+                            }
+                        }
+                        continue;
+                    }
                     for (int c = 0; c < ch; c++) {
                         for (int i = 0, src = xOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, src += wd) {
-                            for (int j = 0; j < kw; j++) {
-                                r[d + j] = x[src + j];
-                            }
+                            System.arraycopy(x, src, r, d, kw);
                         }
                     }
                     continue;
@@ -462,6 +487,16 @@ public final class Conv2d {
                 int x0 = ox * st - pad;
                 int jLo = Math.max(0, -x0), jHi = Math.min(kw, wd - x0);
                 if (y0 >= 0 && y0 + kh <= h && jLo == 0 && jHi == kw) {
+                    if (kw <= L) {
+                        // A kernel row fits one vector: masked load, add, store per (c, i) (the same adds, in the same order).
+                        VectorMask<Float> m = S.indexInRange(0, kw);
+                        for (int c = 0; c < ch; c++) {
+                            for (int i = 0, dst = dxOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, dst += wd) {
+                                FloatVector.fromArray(S, dx, dst, m).add(FloatVector.fromArray(S, r, d, m)).intoArray(dx, dst, m);
+                            }
+                        }
+                        continue;
+                    }
                     for (int c = 0; c < ch; c++) {
                         for (int i = 0, dst = dxOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, dst += wd) {
                             for (int j = 0; j < kw; j++) {
