@@ -209,7 +209,8 @@ final class BenchCommand implements Runnable {
 
     @Command(name = "train", description = "Training throughput and quality of a reference workload on the full Fashion-MNIST "
             + "(60000 train / 10000 test), Adam 1e-3, batch 128; one line per epoch. w1: the W1 VAE (784-512-256-32); w2: the "
-            + "convolutional VAE (conv 32, conv 64, 16-d latent, transposed convs; dsl-examples/conv-vae.json).")
+            + "convolutional VAE (conv 32, conv 64, 16-d latent, transposed convs; dsl-examples/conv-vae.json), started from "
+            + "PyTorch's default initialization as its PyTorch peer.")
     static final class Train implements Callable<Integer> {
         @Option(names = "--workload", description = "Workload: w1 or w2 (default: ${DEFAULT-VALUE}).", defaultValue = "w1")
         String workload;
@@ -246,8 +247,11 @@ final class BenchCommand implements Runnable {
             }
             org.latent4j.data.Dataset train = org.latent4j.data.FashionMnist.fromDirectory(dir, false);
             org.latent4j.data.Dataset test = org.latent4j.data.FashionMnist.fromDirectory(dir, true);
+            // W2 starts from PyTorch's default initialization, as its PyTorch peer does (the same recipe).
             org.latent4j.train.TrainingConfig cfg = org.latent4j.train.TrainingConfig.defaults()
-                    .withEpochs(epochs).withThreads(threads).withSeed(seed);
+                    .withEpochs(epochs).withThreads(threads).withSeed(seed)
+                    .withWeightInit(w.equals("w2") ? org.latent4j.train.TrainingConfig.WeightInit.PYTORCH
+                            : org.latent4j.train.TrainingConfig.WeightInit.BY_ACTIVATION);
             if (!json) {
                 System.out.println((w.equals("w1") ? "W1: VAE 784-512-256-32" : "W2: convolutional VAE (conv 32, conv 64, latent 16)") + " on "
                         + train.rows() + " / " + test.rows() + " Fashion-MNIST images, Adam 1e-3, batch 128, "

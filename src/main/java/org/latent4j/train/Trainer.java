@@ -175,8 +175,20 @@ public final class Trainer {
         float[] p = new float[g.paramCount()];
         int k = 0;
         for (ParamSpec ps : g.params().values()) {
+            if (init == TrainingConfig.WeightInit.PYTORCH && (ps.role() == ParamSpec.Role.WEIGHT || layerWeightOfBias(g, ps) != null)) {
+                // PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for a weight and for its layer's bias, fan_in its
+                // (rows x cols) weight's cols (a conv weight's second dimension times the kernel area).
+                int fanIn = ps.role() == ParamSpec.Role.WEIGHT ? ps.cols() : layerWeightOfBias(g, ps).cols();
+                Philox.fillUniform(p, ps.offset(), ps.size(), seed, INIT_STREAM + k, 0);
+                float bound = (float) (1 / Math.sqrt(fanIn));
+                for (int i = ps.offset(); i < ps.offset() + ps.size(); i++) {
+                    p[i] = (2 * p[i] - 1) * bound;
+                }
+                k++;
+                continue;
+            }
             ParamSpec.Init scheme = ps.init() == ParamSpec.Init.ZERO || ps.init() == ParamSpec.Init.ONE ? ps.init() : switch (init) {
-                case BY_ACTIVATION -> ps.init();
+                case BY_ACTIVATION, PYTORCH -> ps.init();
                 case HE -> ParamSpec.Init.HE;
                 case XAVIER -> ParamSpec.Init.XAVIER;
             };
@@ -201,6 +213,15 @@ public final class Trainer {
             k++;
         }
         return p;
+    }
+
+    /** For a layer's bias ("x.bias" beside a trained weight "x.weight"), that weight; else null (batch norm's shift has none). */
+    static ParamSpec layerWeightOfBias(Graph g, ParamSpec ps) {
+        if (!ps.name().endsWith(".bias")) {
+            return null;
+        }
+        ParamSpec w = g.params().get(ps.name().substring(0, ps.name().length() - ".bias".length()) + ".weight");
+        return w != null && w.role() == ParamSpec.Role.WEIGHT ? w : null;
     }
 
     /**

@@ -14,7 +14,14 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
                              LearningRateSchedule schedule, EarlyStopping earlyStopping,
                              KlSchedule klSchedule, float freeBits, int samples, float l1, float l2) {
     /** How weights start: He or Xavier chosen by the activation that follows each layer, or one for all. */
-    public enum WeightInit { BY_ACTIVATION, HE, XAVIER }
+    /**
+     * How weights start. BY_ACTIVATION: He before ReLU-like activations, Xavier otherwise, zero
+     * biases; HE / XAVIER: that scheme for every weight; PYTORCH: PyTorch's default for Linear,
+     * Conv2d and ConvTranspose2d (kaiming-uniform with a = sqrt 5), every weight and its layer's
+     * bias uniform in (-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in counted as PyTorch does (the weight's
+     * second dimension times the kernel area), for comparisons with PyTorch under the same recipe.
+     */
+    public enum WeightInit { BY_ACTIVATION, HE, XAVIER, PYTORCH }
 
     /**
      * What a batch whose loss or gradient is not finite (NaN or infinite) does: STOP training

@@ -130,4 +130,32 @@ class TrainerTest {
             assertEquals(q[i], p[i], 1e-5, "parameter " + i);
         }
     }
+
+    @Test
+    void pytorchInitIsUniformInOneOverSqrtFanInForWeightsAndTheirBiases() {
+        var spec = org.latent4j.dsl.Model.encoder(1, 12, 12).conv2d(6, 4, 2, 1).batchNorm().relu().flatten().latent(5)
+                .decoder().dense(6 * 6 * 6).relu().reshape(6, 6, 6).convTranspose2d(1, 4, 2, 1).bernoulli();
+        org.latent4j.graph.Graph g = org.latent4j.graph.Graph.build(spec).fuse();
+        float[] p = Trainer.initialParams(g, 9, TrainingConfig.WeightInit.PYTORCH);
+        // fan_in as PyTorch counts it: Conv2d(1, 6, 4) 1*16; Linear(216, 5) 216; Linear(5, 216) 5; ConvTranspose2d(6, 1, 4) 1*16
+        java.util.Map<String, Integer> fanIn = java.util.Map.of("encoder.0", 16, "latent", 216, "decoder.0", 5, "decoder.3", 16);
+        for (var e : fanIn.entrySet()) {
+            for (String t : new String[] {".weight", ".bias"}) {
+                org.latent4j.graph.ParamSpec ps = g.param(e.getKey() + t);
+                double bound = 1 / Math.sqrt(e.getValue()), sq = 0;
+                for (int i = ps.offset(); i < ps.offset() + ps.size(); i++) {
+                    assertTrue(Math.abs(p[i]) <= bound && p[i] != 0f, ps.name() + "[" + (i - ps.offset()) + "] = " + p[i] + " outside +-" + bound);
+                    sq += p[i] * (double) p[i];
+                }
+                if (ps.size() >= 200) {   // the variance of U(-b, b) is b^2 / 3
+                    assertEquals(bound * bound / 3, sq / ps.size(), 0.15 * bound * bound / 3, ps.name());
+                }
+            }
+        }
+        org.latent4j.graph.ParamSpec gamma = g.param("encoder.1.weight"), beta = g.param("encoder.1.bias");
+        for (int i = 0; i < gamma.size(); i++) {
+            assertEquals(1f, p[gamma.offset() + i], "batch norm's scale starts at 1");
+            assertEquals(0f, p[beta.offset() + i], "batch norm's shift starts at 0");
+        }
+    }
 }
