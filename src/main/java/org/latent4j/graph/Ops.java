@@ -365,22 +365,29 @@ public final class Ops {
 
     // ------------------------------------------------------------------ reconstruction losses
 
-    /** Per-sample -log p(x | logits) under a Bernoulli: (B, D) logits x (B, D) data -> (B). */
-    public record BernoulliNll() implements Op {
+    /**
+     * A reconstruction loss: the per-sample -log p(x | decoder output) of input 0 (the decoder's
+     * output) against input 1 (the data, which takes no gradient): (B, D) x (B, D) -> (B).
+     */
+    public sealed interface ReconstructionLoss extends Op permits BernoulliNll, GaussianNll, HuberLoss {
         @Override
-        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+        default Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
             return lossShape(inputs);
         }
 
         @Override
-        public boolean takesGradient(int input) {
+        default boolean takesGradient(int input) {
             return input == 0;
         }
 
         @Override
-        public Term term() {
+        default Term term() {
             return Term.RECONSTRUCTION;
         }
+    }
+
+    /** Per-sample -log p(x | logits) under a Bernoulli: (B, D) logits x (B, D) data -> (B). */
+    public record BernoulliNll() implements ReconstructionLoss {
 
         @Override
         public void forward(Node n, OpContext c) {
@@ -411,7 +418,7 @@ public final class Ops {
      * node has no parameter, else exp of the learned log-variance parameter (one per feature, or
      * one for all).
      */
-    public record GaussianNll(float variance) implements Op {
+    public record GaussianNll(float variance) implements ReconstructionLoss {
         @Override
         public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
             Shape s = lossShape(inputs);
@@ -421,16 +428,6 @@ public final class Ops {
                         + a + " features");
             }
             return s;
-        }
-
-        @Override
-        public boolean takesGradient(int input) {
-            return input == 0;
-        }
-
-        @Override
-        public Term term() {
-            return Term.RECONSTRUCTION;
         }
 
         @Override
@@ -490,21 +487,7 @@ public final class Ops {
     }
 
     /** Per-sample Huber loss of (output - input) with threshold {@code delta}: (B, D) x (B, D) -> (B). */
-    public record HuberLoss(float delta) implements Op {
-        @Override
-        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
-            return lossShape(inputs);
-        }
-
-        @Override
-        public boolean takesGradient(int input) {
-            return input == 0;
-        }
-
-        @Override
-        public Term term() {
-            return Term.RECONSTRUCTION;
-        }
+    public record HuberLoss(float delta) implements ReconstructionLoss {
 
         @Override
         public void forward(Node n, OpContext c) {

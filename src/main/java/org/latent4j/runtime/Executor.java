@@ -194,11 +194,6 @@ public final class Executor implements OpContext {
         return slots[s];
     }
 
-    /** The same as {@link #gradient}. */
-    public float[] grad(int id) {
-        return gradient(id);
-    }
-
     /**
      * Runs every step. {@code grads} receives the parameter gradients (overwritten) of the mean
      * over the batch of reconstruction + klWeight * KL; it may be null for a forward-only plan.
