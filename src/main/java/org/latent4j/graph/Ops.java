@@ -677,22 +677,26 @@ public final class Ops {
 
     // ------------------------------------------------------------------ penalties
 
-    /** Sparsity penalty weight * sum_j KL(rho || batch mean of unit j), the same value in every row: (B, H) -> (B). */
-    public record SparsityKl(float rho, float weight) implements Op {
+    /** A penalty on its input's values, a per-sample term of the objective (not of the -ELBO): (B, H) -> (B). */
+    public sealed interface Penalty extends Op permits SparsityKl, ActivityL1, Contractive {
         @Override
-        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+        default Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
             return Shape.features(1);
         }
 
         @Override
-        public boolean takesGradient(int input) {
+        default boolean takesGradient(int input) {
             return true;
         }
 
         @Override
-        public Term term() {
+        default Term term() {
             return Term.PENALTY;
         }
+    }
+
+    /** Sparsity penalty weight * sum_j KL(rho || batch mean of unit j), the same value in every row: (B, H) -> (B). */
+    public record SparsityKl(float rho, float weight) implements Penalty {
 
         @Override
         public void forward(Node n, OpContext c) {
@@ -707,21 +711,7 @@ public final class Ops {
     }
 
     /** Activity penalty weight * sum_j |h_j| per sample: (B, H) -> (B). */
-    public record ActivityL1(float weight) implements Op {
-        @Override
-        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
-            return Shape.features(1);
-        }
-
-        @Override
-        public boolean takesGradient(int input) {
-            return true;
-        }
-
-        @Override
-        public Term term() {
-            return Term.PENALTY;
-        }
+    public record ActivityL1(float weight) implements Penalty {
 
         @Override
         public void forward(Node n, OpContext c) {
@@ -740,7 +730,7 @@ public final class Ops {
      * h = act(W a + b): (B, Z) -> (B). Its parameter is the code layer's weight W, shared with
      * that layer: the weight's own term is added to W's gradient beside the layer's.
      */
-    public record Contractive(float weight, Activation activation) implements Op {
+    public record Contractive(float weight, Activation activation) implements Penalty {
         @Override
         public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
             ParamSpec w = params.get(0);
@@ -749,16 +739,6 @@ public final class Ops {
                         + inputs.get(0).size() + " units");
             }
             return Shape.features(1);
-        }
-
-        @Override
-        public boolean takesGradient(int input) {
-            return true;
-        }
-
-        @Override
-        public Term term() {
-            return Term.PENALTY;
         }
 
         @Override
