@@ -125,18 +125,37 @@ public final class Conv2d {
     }
 
     static int scratchSize(ConvShape shape, int batch, int threads, int chunkFloats) {
+        return scratchSizeOfTwin(shape.convolution(), batch, threads, chunkFloats);
+    }
+
+    /** {@link #scratchSize} for a shape given as its convolution twin ({@link ConvShape#convolution()}). */
+    private static int scratchSizeOfTwin(ConvShape g, int batch, int threads, int chunkFloats) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
-        int chunk = chunkSamples(shape, batch, chunkFloats);
+        int chunk = chunkSamples(g, batch, chunkFloats);
         int chunks = ceilDiv(batch, chunk);
         int tasks = Math.min(threads, chunks);
-        ConvShape g = shape.convolution();
         long need = (long) tasks * perTask(g, chunk) + (long) Math.min(WEIGHT_GROUPS, chunks) * g.outChannels() * depth(g);
         if (need > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException(shape + ": scratch of " + need + " floats does not fit an array");
+            throw new IllegalArgumentException(g + ": scratch of " + need + " floats does not fit an array");
         }
         return (int) need;
+    }
+
+    /** Each transposed shape's convolution twin, made once (ConvShape.convolution() makes a new record each call). */
+    private final java.util.IdentityHashMap<ConvShape, ConvShape> twins = new java.util.IdentityHashMap<>();
+
+    private ConvShape twin(ConvShape shape) {
+        if (!shape.transposed()) {
+            return shape;
+        }
+        ConvShape t = twins.get(shape);
+        if (t == null) {
+            t = shape.convolution();
+            twins.put(shape, t);
+        }
+        return t;
     }
 
     /** Floats of one task's buffers: a chunk's im2row matrix and its transposed output (or output gradient). */
@@ -169,7 +188,7 @@ public final class Conv2d {
             Activations.checkRange("bias", bias, biasOff, shape.outChannels());
         }
         if (shape.transposed()) {
-            run(DATA, shape.convolution(), batch, y, yOff, x, xOff, w, wOff, bias, biasOff, false, scratch);
+            run(DATA, twin(shape), batch, y, yOff, x, xOff, w, wOff, bias, biasOff, false, scratch);
         } else {
             run(FORWARD, shape, batch, y, yOff, x, xOff, w, wOff, bias, biasOff, false, scratch);
         }
@@ -183,7 +202,7 @@ public final class Conv2d {
                              ConvShape shape, int batch, float[] scratch) {
         checkCall(shape, batch, scratch, "dx", dx, dxOff, shape.inSize(), "dy", dy, dyOff, shape.outSize(), w, wOff);
         if (shape.transposed()) {
-            run(FORWARD, shape.convolution(), batch, dx, dxOff, dy, dyOff, w, wOff, null, 0, accumulate, scratch);
+            run(FORWARD, twin(shape), batch, dx, dxOff, dy, dyOff, w, wOff, null, 0, accumulate, scratch);
         } else {
             run(DATA, shape, batch, dx, dxOff, dy, dyOff, w, wOff, null, 0, accumulate, scratch);
         }
@@ -200,7 +219,7 @@ public final class Conv2d {
         if (db != null) {
             Activations.checkRange("db", db, dbOff, shape.outChannels());
         }
-        ConvShape g = shape.convolution();
+        ConvShape g = twin(shape);
         if (shape.transposed()) {
             // The convolution twin's input is this layer's output gradient, its output gradient this layer's input.
             run(WEIGHTS, g, batch, dw, dwOff, dy, dyOff, x, xOff, null, 0, false, scratch);
@@ -588,7 +607,7 @@ public final class Conv2d {
         Activations.checkRange(aName, a, aOff, na);
         Activations.checkRange(bName, b, bOff, nb);
         Activations.checkRange("weight", w, wOff, shape.weightSize());
-        int need = scratchSize(shape, batch, parallelism.threads(), chunkFloats);
+        int need = scratchSizeOfTwin(twin(shape), batch, parallelism.threads(), chunkFloats);
         if (scratch == null || scratch.length < need) {
             throw new IllegalArgumentException(shape + ": scratch has " + (scratch == null ? 0 : scratch.length) + " floats but "
                     + batch + " samples on " + parallelism.threads() + " thread(s) need " + need + " (Conv2d.scratchSize)");

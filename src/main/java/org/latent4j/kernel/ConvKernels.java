@@ -21,7 +21,8 @@ public final class ConvKernels {
 
     // ----------------------------------------------------------------- pooling
 
-    private static int[] checkPool(String layer, int batch, int channels, int height, int width, int kernel, int stride) {
+    /** The checked output size of a pooling, as (out height << 32) | out width (no array: pooling runs every step). */
+    private static long checkPool(String layer, int batch, int channels, int height, int width, int kernel, int stride) {
         if (batch < 1 || channels < 1 || height < 1 || width < 1) {
             throw new IllegalArgumentException(layer + ": batch, channels, height and width must be positive, got " + batch + ", "
                     + channels + ", " + height + "x" + width);
@@ -33,7 +34,7 @@ public final class ConvKernels {
             throw new IllegalArgumentException(layer + "(" + kernel + ", stride " + stride + ") needs at least " + kernel + "x" + kernel
                     + " input, got " + height + "x" + width);
         }
-        return new int[] {(height - kernel) / stride + 1, (width - kernel) / stride + 1};
+        return ((long) ((height - kernel) / stride + 1) << 32) | ((width - kernel) / stride + 1);
     }
 
     /**
@@ -44,8 +45,8 @@ public final class ConvKernels {
      */
     public static void maxPoolForward(float[] y, int yOff, int[] argmax, int argOff, float[] x, int xOff,
                                       int batch, int channels, int height, int width, int kernel, int stride) {
-        int[] o = checkPool("max_pool2d", batch, channels, height, width, kernel, stride);
-        int oh = o[0], ow = o[1], planes = batch * channels, hw = height * width;
+        long o = checkPool("max_pool2d", batch, channels, height, width, kernel, stride);
+        int oh = (int) (o >>> 32), ow = (int) o, planes = batch * channels, hw = height * width;
         Activations.checkRange("x", x, xOff, (long) planes * hw);
         Activations.checkRange("y", y, yOff, (long) planes * oh * ow);
         checkRange("argmax", argmax, argOff, (long) planes * oh * ow);
@@ -79,8 +80,8 @@ public final class ConvKernels {
     /** dx[b, c, argmax] (+)= dy[b, c, oy, ox], outputs in order (overlapping windows add). Writes dx. */
     public static void maxPoolBackward(float[] dx, int dxOff, boolean accumulate, float[] dy, int dyOff, int[] argmax, int argOff,
                                        int batch, int channels, int height, int width, int kernel, int stride) {
-        int[] o = checkPool("max_pool2d", batch, channels, height, width, kernel, stride);
-        int op = o[0] * o[1], planes = batch * channels, hw = height * width;
+        long o = checkPool("max_pool2d", batch, channels, height, width, kernel, stride);
+        int op = (int) (o >>> 32) * (int) o, planes = batch * channels, hw = height * width;
         Activations.checkRange("dx", dx, dxOff, (long) planes * hw);
         Activations.checkRange("dy", dy, dyOff, (long) planes * op);
         checkRange("argmax", argmax, argOff, (long) planes * op);
@@ -103,8 +104,8 @@ public final class ConvKernels {
     /** y[b, c, oy, ox] = (sum over the kernel x kernel window, row-major, in float) / kernel^2. Writes y. */
     public static void avgPoolForward(float[] y, int yOff, float[] x, int xOff, int batch, int channels, int height, int width,
                                       int kernel, int stride) {
-        int[] o = checkPool("avg_pool2d", batch, channels, height, width, kernel, stride);
-        int oh = o[0], ow = o[1], planes = batch * channels, hw = height * width;
+        long o = checkPool("avg_pool2d", batch, channels, height, width, kernel, stride);
+        int oh = (int) (o >>> 32), ow = (int) o, planes = batch * channels, hw = height * width;
         Activations.checkRange("x", x, xOff, (long) planes * hw);
         Activations.checkRange("y", y, yOff, (long) planes * oh * ow);
         float count = kernel * kernel;
@@ -129,8 +130,8 @@ public final class ConvKernels {
     /** dx[b, c, oy s + i, ox s + j] (+)= dy[b, c, oy, ox] / kernel^2, outputs in order. Writes dx. */
     public static void avgPoolBackward(float[] dx, int dxOff, boolean accumulate, float[] dy, int dyOff, int batch, int channels,
                                        int height, int width, int kernel, int stride) {
-        int[] o = checkPool("avg_pool2d", batch, channels, height, width, kernel, stride);
-        int oh = o[0], ow = o[1], planes = batch * channels, hw = height * width;
+        long o = checkPool("avg_pool2d", batch, channels, height, width, kernel, stride);
+        int oh = (int) (o >>> 32), ow = (int) o, planes = batch * channels, hw = height * width;
         Activations.checkRange("dx", dx, dxOff, (long) planes * hw);
         Activations.checkRange("dy", dy, dyOff, (long) planes * oh * ow);
         if (!accumulate) {

@@ -22,33 +22,40 @@ public record ConvShape(int inChannels, int inHeight, int inWidth, int outChanne
                         int kernelHeight, int kernelWidth, int stride, int padding, boolean transposed) {
 
     public ConvShape {
-        String name = describe(outChannels, kernelHeight, kernelWidth, stride, padding, transposed);
-        positive(name, "in channels", inChannels);
-        positive(name, "input height", inHeight);
-        positive(name, "input width", inWidth);
-        positive(name, "out channels", outChannels);
-        positive(name, "kernel height", kernelHeight);
-        positive(name, "kernel width", kernelWidth);
-        positive(name, "stride", stride);
+        // The checks build the layer's name only when one fails: a shape made per training step allocates nothing else.
+        positive(outChannels, kernelHeight, kernelWidth, stride, padding, transposed, "in channels", inChannels);
+        positive(outChannels, kernelHeight, kernelWidth, stride, padding, transposed, "input height", inHeight);
+        positive(outChannels, kernelHeight, kernelWidth, stride, padding, transposed, "input width", inWidth);
+        positive(outChannels, kernelHeight, kernelWidth, stride, padding, transposed, "out channels", outChannels);
+        positive(outChannels, kernelHeight, kernelWidth, stride, padding, transposed, "kernel height", kernelHeight);
+        positive(outChannels, kernelHeight, kernelWidth, stride, padding, transposed, "kernel width", kernelWidth);
+        positive(outChannels, kernelHeight, kernelWidth, stride, padding, transposed, "stride", stride);
         if (padding < 0) {
-            throw new IllegalArgumentException(name + ": padding must not be negative, got " + padding);
+            throw new IllegalArgumentException(describe(outChannels, kernelHeight, kernelWidth, stride, padding, transposed)
+                    + ": padding must not be negative, got " + padding);
         }
+        long outFloats = 0;
         if (transposed) {
             long oh = (long) (inHeight - 1) * stride - 2L * padding + kernelHeight;
             long ow = (long) (inWidth - 1) * stride - 2L * padding + kernelWidth;
             if (oh < 1 || ow < 1) {
-                throw new IllegalArgumentException(name + " gives a " + Math.max(0, oh) + "x" + Math.max(0, ow) + " output for "
-                        + inHeight + "x" + inWidth + " input ((in - 1) * stride - 2 * padding + kernel must be at least 1)");
+                throw new IllegalArgumentException(describe(outChannels, kernelHeight, kernelWidth, stride, padding, transposed) + " gives a "
+                        + Math.max(0, oh) + "x" + Math.max(0, ow) + " output for " + inHeight + "x" + inWidth
+                        + " input ((in - 1) * stride - 2 * padding + kernel must be at least 1)");
             }
-            fits(name, (long) outChannels * oh * ow, "output");
-        } else {
-            if ((long) inHeight + 2L * padding < kernelHeight || (long) inWidth + 2L * padding < kernelWidth) {
-                throw new IllegalArgumentException(name + " needs at least " + Math.max(1, kernelHeight - 2 * padding) + "x"
-                        + Math.max(1, kernelWidth - 2 * padding) + " input, got " + inHeight + "x" + inWidth);
-            }
+            outFloats = (long) outChannels * oh * ow;
+        } else if ((long) inHeight + 2L * padding < kernelHeight || (long) inWidth + 2L * padding < kernelWidth) {
+            throw new IllegalArgumentException(describe(outChannels, kernelHeight, kernelWidth, stride, padding, transposed) + " needs at least "
+                    + Math.max(1, kernelHeight - 2 * padding) + "x" + Math.max(1, kernelWidth - 2 * padding) + " input, got " + inHeight
+                    + "x" + inWidth);
         }
-        fits(name, (long) inChannels * inHeight * inWidth, "input");
-        fits(name, (long) inChannels * outChannels * kernelHeight * kernelWidth, "weight");
+        long inFloats = (long) inChannels * inHeight * inWidth, weightFloats = (long) inChannels * outChannels * kernelHeight * kernelWidth;
+        if (outFloats > Integer.MAX_VALUE - 16 || inFloats > Integer.MAX_VALUE - 16 || weightFloats > Integer.MAX_VALUE - 16) {
+            String what = outFloats > Integer.MAX_VALUE - 16 ? "output" : inFloats > Integer.MAX_VALUE - 16 ? "input" : "weight";
+            long n = Math.max(outFloats, Math.max(inFloats, weightFloats));
+            throw new IllegalArgumentException(describe(outChannels, kernelHeight, kernelWidth, stride, padding, transposed) + ": the " + what
+                    + " would have " + n + " floats, more than an array holds");
+        }
     }
 
     /** PyTorch's {@code Conv2d(inChannels, outChannels, kernel, stride, padding)} on an inHeight x inWidth input. */
@@ -114,15 +121,10 @@ public record ConvShape(int inChannels, int inHeight, int inWidth, int outChanne
                 + ", stride " + stride + (padding != 0 ? ", padding " + padding : "") + ")";
     }
 
-    private static void positive(String name, String what, int v) {
+    private static void positive(int outChannels, int kh, int kw, int stride, int padding, boolean transposed, String what, int v) {
         if (v < 1) {
-            throw new IllegalArgumentException(name + ": " + what + " must be positive, got " + v);
-        }
-    }
-
-    private static void fits(String name, long n, String what) {
-        if (n > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException(name + ": the " + what + " would have " + n + " floats, more than an array holds");
+            throw new IllegalArgumentException(describe(outChannels, kh, kw, stride, padding, transposed) + ": " + what
+                    + " must be positive, got " + v);
         }
     }
 }

@@ -34,6 +34,13 @@ class AllocationTest {
                 .dense(64).bernoulli());
     }
 
+    @Test
+    void convolutionalModelsAllocateNothingEither() {
+        // Convolutions both ways, per-channel batch normalization, max pooling (its argmax buffer), a residual block, upsampling.
+        check(Model.encoder(1, 8, 8).conv2d(4, 3, 1, 1).batchNorm().relu().maxPool(2, 2).residualBlock().flatten().gaussianLatent(8)
+                .decoder().dense(4 * 4 * 4).relu().reshape(4, 4, 4).upsample(2).convTranspose2d(1, 3, 1, 1).bernoulli());
+    }
+
     static void check(ModelSpec spec) {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Graph g = Graph.build(spec).fuse();
