@@ -447,7 +447,9 @@ final class TrainRun {
             grid[2 * cols + c] = inputs[cols + c];
             grid[3 * cols + c] = rec[cols + c];
         }
-        Pictures.imageGrid(dir.resolve("reconstructions.png"), grid, cols, iw, ih, 3);
+        String held = fashion ? "test images" : "validation rows";
+        Pictures.imageGrid(dir.resolve("reconstructions.png"), grid, cols, iw, ih, 3, "Reconstructions: " + held
+                + " (input) above what the model makes of them", new String[] {"input", "reconstruction", "input", "reconstruction"});
         float[][] samples;
         if (model.spec().isConditional()) {
             // One row of samples per condition value (for Fashion-MNIST: per class).
@@ -461,7 +463,16 @@ final class TrainRun {
         } else {
             samples = model.sample(64, 2024);
         }
-        Pictures.imageGrid(dir.resolve("samples.png"), samples, 8, iw, ih, 3);
+        String[] sampleRows = null;
+        if (model.spec().isConditional()) {
+            sampleRows = new String[samples.length / 8];
+            for (int c = 0; c < sampleRows.length; c++) {
+                sampleRows[c] = fashion && model.conditionDim() == FashionMnist.CLASSES.length ? FashionMnist.CLASSES[c] : "class " + c;
+            }
+        }
+        Pictures.imageGrid(dir.resolve("samples.png"), samples, 8, iw, ih, 3, model.spec().isVariational()
+                ? "Samples: the decoder's pixel means for " + samples.length + " draws z ~ N(0, I)"
+                : "Decoded codes z ~ N(0, I) (an autoencoder has no prior)", sampleRows);
         // Spherical interpolation between pairs of test images (a conditional model keeps the first image's condition).
         float[][][] strips = new float[4][][];
         for (int p = 0; p < strips.length; p++) {
@@ -469,7 +480,12 @@ final class TrainRun {
             strips[p] = cond == null ? model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL)
                     : model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL, cond[2 * p]);
         }
-        Pictures.interpolationStrip(dir.resolve("interpolation.png"), strips, iw, ih, 3);
+        String[] pairs = new String[strips.length];
+        for (int p = 0; p < pairs.length; p++) {
+            pairs[p] = String.format(Locale.ROOT, "image %d to %d", 2 * p, 2 * p + 1);
+        }
+        Pictures.interpolationStrip(dir.resolve("interpolation.png"), strips, iw, ih, 3, "Spherical interpolation in latent space"
+                + " between " + held, pairs);
         return List.of("loss.png", "reconstructions.png", "samples.png", "interpolation.png", "latent.png");
     }
 
@@ -482,7 +498,8 @@ final class TrainRun {
         float[][] allCond = conditions(model, test, test.rows());
         org.latent4j.model.LatentProjection.Plane plane = org.latent4j.model.LatentProjection.plane(
                 allCond == null ? model.encode(all) : model.encode(all, allCond));
-        Pictures.latentScatter(dir.resolve("latent.png"), (fashion ? "test images" : "validation rows") + " in latent space", plane.xAxis(),
+        Pictures.latentScatter(dir.resolve("latent.png"), (fashion ? "Test images" : "Validation rows") + " in latent space"
+                + (test.labels() == null ? "" : ", coloured by class"), plane.xAxis(),
                 plane.yAxis(), plane.points(), test.labels(), test.labels() == null || !fashion ? null : FashionMnist.CLASSES);
     }
 

@@ -170,6 +170,52 @@ final class Charts {
         return BitmapEncoder.getBufferedImage(c);
     }
 
+    /**
+     * A picture with a title above it and a label at the left of each of its rows of images (row r
+     * spans {@code rowTop + r * rowStep} to {@code + rowHeight}); a null label leaves its row
+     * unlabelled, a null title leaves the band out. Text in the bundled fonts, black on white.
+     */
+    static BufferedImage captioned(BufferedImage picture, String title, String[] rowLabels, int rowTop, int rowStep, int rowHeight) {
+        Fonts.prepare();   // before Java's fonts are first touched
+        java.awt.Font labelFont = Fonts.regular(13f), titleFont = Fonts.bold(15f);
+        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D m = probe.createGraphics();
+        java.awt.FontMetrics lm = m.getFontMetrics(labelFont), tm = m.getFontMetrics(titleFont);
+        int margin = 0;
+        if (rowLabels != null) {
+            for (String l : rowLabels) {
+                margin = Math.max(margin, l == null ? 0 : lm.stringWidth(l));
+            }
+        }
+        margin = margin == 0 ? 0 : margin + 14;
+        int band = title == null ? 0 : tm.getHeight() + 10;
+        int width = Math.max(margin + picture.getWidth(), title == null ? 0 : tm.stringWidth(title) + 16);
+        m.dispose();
+        BufferedImage out = new BufferedImage(width, band + picture.getHeight(), BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.drawImage(picture, margin, band, null);
+        g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING, java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.BLACK);
+        if (title != null) {
+            g.setFont(titleFont);
+            g.drawString(title, 8, 5 + tm.getAscent());
+        }
+        if (rowLabels != null) {
+            g.setFont(labelFont);
+            g.setColor(TEXT);
+            for (int r = 0; r < rowLabels.length; r++) {
+                if (rowLabels[r] != null) {
+                    int mid = band + rowTop + r * rowStep + rowHeight / 2;
+                    g.drawString(rowLabels[r], margin - 8 - lm.stringWidth(rowLabels[r]), mid + (lm.getAscent() - lm.getDescent()) / 2);
+                }
+            }
+        }
+        g.dispose();
+        return out;
+    }
+
     static String labelName(int label, String[] names) {
         return names != null && label >= 0 && label < names.length && names[label] != null ? names[label] : Integer.toString(label);
     }

@@ -26,11 +26,34 @@ public final class Pictures {
      * grid holds images r * cols ... r * cols + cols - 1; missing cells stay white.
      */
     public static void imageGrid(Path file, float[][] images, int cols, int imgW, int imgH, int scale) throws IOException {
+        write(file, gridImage(images, cols, imgW, imgH, scale));
+    }
+
+    /**
+     * {@link #imageGrid} with a title above the grid and a label at the left of each grid row
+     * ({@code rowLabels[r]} for row r; null, or a null entry, for none), e.g. "input" and
+     * "reconstruction". The text is set in the bundled fonts, which come with the charts (the CLI
+     * artifact, with XChart).
+     */
+    public static void imageGrid(Path file, float[][] images, int cols, int imgW, int imgH, int scale, String title,
+                                 String[] rowLabels) throws IOException {
+        BufferedImage grid = gridImage(images, cols, imgW, imgH, scale);
+        int rows = (images.length + cols - 1) / cols;
+        if (rowLabels != null && rowLabels.length > rows) {
+            throw new IllegalArgumentException("an image grid of " + rows + " rows got " + rowLabels.length + " row labels");
+        }
+        requireXChart();
+        write(file, Charts.captioned(grid, title, rowLabels, GAP, imgH * scale + GAP, imgH * scale));
+    }
+
+    private static final int GAP = 2;
+
+    private static BufferedImage gridImage(float[][] images, int cols, int imgW, int imgH, int scale) {
         if (images.length == 0 || cols <= 0 || scale <= 0) {
             throw new IllegalArgumentException("an image grid needs images, columns and a scale");
         }
         int rows = (images.length + cols - 1) / cols;
-        int gap = 2;
+        int gap = GAP;
         int w = cols * (imgW * scale + gap) + gap, h = rows * (imgH * scale + gap) + gap;
         int[] px = new int[w * h];
         java.util.Arrays.fill(px, 0xFFFFFFFF);
@@ -53,7 +76,9 @@ public final class Pictures {
                 }
             }
         }
-        write(file, px, w, h);
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        img.setRGB(0, 0, w, h, px, 0, w);
+        return img;
     }
 
     /**
@@ -62,6 +87,12 @@ public final class Pictures {
      * {@link #imageGrid}.
      */
     public static void interpolationStrip(Path file, float[][][] strips, int imgW, int imgH, int scale) throws IOException {
+        interpolationStrip(file, strips, imgW, imgH, scale, null, null);
+    }
+
+    /** {@link #interpolationStrip} with a title and a label per strip, as {@link #imageGrid(Path, float[][], int, int, int, int, String, String[])}. */
+    public static void interpolationStrip(Path file, float[][][] strips, int imgW, int imgH, int scale, String title,
+                                          String[] stripLabels) throws IOException {
         if (strips == null || strips.length == 0 || strips[0] == null || strips[0].length == 0) {
             throw new IllegalArgumentException("an interpolation strip needs at least one strip of images");
         }
@@ -74,7 +105,11 @@ public final class Pictures {
             }
             System.arraycopy(strips[s], 0, images, s * cols, cols);
         }
-        imageGrid(file, images, cols, imgW, imgH, scale);
+        if (title == null && stripLabels == null) {
+            imageGrid(file, images, cols, imgW, imgH, scale);
+        } else {
+            imageGrid(file, images, cols, imgW, imgH, scale, title, stripLabels);
+        }
     }
 
     /** Colors for labels (the ten of matplotlib's tab10), distinguishable on white; label k gets color k mod 10. */
@@ -150,12 +185,6 @@ public final class Pictures {
             throw new IllegalStateException("charts (with their fonts) come with the CLI artifact: add org.latent4j:latent4j with"
                     + " classifier cli beside org.knowm.xchart:xchart:4.0.3 to the application");
         }
-    }
-
-    private static void write(Path file, int[] px, int w, int h) throws IOException {
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        img.setRGB(0, 0, w, h, px, 0, w);
-        write(file, img);
     }
 
     private static void write(Path file, BufferedImage img) throws IOException {

@@ -115,6 +115,20 @@ class UseCommandsTest {
         }
         assertTrue(Files.readString(dir.resolve("run/metrics.json")).contains("\"test_neg_elbo\":"));
         assertEquals(4, Autoencoder.load(dir.resolve("m.safetensors")).latentDim());
+        // labelled pictures: a title band above and the row labels (input, reconstruction) left of the 4 x 8 grid of 28 x 3 px images
+        java.awt.image.BufferedImage rec = javax.imageio.ImageIO.read(dir.resolve("run/reconstructions.png").toFile());
+        assertTrue(rec.getWidth() > 8 * 86 + 2 + 40 && rec.getHeight() > 4 * 86 + 2 + 15, rec.getWidth() + " x " + rec.getHeight());
+    }
+
+    @Test
+    void demoFindsTheFullSetOnlyWhenAllFourFilesAreThere(@TempDir Path dir) throws Exception {
+        assertTrue(!DemoCommand.hasFullSet(dir), "an empty folder");
+        for (String f : new String[] {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte.gz"}) {
+            Files.writeString(dir.resolve(f), "x");
+        }
+        assertTrue(!DemoCommand.hasFullSet(dir), "no test labels");
+        Files.writeString(dir.resolve("t10k-labels-idx1-ubyte.gz"), "x");
+        assertTrue(DemoCommand.hasFullSet(dir), "all four, gzipped or not");
     }
 
     @Test

@@ -232,4 +232,50 @@ class PicturesTest {
         assertTrue(Files.size(dir.resolve("grid.png")) > 500, "the grid is written before the chart fails");
         assertTrue(out.contains("charts are drawn with XChart, which is not on the class path; add org.knowm.xchart:xchart:4.0.3"), out);
     }
+
+    static int dark(BufferedImage img, int x0, int y0, int x1, int y1) {
+        int n = 0;
+        for (int y = y0; y < y1; y++) {
+            for (int x = x0; x < x1; x++) {
+                int rgb = img.getRGB(x, y);
+                n += ((rgb >> 16) & 0xFF) < 128 && ((rgb >> 8) & 0xFF) < 128 && (rgb & 0xFF) < 128 ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void labelledGridHasATitleAndRowLabelsBesideTheSameGrid(@TempDir Path dir) throws IOException {
+        float[][] imgs = new float[16][784];
+        for (int k = 0; k < imgs.length; k++) {
+            for (int i = 0; i < 784; i++) {
+                imgs[k][i] = ((i % 28 + k) % 5) / 4f;
+            }
+        }
+        Pictures.imageGrid(dir.resolve("plain.png"), imgs, 8, 28, 28, 2);
+        Pictures.imageGrid(dir.resolve("labelled.png"), imgs, 8, 28, 28, 2, "Reconstructions", new String[] {"input", "reconstruction"});
+        BufferedImage plain = ImageIO.read(dir.resolve("plain.png").toFile()), lab = ImageIO.read(dir.resolve("labelled.png").toFile());
+        int dx = lab.getWidth() - plain.getWidth(), dy = lab.getHeight() - plain.getHeight();
+        assertTrue(dx > 40 && dy > 15, "a margin for the labels (" + dx + " px) and a band for the title (" + dy + " px)");
+        for (int y = 0; y < plain.getHeight(); y++) {
+            for (int x = 0; x < plain.getWidth(); x++) {
+                assertEquals(plain.getRGB(x, y), lab.getRGB(x + dx, y + dy), "the grid is unchanged at (" + x + ", " + y + ")");
+            }
+        }
+        int row = 28 * 2 + 2;
+        for (int r = 0; r < 2; r++) {
+            int n = dark(lab, 0, dy + 2 + r * row, dx, dy + 2 + r * row + 56);
+            assertTrue(n > 20, "row " + r + "'s label is drawn beside it (" + n + " dark pixels)");
+        }
+        assertTrue(dark(lab, 0, 0, lab.getWidth(), dy) > 50, "the title is drawn");
+        Pictures.imageGrid(dir.resolve("one.png"), imgs, 8, 28, 28, 2, null, new String[] {"input", null});
+        BufferedImage one = ImageIO.read(dir.resolve("one.png").toFile());
+        int m = one.getWidth() - plain.getWidth();
+        assertEquals(plain.getHeight(), one.getHeight(), "no title, no band");
+        assertTrue(dark(one, 0, 2, m, 58) > 20, "row 0 labelled");
+        assertEquals(0, dark(one, 0, 2 + row, m, 2 + row + 56), "row 1 left unlabelled");
+        var e = assertThrows(IllegalArgumentException.class, () -> Pictures.imageGrid(dir.resolve("x.png"), imgs, 8, 28, 28, 2,
+                "t", new String[] {"a", "b", "c"}));
+        assertTrue(e.getMessage().contains("2 rows got 3 row labels"), e.getMessage());
+    }
 }
