@@ -656,7 +656,7 @@ final class UseCommands {
             // --method picks another score; the input scaling saved with a detector stays (its model expects it).
             AnomalyDetector d = method == null ? saved
                     : detector(m, method, samples.samples, seed.seed).withScaling(saved == null ? Scaling.none() : saved.scaling());
-            double[] sc = d == null ? m.score(x) : d.score(x);
+            double[] sc = RowProgress.scoreRows("scoring", x, d == null ? m::score : d::score);
             double t = threshold != null ? threshold : d == null ? Double.NaN : d.threshold();
             float[][] rows = new float[sc.length][];
             int flagged = 0;
@@ -802,7 +802,7 @@ final class UseCommands {
             };
             AnomalyDetector d = detector(m, method, samples.samples, seed.seed).withScaling(scaling);
             if (bestF1) {
-                double[] s = d.score(x);   // once: the threshold and the report both read these
+                double[] s = RowProgress.scoreRows("calibrating", x, d::score);   // once: the threshold and the report both read these
                 d = d.withThreshold(AnomalyDetector.bestF1Threshold(s, anomalous));
                 d.save(out);
                 System.out.printf(java.util.Locale.ROOT, "threshold %.6g (%s, best F1 on %s%s); %s; wrote %s%n", d.threshold(), method,
@@ -818,7 +818,7 @@ final class UseCommands {
                         + " or best-f1");
             }
             double param = r.length > 1 ? Double.parseDouble(r[1]) : kind == AnomalyDetector.Rule.IQR ? 1.5 : 3;
-            double[] s = d.score(x);   // once: the threshold and the count above it both read these
+            double[] s = RowProgress.scoreRows("calibrating", x, d::score);   // once: the threshold and the count above it both read these
             d = d.withThreshold(AnomalyDetector.threshold(s, kind, param));
             d.save(out);
             int flagged = 0;
