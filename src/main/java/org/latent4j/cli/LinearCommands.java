@@ -70,7 +70,10 @@ final class LinearCommands {
             Dataset d = load(data, false, dropNonFinite, columns);
             try (Parallelism par = Parallelism.of(threads.resolve())) {
                 long t0 = System.nanoTime();
-                Pca pca = Pca.fit(d, components, par);
+                Pca pca;
+                try (Heartbeat h = Heartbeat.of(String.format(java.util.Locale.ROOT, "pca: fitting %,d x %,d rows", d.rows(), d.features()))) {
+                    pca = Pca.fit(d, components, par);
+                }
                 double sec = (System.nanoTime() - t0) / 1e9;
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("rows", d.rows());
@@ -135,10 +138,16 @@ final class LinearCommands {
                 // fit_s: the closed form includes its PCA; EM is timed alone (the PCA beside it
                 // only reports the explained variance).
                 long t0 = System.nanoTime();
-                Pca pca = Pca.fit(d, components, par);
+                Pca pca;
+                try (Heartbeat h = Heartbeat.of(String.format(java.util.Locale.ROOT, "ppca: fitting %,d x %,d rows", d.rows(), d.features()))) {
+                    pca = Pca.fit(d, components, par);
+                }
                 if (em) {
                     t0 = System.nanoTime();
-                    Ppca.EmResult r = Ppca.fitEm(d, components, tolerance, maxIterations, seed.seed, par);
+                    Ppca.EmResult r;
+                    try (Heartbeat h = Heartbeat.of(String.format(java.util.Locale.ROOT, "ppca: EM on %,d x %,d rows", d.rows(), d.features()))) {
+                        r = Ppca.fitEm(d, components, tolerance, maxIterations, seed.seed, par);
+                    }
                     model = r.model();
                     m.put("iterations", r.iterations());
                     m.put("converged", r.converged());
