@@ -85,7 +85,7 @@ public final class ConvBench {
                             }
                             continue;
                         }
-                        double sec = medianSeconds(call, budget);
+                        double sec = GemmBench.medianSeconds(call, budget, 20);   // until C2 has compiled the GEMM and im2row loops a call runs many times slower
                         Result r = new Result(l, p, batch, threads, flops / sec / 1e9, sec * 1e3, peak);
                         out.add(r);
                         onResult.accept(r);
@@ -94,31 +94,5 @@ public final class ConvBench {
             }
         }
         return out;
-    }
-
-    /**
-     * Median seconds per call after a warm-up of at least 20 calls and 300 ms (at most 200 calls):
-     * until C2 has compiled the GEMM and im2row loops a call runs many times slower.
-     */
-    static double medianSeconds(Runnable call, GemmBench.Budget budget) {
-        long warmEnd = System.nanoTime() + 300_000_000L;
-        int calls = 0;
-        while (calls < 20 || System.nanoTime() < warmEnd && calls < 200) {
-            call.run();
-            calls++;
-        }
-        long t0 = System.nanoTime();
-        call.run();
-        double one = Math.max(1e-6, (System.nanoTime() - t0) / 1e9);
-        int perRep = (int) Math.max(1, Math.ceil(budget.minMillisPerRep() / 1e3 / one));
-        double[] t = new double[budget.reps()];
-        for (int r = 0; r < t.length; r++) {
-            long s0 = System.nanoTime();
-            for (int i = 0; i < perRep; i++) {
-                call.run();
-            }
-            t[r] = (System.nanoTime() - s0) / 1e9 / perRep;
-        }
-        return GemmBench.median(t);
     }
 }

@@ -103,10 +103,18 @@ public final class GemmBench {
         float[] b = random(s.k() * s.n(), 2);
         float[] c = new float[s.m() * s.n()];
         Runnable call = () -> gemm.gemm(c, 0, s.n(), false, false, s.m(), s.n(), s.k(), 1f, a, 0, s.k(), b, 0, s.n(), 0f);
-        // Warm-up: enough calls for C2 to compile the micro-kernel.
+        return s.flops() / medianSeconds(call, budget, 5) / 1e9;   // 5 calls at least: enough for C2 to compile the micro-kernel
+    }
+
+    /**
+     * Median seconds per call of {@code call}: a warm-up of at least {@code minWarmCalls} calls and
+     * 300 ms (at most 200 calls), then {@code budget.reps()} repetitions of enough calls to last
+     * {@code budget.minMillisPerRep()} each. The GEMM and convolution benchmarks both time this way.
+     */
+    public static double medianSeconds(Runnable call, Budget budget, int minWarmCalls) {
         long warmEnd = System.nanoTime() + 300_000_000L;
         int calls = 0;
-        while (calls < 5 || System.nanoTime() < warmEnd && calls < 200) {
+        while (calls < minWarmCalls || System.nanoTime() < warmEnd && calls < 200) {
             call.run();
             calls++;
         }
@@ -114,16 +122,15 @@ public final class GemmBench {
         call.run();
         double one = Math.max(1e-6, (System.nanoTime() - t0) / 1e9);
         int perRep = (int) Math.max(1, Math.ceil(budget.minMillisPerRep() / 1e3 / one));
-        double[] g = new double[budget.reps()];
-        for (int r = 0; r < g.length; r++) {
+        double[] t = new double[budget.reps()];
+        for (int r = 0; r < t.length; r++) {
             long s0 = System.nanoTime();
             for (int i = 0; i < perRep; i++) {
                 call.run();
             }
-            double sec = (System.nanoTime() - s0) / 1e9;
-            g[r] = s.flops() * perRep / sec / 1e9;
+            t[r] = (System.nanoTime() - s0) / 1e9 / perRep;
         }
-        return median(g);
+        return median(t);
     }
 
     /**

@@ -71,8 +71,11 @@ final class LinearCommands {
             try (Parallelism par = Parallelism.of(threads.resolve())) {
                 long t0 = System.nanoTime();
                 Pca pca;
-                try (Heartbeat h = Heartbeat.of(String.format(java.util.Locale.ROOT, "pca: fitting %,d x %,d rows", d.rows(), d.features()))) {
+                Heartbeat beat = Heartbeat.of(String.format(java.util.Locale.ROOT, "pca: fitting %,d x %,d rows", d.rows(), d.features()));
+                try {
                     pca = Pca.fit(d, components, par);
+                } finally {
+                    beat.close();
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -139,14 +142,20 @@ final class LinearCommands {
                 // only reports the explained variance).
                 long t0 = System.nanoTime();
                 Pca pca;
-                try (Heartbeat h = Heartbeat.of(String.format(java.util.Locale.ROOT, "ppca: fitting %,d x %,d rows", d.rows(), d.features()))) {
+                Heartbeat beat = Heartbeat.of(String.format(java.util.Locale.ROOT, "ppca: fitting %,d x %,d rows", d.rows(), d.features()));
+                try {
                     pca = Pca.fit(d, components, par);
+                } finally {
+                    beat.close();
                 }
                 if (em) {
                     t0 = System.nanoTime();
                     Ppca.EmResult r;
-                    try (Heartbeat h = Heartbeat.of(String.format(java.util.Locale.ROOT, "ppca: EM on %,d x %,d rows", d.rows(), d.features()))) {
+                    Heartbeat emBeat = Heartbeat.of(String.format(java.util.Locale.ROOT, "ppca: EM on %,d x %,d rows", d.rows(), d.features()));
+                    try {
                         r = Ppca.fitEm(d, components, tolerance, maxIterations, seed.seed, par);
+                    } finally {
+                        emBeat.close();
                     }
                     model = r.model();
                     m.put("iterations", r.iterations());

@@ -13,7 +13,6 @@ public record TrainingConfig(OptimizerSpec optimizer, int batchSize, int epochs,
                              float klWeight, float clipNorm, boolean shuffle, WeightInit weightInit, OnNonFinite onNonFinite,
                              LearningRateSchedule schedule, EarlyStopping earlyStopping,
                              KlSchedule klSchedule, float freeBits, int samples, float l1, float l2) {
-    /** How weights start: He or Xavier chosen by the activation that follows each layer, or one for all. */
     /**
      * How weights start. BY_ACTIVATION: He before ReLU-like activations, Xavier otherwise, zero
      * biases; HE / XAVIER: that scheme for every weight; PYTORCH: PyTorch's default for Linear,

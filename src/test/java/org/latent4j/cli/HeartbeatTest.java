@@ -14,9 +14,9 @@ class HeartbeatTest {
     void linesWhileTheWorkRunsAndNoneAfter() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        try (Heartbeat h = new Heartbeat("pca: fitting 10 x 3 rows", out, 50)) {
-            Thread.sleep(400);
-        }
+        Heartbeat beat = new Heartbeat("pca: fitting 10 x 3 rows", out, 50);
+        Thread.sleep(400);
+        beat.close();
         String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
         assertTrue(lines.length >= 2, String.join("\n", lines));
         assertTrue(lines[0].matches("pca: fitting 10 x 3 rows, \\d+\\.\\d s"), lines[0]);
@@ -25,9 +25,9 @@ class HeartbeatTest {
         assertEquals(after, bytes.size(), "no line after close");
 
         ByteArrayOutputStream quiet = new ByteArrayOutputStream();
-        try (Heartbeat h = new Heartbeat("short", new PrintStream(quiet, true, StandardCharsets.UTF_8), 10_000)) {
-            Thread.sleep(10);
-        }
+        Heartbeat shortWork = new Heartbeat("short", new PrintStream(quiet, true, StandardCharsets.UTF_8), 10_000);
+        Thread.sleep(10);
+        shortWork.close();
         assertEquals(0, quiet.size(), "short work prints nothing");
     }
 }
