@@ -1,7 +1,7 @@
 // Test reconstruction error (squared error summed over the 784 pixels, mean per image) of PCA, PPCA,
 // a linear autoencoder, a deep autoencoder and a VAE at the same latent sizes, on the bundled
-// Fashion-MNIST slice. Writes a table (stdout and compare-reconstruction.csv) and a plot
-// (compare-reconstruction.png). Run: ./latent4j run dsl-examples/CompareReconstruction.java [epochs]
+// Fashion-MNIST slice. Writes a table (stdout and runs/compare-reconstruction.csv) and a plot
+// (runs/compare-reconstruction.png). Run: ./latent4j run dsl-examples/CompareReconstruction.java [epochs]
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +31,7 @@ static double error(float[][] x, float[][] r) {
 }
 
 void main(String[] args) throws Exception {
+    java.nio.file.Files.createDirectories(java.nio.file.Path.of("runs"));
     int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 8;
     Dataset train = FashionMnist.bundledTrain(), test = FashionMnist.bundledTest();
     float[][] x = new float[test.rows()][];
@@ -78,8 +79,8 @@ void main(String[] args) throws Exception {
         csv.append('\n');
         series.add(new Pictures.Series(names[m], err[m], Pictures.PALETTE[m]));
     }
-    Files.writeString(Path.of("compare-reconstruction.csv"), csv);
-    Pictures.lineChart(Path.of("compare-reconstruction.png"), "test squared error per image", "latent size",
+    Files.writeString(Path.of("runs/compare-reconstruction.csv"), csv);
+    Pictures.lineChart(Path.of("runs/compare-reconstruction.png"), "test squared error per image", "latent size",
             new String[] {"2", "8", "32"}, series);
-    IO.println("wrote compare-reconstruction.csv and compare-reconstruction.png");
+    IO.println("wrote runs/compare-reconstruction.csv and runs/compare-reconstruction.png");
 }

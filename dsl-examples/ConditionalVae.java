@@ -1,5 +1,5 @@
 // A conditional VAE: the class (one-hot label) joins the encoder input and the code; sampling
-// takes a class. Writes cvae-samples.png, one row of samples per Fashion-MNIST class.
+// takes a class. Writes runs/cvae-samples.png, one row of samples per Fashion-MNIST class.
 // Run: ./latent4j run dsl-examples/ConditionalVae.java
 import java.nio.file.Path;
 import org.latent4j.data.FashionMnist;
@@ -8,6 +8,7 @@ import org.latent4j.io.Pictures;
 import org.latent4j.train.*;
 
 void main() throws Exception {
+    java.nio.file.Files.createDirectories(java.nio.file.Path.of("runs"));
     var cvae = Model.encoder().conditionedOn(10).dense(256).relu().gaussianLatent(2)
             .decoder().dense(256).relu().dense(784).bernoulli();
     var config = TrainingConfig.defaults().withEpochs(10).withBatchSize(100).withOptimizer(OptimizerSpec.adam(2e-3f)).withThreads(2);
@@ -21,6 +22,6 @@ void main() throws Exception {
         System.arraycopy(run.model().sample(10, 100 + c, onehot), 0, grid, 10 * c, 10);
         IO.println("row " + c + ": " + FashionMnist.CLASSES[c]);
     }
-    Pictures.imageGrid(Path.of("cvae-samples.png"), grid, 10, 28, 28, 3);
-    IO.println("wrote cvae-samples.png");
+    Pictures.imageGrid(Path.of("runs/cvae-samples.png"), grid, 10, 28, 28, 3);
+    IO.println("wrote runs/cvae-samples.png");
 }

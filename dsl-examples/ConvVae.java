@@ -12,6 +12,7 @@ import org.latent4j.train.TrainingConfig;
 import org.latent4j.train.TrainingListener;
 
 void main(String[] args) throws Exception {
+    java.nio.file.Files.createDirectories(java.nio.file.Path.of("runs"));
     var convVae = Model.encoder(1, 28, 28).conv2d(32, 4, 2, 1).relu().conv2d(64, 4, 2, 1).relu().flatten()
             .gaussianLatent(16)
             .decoder().dense(64 * 7 * 7).relu().reshape(64, 7, 7)
@@ -39,7 +40,7 @@ void main(String[] args) throws Exception {
     for (int i = 0; i < images.length; i++) {
         images[i] = test.row(i);
     }
-    vae.save(Path.of("conv-vae.safetensors"));
+    vae.save(Path.of("runs/conv-vae.safetensors"));
     // Rows: the test images, the VAE's reconstructions, the autoencoder's.
     float[][] grid = new float[48][];
     float[][] fromVae = vae.reconstruct(images), fromAe = ae.reconstruct(images);
@@ -48,7 +49,7 @@ void main(String[] args) throws Exception {
         grid[16 + i] = fromVae[i];
         grid[32 + i] = fromAe[i];
     }
-    Pictures.imageGrid(Path.of("conv-reconstructions.png"), grid, 16, 28, 28, 3);
-    Pictures.imageGrid(Path.of("conv-vae-samples.png"), vae.sample(32, 7), 8, 28, 28, 3);
-    IO.println("wrote conv-vae.safetensors, conv-reconstructions.png (rows: input, VAE, AE), conv-vae-samples.png");
+    Pictures.imageGrid(Path.of("runs/conv-reconstructions.png"), grid, 16, 28, 28, 3);
+    Pictures.imageGrid(Path.of("runs/conv-vae-samples.png"), vae.sample(32, 7), 8, 28, 28, 3);
+    IO.println("wrote runs/conv-vae.safetensors, runs/conv-reconstructions.png (rows: input, VAE, AE), runs/conv-vae-samples.png");
 }

@@ -1,5 +1,5 @@
 // A denoising autoencoder: half the pixels masked in training only; it then cleans masked test
-// images far better than a plain autoencoder of the same size. Writes denoising.png.
+// images far better than a plain autoencoder of the same size. Writes runs/denoising.png.
 // Run: ./latent4j run dsl-examples/DenoisingAutoencoder.java
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -10,6 +10,7 @@ import org.latent4j.model.Metrics;
 import org.latent4j.train.*;
 
 void main() throws Exception {
+    java.nio.file.Files.createDirectories(java.nio.file.Path.of("runs"));
     var plain = Model.encoder().dense(128).relu().latent(32).decoder().dense(128).relu().dense(784).bernoulli();
     var denoising = Model.encoder().maskingNoise(0.5f).dense(128).relu().latent(32)
             .decoder().dense(128).relu().dense(784).bernoulli();
@@ -35,6 +36,6 @@ void main() throws Exception {
     for (int i = 0; i < 16; i++) {
         grid[i] = clean[i]; grid[16 + i] = noisy[i]; grid[32 + i] = fromPlain[i]; grid[48 + i] = fromDenoising[i];
     }
-    Pictures.imageGrid(Path.of("denoising.png"), grid, 16, 28, 28, 3);
-    IO.println("wrote denoising.png (rows: clean, masked, plain AE, denoising AE)");
+    Pictures.imageGrid(Path.of("runs/denoising.png"), grid, 16, 28, 28, 3);
+    IO.println("wrote runs/denoising.png (rows: clean, masked, plain AE, denoising AE)");
 }

@@ -8,6 +8,7 @@ import org.latent4j.train.TrainingConfig;
 import org.latent4j.train.TrainingListener;
 
 void main(String[] args) throws Exception {
+    java.nio.file.Files.createDirectories(java.nio.file.Path.of("runs"));
     var vae = Model.encoder(784).dense(512).relu().dense(256).relu().gaussianLatent(32)
             .decoder().dense(256).relu().dense(512).relu().dense(784).bernoulli();
     IO.println(vae.summary());
@@ -20,6 +21,6 @@ void main(String[] args) throws Exception {
                     .formatted(s.epoch(), s.trainNegElbo(), s.validationNegElbo(), s.validationKl(), s.samplesPerSecond()));
         }
     });
-    run.model().save(Path.of("vae-w1.safetensors"));
-    IO.println("saved vae-w1.safetensors");
+    run.model().save(Path.of("runs/vae-w1.safetensors"));
+    IO.println("saved runs/vae-w1.safetensors");
 }
