@@ -46,8 +46,6 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             } else if (inputDim != 0 && inputShape.size() != inputDim) {
                 throw new IllegalArgumentException("input shape " + inputShape + " has " + inputShape.size() + " values but the input width is "
                         + inputDim);
-            } else if (conditionDim > 0) {
-                throw new IllegalArgumentException("a conditional model takes feature vectors: conditioning an image model is not supported yet");
             }
         }
     }
@@ -57,7 +55,10 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         return inputShape != null ? inputShape : Shape.features(inputDim);
     }
 
-    /** True for a conditional model: a condition vector joins the encoder's input and the latent code. */
+    /**
+     * True for a conditional model: a condition vector joins the encoder's input (an image's as
+     * constant planes, one per condition value) and the latent code.
+     */
     public boolean isConditional() {
         return conditionDim > 0;
     }
@@ -99,8 +100,8 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         sb.append(row("input", in, 0));
         Shape w = in;
         if (isConditional()) {
-            w = Shape.features(inputDim + conditionDim);
-            sb.append(row("joined with condition", w, 0));
+            w = in.spatial() ? Shape.image(in.channels() + conditionDim, in.height(), in.width()) : Shape.features(inputDim + conditionDim);
+            sb.append(row(in.spatial() ? "joined with condition (" + conditionDim + " planes)" : "joined with condition", w, 0));
         }
         long[] total = {0};
         w = rows(sb, "encoder", encoder, w, total);

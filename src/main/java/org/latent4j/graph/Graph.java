@@ -306,7 +306,10 @@ public final class Graph {
         // Input corruption (the noise layers before anything else) corrupts the input, never the condition.
         int lead = cd > 0 ? leadingNoiseLayers(spec.encoder()) : 0;
         int corrupted = g.layers(x, spec.encoder(), "encoder", 0, lead);
-        int encIn = cd > 0 ? g.add(new Ops.Concat(), List.of(corrupted, cond), "input joined with condition", List.of()) : x;
+        // An image joins its condition as cd constant planes (the first layer sees the condition at every pixel).
+        int encIn = cd == 0 ? x : spec.sampleShape().spatial()
+                ? g.add(new Ops.ConcatPlanes(), List.of(corrupted, cond), "input joined with condition (" + cd + " planes)", List.of())
+                : g.add(new Ops.Concat(), List.of(corrupted, cond), "input joined with condition", List.of());
         int h = g.layers(encIn, spec.encoder(), "encoder", lead, spec.encoder().size());
         LatentSpec lat = spec.latent();
         int zd = lat.dim();

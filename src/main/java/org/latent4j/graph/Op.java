@@ -21,7 +21,7 @@ import java.util.List;
  * Shapes are per sample ({@link Shape}); a batch holds its samples back to back.
  */
 public sealed interface Op permits Ops.Input, Ops.MatMul, Ops.BiasAdd, Ops.Activate, Ops.Dense, Ops.Reparameterize,
-        Ops.GaussianKl, Ops.ReconstructionLoss, Ops.Concat, Ops.Noise, Ops.Clamp, Ops.Penalty, Ops.BatchNormalize, Ops.StopGradient,
+        Ops.GaussianKl, Ops.ReconstructionLoss, Ops.Concat, Ops.ConcatPlanes, Ops.Noise, Ops.Clamp, Ops.Penalty, Ops.BatchNormalize, Ops.StopGradient,
         Ops.Conv, Ops.Pool, Ops.Upsample, Ops.Reshape, Ops.Add {
 
     /** What a node's value is to the training objective. */

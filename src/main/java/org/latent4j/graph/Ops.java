@@ -558,6 +558,79 @@ public final class Ops {
         }
     }
 
+    /**
+     * An image joined with a feature vector spread over its planes: input 0 of shape (c, h, w) and
+     * input 1 of k features give (c + k, h, w), channels first, where channel c + j holds feature j
+     * at every pixel (a conditional convolutional model's input joined with its condition, as
+     * {@code torch.cat([x, cond[:, :, None, None].expand(-1, -1, h, w)], dim=1)}). Backward: the
+     * image's gradient is its channels' part of dy; feature j's gradient is the sum of dy over
+     * plane c + j.
+     */
+    public record ConcatPlanes() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape x = inputs.get(0), v = inputs.get(1);
+            if (!x.spatial()) {
+                throw new IllegalArgumentException(name + " joins an image (channels x height x width) with a vector, but its first input is " + x);
+            }
+            features(name, v);
+            if ((long) x.channels() + v.size() > Integer.MAX_VALUE / Math.max(1, x.height() * x.width())) {
+                throw new IllegalArgumentException(name + ": " + x + " with " + v.size() + " more channels is too large");
+            }
+            return Shape.image(x.channels() + v.size(), x.height(), x.width());
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int w = n.width(), wx = inWidth(c, n, 0), k = inWidth(c, n, 1), plane = c.node(n.input(0)).shape().height()
+                    * c.node(n.input(0)).shape().width(), batch = c.batch();
+            float[] y = c.value(n.id()), x = c.value(n.input(0)), v = c.value(n.input(1));
+            for (int r = 0; r < batch; r++) {
+                System.arraycopy(x, r * wx, y, r * w, wx);
+                for (int j = 0; j < k; j++) {
+                    int at = r * w + wx + j * plane;
+                    java.util.Arrays.fill(y, at, at + plane, v[r * k + j]);
+                }
+            }
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int w = n.width(), wx = inWidth(c, n, 0), k = inWidth(c, n, 1), plane = c.node(n.input(0)).shape().height()
+                    * c.node(n.input(0)).shape().width(), batch = c.batch();
+            float[] dy = c.gradient(n.id());
+            if (c.needsGradient(0)) {
+                float[] dx = c.gradient(n.input(0));
+                boolean acc = c.accumulate(0);
+                for (int r = 0; r < batch; r++) {
+                    for (int q = 0; q < wx; q++) {
+                        float g = dy[r * w + q];
+                        dx[r * wx + q] = acc ? dx[r * wx + q] + g : g;
+                    }
+                }
+            }
+            if (c.needsGradient(1)) {
+                float[] dv = c.gradient(n.input(1));
+                boolean acc = c.accumulate(1);
+                for (int r = 0; r < batch; r++) {
+                    for (int j = 0; j < k; j++) {
+                        int at = r * w + wx + j * plane;
+                        double sum = 0;
+                        for (int q = 0; q < plane; q++) {
+                            sum += dy[at + q];
+                        }
+                        dv[r * k + j] = acc ? dv[r * k + j] + (float) sum : (float) sum;
+                    }
+                }
+            }
+        }
+    }
+
     /** Its input's value, through which no gradient flows back (the stop-gradient sg(x)). */
     public record StopGradient() implements Op {
         @Override

@@ -148,6 +148,38 @@ class ConvModelCommandsTest {
     }
 
     @Test
+    void aConditionalConvolutionalVaeThroughTheCommands() throws Exception {
+        // A CVAE on images: each image's class joins the input as 10 planes and z as 10 values.
+        ModelSpec spec = Model.encoder(1, 28, 28).conditionedOn(10).conv2d(8, 4, 2, 1).relu().conv2d(8, 4, 2, 1).relu().flatten()
+                .gaussianLatent(4).decoder().dense(8 * 7 * 7).relu().reshape(8, 7, 7).convTranspose2d(8, 4, 2, 1).relu()
+                .convTranspose2d(1, 4, 2, 1).bernoulli();
+        Autoencoder cvae = Trainer.fit(spec, FashionMnist.bundledTrain().head(300), null,
+                TrainingConfig.defaults().withEpochs(1).withThreads(2), TrainingListener.NONE).model();
+        Path file = dir.resolve("cvae.safetensors");
+        cvae.save(file);
+        float[][] three = new float[rows.length][10];
+        for (float[] c : three) {
+            c[3] = 1f;
+        }
+        MainTest.Run e = MainTest.run("encode", "--model", file.toString(), "--data", data.toString(), "--condition", "3",
+                "--out", dir.resolve("cz.csv").toString());
+        assertEquals(0, e.code(), e.err());
+        float[][] z = read(dir.resolve("cz.csv")), want = cvae.encode(rows, three);
+        for (int i = 0; i < rows.length; i++) {
+            assertArrayEquals(want[i], z[i], 1e-6f);
+        }
+        float[][] other = cvae.encode(rows, new float[rows.length][10]);
+        assertTrue(Math.abs(other[0][0] - want[0][0]) > 1e-6, "the condition reaches the encoder");
+        MainTest.Run s = MainTest.run("sample", "--model", file.toString(), "--condition", "3", "-n", "8", "--out",
+                dir.resolve("cs.csv").toString());
+        assertEquals(0, s.code(), s.err());
+        float[][] drawn = read(dir.resolve("cs.csv"));
+        assertEquals(8, drawn.length);
+        assertEquals(784, drawn[0].length);
+        assertTrue(Files.exists(dir.resolve("cs.png")), "the samples are drawn as 28x28 images");
+    }
+
+    @Test
     void shapesAreCheckedWhereTheyMeet() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> ae.withImageShape(Shape.image(1, 14, 14)));
         assertThrows(IllegalArgumentException.class, () -> FashionMnist.bundledTest().withSampleShape(Shape.image(3, 28, 28)));

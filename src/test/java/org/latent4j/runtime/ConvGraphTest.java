@@ -217,16 +217,24 @@ class ConvGraphTest {
     }
 
     /** Mean over the batch of the Bernoulli -log likelihood (+ the KL for a Gaussian latent, z from the plan's eps). */
-    static double reference(Graph g, double[] p, float[] x, int batch) {
+    static double reference(Graph g, double[] p, float[] x, float[] cond, int batch) {
         ModelSpec spec = g.spec();
         var sh = spec.sampleShape();
+        int k = spec.conditionDim(), plane = sh.height() * sh.width();
         double[][] in = new double[batch][sh.size()];
+        double[][] joined = new double[batch][sh.size() + k * plane];   // the image, then k constant planes
         for (int b = 0; b < batch; b++) {
             for (int q = 0; q < sh.size(); q++) {
                 in[b][q] = x[b * sh.size() + q];
+                joined[b][q] = in[b][q];
+            }
+            for (int j = 0; j < k; j++) {
+                for (int q = 0; q < plane; q++) {
+                    joined[b][sh.size() + j * plane + q] = cond[b * k + j];
+                }
             }
         }
-        Act h = layers(g, p, new Act(in, sh.channels(), sh.height(), sh.width()), spec.encoder(), "encoder");
+        Act h = layers(g, p, new Act(joined, sh.channels() + k, sh.height(), sh.width()), spec.encoder(), "encoder");
         double kl = 0;
         Act z;
         int zd = spec.latent().dim();
@@ -245,6 +253,16 @@ class ConvGraphTest {
             z = new Act(zz, zd, 1, 1);
         } else {
             z = dense(g, p, h, "latent");
+        }
+        if (k > 0) {   // z joined with the condition
+            double[][] zc = new double[batch][zd + k];
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(z.v()[b], 0, zc[b], 0, zd);
+                for (int j = 0; j < k; j++) {
+                    zc[b][zd + j] = cond[b * k + j];
+                }
+            }
+            z = new Act(zc, zd + k, 1, 1);
         }
         Act out = layers(g, p, z, spec.decoder(), "decoder");
         double recon = 0;
@@ -275,9 +293,16 @@ class ConvGraphTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextDouble();
         }
+        float[] cond = new float[batch * spec.conditionDim()];
+        for (int i = 0; i < cond.length; i++) {
+            cond[i] = (float) (r.nextDouble() * 2 - 1);
+        }
         float[] grads = new float[params.length];
         Executor ex = new Executor(Planner.training(g), Parallelism.serial(), batch);
         ex.load(g.input, x, 0, batch);
+        if (spec.isConditional()) {
+            ex.load(g.condition, cond, 0, batch);
+        }
         ex.run(params, grads, batch, SEED, STREAM, 1f);
         double loss = 0;
         for (int b = 0; b < batch; b++) {
@@ -288,7 +313,7 @@ class ConvGraphTest {
         for (int i = 0; i < p.length; i++) {
             p[i] = params[i];
         }
-        double ref = reference(g, p, x, batch);
+        double ref = reference(g, p, x, cond, batch);
         assertEquals(ref, loss, 1e-5 * Math.abs(ref) + 1e-5, "forward loss of " + spec.toJson());
         int trained = g.trainableCount();
         for (int t = 0; t < paramsToCheck; t++) {
@@ -298,9 +323,9 @@ class ConvGraphTest {
             }
             double h = 1e-5, keep = p[i];
             p[i] = keep + h;
-            double up = reference(g, p, x, batch);
+            double up = reference(g, p, x, cond, batch);
             p[i] = keep - h;
-            double down = reference(g, p, x, batch);
+            double down = reference(g, p, x, cond, batch);
             p[i] = keep;
             double fd = (up - down) / (2 * h);
             assertEquals(fd, grads[i], 2e-3 * Math.abs(fd) + 2e-4, "d loss / d " + GraphGradientTest.paramAt(g, i));
@@ -313,6 +338,17 @@ class ConvGraphTest {
         ModelSpec spec = Model.encoder(1, 8, 8).conv2d(3, 4, 2, 1).relu().conv2d(4, 4, 2, 1).relu().flatten().gaussianLatent(3)
                 .decoder().dense(4 * 2 * 2).relu().reshape(4, 2, 2).convTranspose2d(3, 4, 2, 1).relu().convTranspose2d(1, 4, 2, 1).bernoulli();
         check(spec, 3, Integer.MAX_VALUE);
+    }
+
+    @Test
+    void conditionalConvolutionalVaeJoinsTheConditionAsPlanes() {
+        // A CVAE on images: the condition joins the input as 3 constant planes and z as 3 features.
+        ModelSpec spec = Model.encoder(1, 6, 6).conditionedOn(3).conv2d(2, 3, 2, 1).relu().flatten().gaussianLatent(2)
+                .decoder().dense(2 * 3 * 3).relu().reshape(2, 3, 3).convTranspose2d(1, 4, 2, 1).bernoulli();
+        assertTrue(spec.summary().contains("joined with condition (3 planes)"), spec.summary());
+        assertTrue(spec.summary().contains("(batch, 4, 6, 6)"), spec.summary());
+        check(spec, 3, Integer.MAX_VALUE);
+        assertEquals(spec, ModelSpec.fromJson(spec.toJson()));
     }
 
     @Test
