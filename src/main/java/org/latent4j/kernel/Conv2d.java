@@ -51,6 +51,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Conv2d {
     private static final VectorSpecies<Float> S = Simd.FLOAT;
     private static final int L = S.length();
+    private static final VectorSpecies<Float> S4 = Simd.FLOAT_4;
 
     /**
      * Target floats of one chunk's im2row matrix and transposed output together. Fixed (not
@@ -118,7 +119,7 @@ public final class Conv2d {
     /**
      * Floats of scratch every kernel of this class needs for {@code batch} samples of
      * {@code shape} on {@code threads} threads: per task a chunk's im2row matrix, its transposed
-     * output and one partial weight gradient.
+     * output and one partial weight gradient per group, and W packed once for the GEMM.
      */
     public static int scratchSize(ConvShape shape, int batch, int threads) {
         return scratchSize(shape, batch, threads, CHUNK_FLOATS);
@@ -136,11 +137,28 @@ public final class Conv2d {
         int chunk = chunkSamples(g, batch, chunkFloats);
         int chunks = ceilDiv(batch, chunk);
         int tasks = Math.min(threads, chunks);
-        long need = (long) tasks * perTask(g, chunk) + (long) Math.min(WEIGHT_GROUPS, chunks) * g.outChannels() * depth(g);
+        long need = packedWeightOffset(g, batch, threads, chunkFloats) + packedWeightSize(g);
         if (need > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(g + ": scratch of " + need + " floats does not fit an array");
         }
         return (int) need;
+    }
+
+    /**
+     * Where the packed weight sits in the scratch: after every task's buffers and the weight
+     * gradient's partials. The forward and the data gradient pack W once per call there (shared,
+     * read only, by every task) instead of once per chunk.
+     */
+    private static long packedWeightOffset(ConvShape g, int batch, int threads, int chunkFloats) {
+        int chunk = chunkSamples(g, batch, chunkFloats);
+        int chunks = ceilDiv(batch, chunk);
+        int tasks = Math.min(threads, chunks);
+        return (long) tasks * perTask(g, chunk) + (long) Math.min(WEIGHT_GROUPS, chunks) * g.outChannels() * depth(g);
+    }
+
+    /** Floats of W packed as the forward's operand W^T (depth x out) or the data gradient's W (out x depth), the larger. */
+    private static int packedWeightSize(ConvShape g) {
+        return Math.max(Gemm.packedBSize(depth(g), g.outChannels()), Gemm.packedBSize(g.outChannels(), depth(g)));
     }
 
     /** Each transposed shape's convolution twin, made once (ConvShape.convolution() makes a new record each call). */
@@ -158,9 +176,18 @@ public final class Conv2d {
         return t;
     }
 
-    /** Floats of one task's buffers: a chunk's im2row matrix and its transposed output (or output gradient). */
+    /**
+     * Floats of one task's buffers: a chunk's im2row matrix and its transposed output (or output
+     * gradient), then (with padding) one zero-padded sample.
+     */
     private static long perTask(ConvShape g, int chunk) {
-        return (long) chunk * positions(g) * (depth(g) + g.outChannels());
+        return (long) chunk * positions(g) * (depth(g) + g.outChannels()) + paddedSize(g);
+    }
+
+    /** Floats of one sample zero-padded on every side ((C, H + 2p, W + 2p)); 0 without padding. */
+    private static long paddedSize(ConvShape g) {
+        int p = g.padding();
+        return p == 0 ? 0 : (long) g.inChannels() * (g.inHeight() + 2 * p) * (g.inWidth() + 2 * p);
     }
 
     /** Output positions of a convolution geometry. */
@@ -256,6 +283,7 @@ public final class Conv2d {
     private float[] scratch;
     private int plane;
     private int channels;
+    private int packedW;
 
     /**
      * FORWARD: out = conv_g(in) (+ bias | + out); DATA: out = conv_g^T(in) (+ bias | + out);
@@ -287,6 +315,12 @@ public final class Conv2d {
         try {
             int threads = parallelism.threads();
             if (op != WEIGHTS) {
+                packedW = (int) packedWeightOffset(g, batch, threads, chunkFloats);
+                if (op == FORWARD) {
+                    Gemm.packB(scratch, packedW, true, depth(g), g.outChannels(), w, wOff, depth(g));       // B = W^T
+                } else {
+                    Gemm.packB(scratch, packedW, false, g.outChannels(), depth(g), w, wOff, depth(g));      // B = W
+                }
                 tasks = Math.min(threads, chunks);
                 parallelism.forEach(tasks, body);
                 return;
@@ -369,11 +403,11 @@ public final class Conv2d {
         int p = positions(g), k = depth(g), oc = g.outChannels();
         int inSize = g.inSize(), outSize = g.outSize();
         float[] sc = scratch;
-        int rOff = t * perTask, yrOff = rOff + chunk * p * k;
+        int rOff = t * perTask, yrOff = rOff + chunk * p * k, padOff = yrOff + chunk * p * oc;
         for (int s = 0; s < n; s++) {
-            im2row(sc, rOff + s * p * k, in, inOff + (s0 + s) * inSize, g);
+            im2row(sc, rOff + s * p * k, in, inOff + (s0 + s) * inSize, g, sc, padOff);
         }
-        gemms[t].gemm(sc, yrOff, oc, false, true, n * p, oc, k, 1f, sc, rOff, k, w, wOff, k, 0f);
+        gemms[t].gemmPacked(sc, yrOff, oc, false, n * p, oc, k, 1f, sc, rOff, k, sc, packedW, 0f);
         for (int s = 0; s < n; s++) {
             fromRows(out, outOff + (s0 + s) * outSize, sc, yrOff + s * p * oc, oc, p, bias, biasOff, accumulate);
         }
@@ -385,11 +419,11 @@ public final class Conv2d {
         int p = positions(g), k = depth(g), oc = g.outChannels();
         int inSize = g.inSize(), outSize = g.outSize();
         float[] sc = scratch;
-        int drOff = t * perTask, dyrOff = drOff + chunk * p * k;
+        int drOff = t * perTask, dyrOff = drOff + chunk * p * k, padOff = dyrOff + chunk * p * oc;
         for (int s = 0; s < n; s++) {
             toRows(sc, dyrOff + s * p * oc, in, inOff + (s0 + s) * outSize, oc, p);
         }
-        gemms[t].gemm(sc, drOff, k, false, false, n * p, k, oc, 1f, sc, dyrOff, oc, w, wOff, k, 0f);
+        gemms[t].gemmPacked(sc, drOff, k, false, n * p, k, oc, 1f, sc, dyrOff, oc, sc, packedW, 0f);
         int hw = g.inHeight() * g.inWidth();
         for (int s = 0; s < n; s++) {
             int dx = outOff + (s0 + s) * inSize;
@@ -398,7 +432,7 @@ public final class Conv2d {
                     java.util.Arrays.fill(out, dx + ch * hw, dx + (ch + 1) * hw, bias == null ? 0f : bias[biasOff + ch]);
                 }
             }
-            row2imAdd(out, dx, sc, drOff + s * p * k, g);
+            row2imAdd(out, dx, sc, drOff + s * p * k, g, sc, padOff);
         }
     }
 
@@ -408,9 +442,9 @@ public final class Conv2d {
         int p = positions(g), k = depth(g), oc = g.outChannels();
         int inSize = g.inSize(), outSize = g.outSize();
         float[] sc = scratch;
-        int rOff = t * perTask, dyrOff = rOff + chunk * p * k, partOff = partials + group * oc * k;
+        int rOff = t * perTask, dyrOff = rOff + chunk * p * k, partOff = partials + group * oc * k, padOff = dyrOff + chunk * p * oc;
         for (int s = 0; s < n; s++) {
-            im2row(sc, rOff + s * p * k, in, inOff + (s0 + s) * inSize, g);
+            im2row(sc, rOff + s * p * k, in, inOff + (s0 + s) * inSize, g, sc, padOff);
             toRows(sc, dyrOff + s * p * oc, in2, in2Off + (s0 + s) * outSize, oc, p);
         }
         gemms[t].gemm(sc, partOff, k, true, false, oc, k, n * p, 1f, sc, dyrOff, oc, sc, rOff, k, add ? 1f : 0f);
@@ -439,55 +473,69 @@ public final class Conv2d {
 
     /**
      * The im2row matrix of one sample: r[rOff + q K + (c kh + i) kw + j] = x[c, oy s - p + i, ox s - p + j]
-     * (0 outside the image) for output position q = oy OW + ox, K = C kh kw.
+     * (0 outside the image) for output position q = oy OW + ox, K = C kh kw. With padding, the
+     * sample is first copied zero-padded into {@code pad} at {@code padOff} ({@link #paddedSize}
+     * floats, overwritten), so that every window lies inside its source and is copied without
+     * bounds checks per element.
      */
-    static void im2row(float[] r, int rOff, float[] x, int xOff, ConvShape g) {
-        int ch = g.inChannels(), h = g.inHeight(), wd = g.inWidth(), kh = g.kernelHeight(), kw = g.kernelWidth();
-        int st = g.stride(), pad = g.padding(), oh = g.outHeight(), ow = g.outWidth();
+    static void im2row(float[] r, int rOff, float[] x, int xOff, ConvShape g, float[] pad, int padOff) {
+        int p = g.padding(), h = g.inHeight(), wd = g.inWidth();
+        if (p > 0) {
+            padInto(pad, padOff, x, xOff, g.inChannels(), h, wd, p);
+            windowsToRows(r, rOff, pad, padOff, h + 2 * p, wd + 2 * p, g);
+        } else {
+            windowsToRows(r, rOff, x, xOff, h, wd, g);
+        }
+    }
+
+    /** dst = src (C, H, W) with p zeros on every side: (C, H + 2p, W + 2p). */
+    static void padInto(float[] dst, int dOff, float[] src, int sOff, int ch, int h, int wd, int p) {
+        int hp = h + 2 * p, wp = wd + 2 * p;
+        java.util.Arrays.fill(dst, dOff, dOff + ch * hp * wp, 0f);
+        for (int c = 0; c < ch; c++) {
+            for (int y = 0; y < h; y++) {
+                System.arraycopy(src, sOff + (c * h + y) * wd, dst, dOff + (c * hp + y + p) * wp + p, wd);
+            }
+        }
+    }
+
+    /** dst (C, H, W) = the inside of src (C, H + 2p, W + 2p). */
+    static void cropFrom(float[] dst, int dOff, float[] src, int sOff, int ch, int h, int wd, int p) {
+        int hp = h + 2 * p, wp = wd + 2 * p;
+        for (int c = 0; c < ch; c++) {
+            for (int y = 0; y < h; y++) {
+                System.arraycopy(src, sOff + (c * hp + y + p) * wp + p, dst, dOff + (c * h + y) * wd, wd);
+            }
+        }
+    }
+
+    /** im2row's copies from a source (C, sh, sw) that holds every window: window (oy, ox) starts at (oy s, ox s). */
+    private static void windowsToRows(float[] r, int rOff, float[] x, int xOff, int sh, int sw, ConvShape g) {
+        int ch = g.inChannels(), kh = g.kernelHeight(), kw = g.kernelWidth();
+        int st = g.stride(), oh = g.outHeight(), ow = g.outWidth();
         int d = rOff;
+        VectorMask<Float> m = S.indexInRange(0, Math.min(kw, L));
         for (int oy = 0; oy < oh; oy++) {
-            int y0 = oy * st - pad;
             for (int ox = 0; ox < ow; ox++) {
-                int x0 = ox * st - pad;
-                int jLo = Math.max(0, -x0), jHi = Math.min(kw, wd - x0);
-                if (y0 >= 0 && y0 + kh <= h && jLo == 0 && jHi == kw) {
-                    // The whole window inside the image (most positions): plain copies, no bounds per row.
-                    if (kw <= L) {
-                        // A kernel row fits one vector: one masked load and store per (c, i).
-                        VectorMask<Float> m = S.indexInRange(0, kw);
-                        for (int c = 0; c < ch; c++) {
-                            for (int i = 0, src = xOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, src += wd) {
-                                FloatVector.fromArray(S, x, src, m).intoArray(r, d, m);
-                            }
-                        }
-                        continue;
-                    }
+                int at = xOff + oy * st * sw + ox * st;
+                if (kw == 4) {
+                    // A 4-wide kernel row (W2's layers): one unmasked 128-bit load and store per (c, i).
                     for (int c = 0; c < ch; c++) {
-                        for (int i = 0, src = xOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, src += wd) {
-                            System.arraycopy(x, src, r, d, kw);
+                        for (int i = 0, src = at + c * sh * sw; i < kh; i++, d += 4, src += sw) {
+                            FloatVector.fromArray(S4, x, src).intoArray(r, d);
                         }
                     }
-                    continue;
-                }
-                for (int c = 0; c < ch; c++) {
-                    int planeOff = xOff + c * h * wd;
-                    for (int i = 0; i < kh; i++, d += kw) {
-                        int iy = y0 + i;
-                        if (iy < 0 || iy >= h || jLo >= jHi) {
-                            for (int j = 0; j < kw; j++) {
-                                r[d + j] = 0f;
-                            }
-                            continue;
+                } else if (kw <= L) {
+                    // A kernel row fits one vector: one masked load and store per (c, i).
+                    for (int c = 0; c < ch; c++) {
+                        for (int i = 0, src = at + c * sh * sw; i < kh; i++, d += kw, src += sw) {
+                            FloatVector.fromArray(S, x, src, m).intoArray(r, d, m);
                         }
-                        int src = planeOff + iy * wd + x0;
-                        for (int j = 0; j < jLo; j++) {
-                            r[d + j] = 0f;
-                        }
-                        for (int j = jLo; j < jHi; j++) {
-                            r[d + j] = x[src + j];
-                        }
-                        for (int j = jHi; j < kw; j++) {
-                            r[d + j] = 0f;
+                    }
+                } else {
+                    for (int c = 0; c < ch; c++) {
+                        for (int i = 0, src = at + c * sh * sw; i < kh; i++, d += kw, src += sw) {
+                            System.arraycopy(x, src, r, d, kw);
                         }
                     }
                 }
@@ -495,46 +543,51 @@ public final class Conv2d {
         }
     }
 
-    /** The adjoint of {@link #im2row}: dx[c, oy s - p + i, ox s - p + j] += r[...], positions then (c, i, j) in order. */
-    static void row2imAdd(float[] dx, int dxOff, float[] r, int rOff, ConvShape g) {
-        int ch = g.inChannels(), h = g.inHeight(), wd = g.inWidth(), kh = g.kernelHeight(), kw = g.kernelWidth();
-        int st = g.stride(), pad = g.padding(), oh = g.outHeight(), ow = g.outWidth();
+    /**
+     * The adjoint of {@link #im2row}: dx[c, oy s - p + i, ox s - p + j] += r[...], positions then
+     * (c, i, j) in order. With padding, dx is copied into the zero-padded buffer {@code pad}
+     * (overwritten), the adds go there (those in the border are dropped), and its inside is
+     * copied back: the same adds in the same order as directly into dx.
+     */
+    static void row2imAdd(float[] dx, int dxOff, float[] r, int rOff, ConvShape g, float[] pad, int padOff) {
+        int p = g.padding(), h = g.inHeight(), wd = g.inWidth();
+        if (p > 0) {
+            padInto(pad, padOff, dx, dxOff, g.inChannels(), h, wd, p);
+            rowsToWindowsAdd(pad, padOff, h + 2 * p, wd + 2 * p, r, rOff, g);
+            cropFrom(dx, dxOff, pad, padOff, g.inChannels(), h, wd, p);
+        } else {
+            rowsToWindowsAdd(dx, dxOff, h, wd, r, rOff, g);
+        }
+    }
+
+    /** row2imAdd's adds into a destination (C, sh, sw) that holds every window. */
+    private static void rowsToWindowsAdd(float[] dx, int dxOff, int sh, int sw, float[] r, int rOff, ConvShape g) {
+        int ch = g.inChannels(), kh = g.kernelHeight(), kw = g.kernelWidth();
+        int st = g.stride(), oh = g.outHeight(), ow = g.outWidth();
         int d = rOff;
+        VectorMask<Float> m = S.indexInRange(0, Math.min(kw, L));
         for (int oy = 0; oy < oh; oy++) {
-            int y0 = oy * st - pad;
             for (int ox = 0; ox < ow; ox++) {
-                int x0 = ox * st - pad;
-                int jLo = Math.max(0, -x0), jHi = Math.min(kw, wd - x0);
-                if (y0 >= 0 && y0 + kh <= h && jLo == 0 && jHi == kw) {
-                    if (kw <= L) {
-                        // A kernel row fits one vector: masked load, add, store per (c, i) (the same adds, in the same order).
-                        VectorMask<Float> m = S.indexInRange(0, kw);
-                        for (int c = 0; c < ch; c++) {
-                            for (int i = 0, dst = dxOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, dst += wd) {
-                                FloatVector.fromArray(S, dx, dst, m).add(FloatVector.fromArray(S, r, d, m)).intoArray(dx, dst, m);
-                            }
-                        }
-                        continue;
-                    }
+                int at = dxOff + oy * st * sw + ox * st;
+                if (kw == 4) {
                     for (int c = 0; c < ch; c++) {
-                        for (int i = 0, dst = dxOff + (c * h + y0) * wd + x0; i < kh; i++, d += kw, dst += wd) {
+                        for (int i = 0, dst = at + c * sh * sw; i < kh; i++, d += 4, dst += sw) {
+                            FloatVector.fromArray(S4, dx, dst).add(FloatVector.fromArray(S4, r, d)).intoArray(dx, dst);
+                        }
+                    }
+                } else if (kw <= L) {
+                    // Masked load, add, store per (c, i): the same adds, in the same order, as one at a time.
+                    for (int c = 0; c < ch; c++) {
+                        for (int i = 0, dst = at + c * sh * sw; i < kh; i++, d += kw, dst += sw) {
+                            FloatVector.fromArray(S, dx, dst, m).add(FloatVector.fromArray(S, r, d, m)).intoArray(dx, dst, m);
+                        }
+                    }
+                } else {
+                    for (int c = 0; c < ch; c++) {
+                        for (int i = 0, dst = at + c * sh * sw; i < kh; i++, d += kw, dst += sw) {
                             for (int j = 0; j < kw; j++) {
                                 dx[dst + j] += r[d + j];
                             }
-                        }
-                    }
-                    continue;
-                }
-                for (int c = 0; c < ch; c++) {
-                    int planeOff = dxOff + c * h * wd;
-                    for (int i = 0; i < kh; i++, d += kw) {
-                        int iy = y0 + i;
-                        if (iy < 0 || iy >= h) {
-                            continue;
-                        }
-                        int dst = planeOff + iy * wd + x0;
-                        for (int j = jLo; j < jHi; j++) {
-                            dx[dst + j] += r[d + j];
                         }
                     }
                 }

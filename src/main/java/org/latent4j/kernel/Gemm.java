@@ -95,6 +95,7 @@ public final class Gemm {
         if (packedB.length < needB) {
             packedB = new float[(int) needB];
         }
+        bPanelsOff = 0;
         run(c, cOff, ldc, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, packedB, true);
     }
 
@@ -113,9 +114,56 @@ public final class Gemm {
         }
         float[] out = new float[(int) need];
         for (int p = 0; p < ceilDiv(n, NR); p++) {
-            packB(out, p, transB, n, k, b, bOff, ldb);
+            packB(out, 0, p, transB, n, k, b, bOff, ldb);
         }
         return out;
+    }
+
+    /** Floats of op(B) (k x n) packed: {@link #packB(float[], int, boolean, int, int, float[], int, int)} writes that many. */
+    public static int packedBSize(int k, int n) {
+        long need = (long) ceilDiv(n, NR) * NR * k;
+        if (k <= 0 || n <= 0 || need > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("gemm: cannot pack a " + k + "x" + n + " operand B");
+        }
+        return (int) need;
+    }
+
+    /**
+     * Packs op(B) (k x n) into {@code dst} at {@code dstOff} ({@link #packedBSize} floats,
+     * overwritten), for {@link #gemmPacked(float[], int, int, boolean, int, int, int, float, float[], int, int, float[], int, float)}:
+     * the same panels as {@link #packB(boolean, int, int, float[], int, int)}, into a caller's buffer.
+     */
+    public static void packB(float[] dst, int dstOff, boolean transB, int k, int n, float[] b, int bOff, int ldb) {
+        int need = packedBSize(k, n);
+        checkMatrix("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        if (dst == null || dstOff < 0 || dstOff > dst.length - need) {
+            throw new IllegalArgumentException("gemm: packed B needs " + need + " floats at offset " + dstOff + " but the buffer has "
+                    + (dst == null ? 0 : dst.length));
+        }
+        for (int p = 0; p < ceilDiv(n, NR); p++) {
+            packB(dst, dstOff, p, transB, n, k, b, bOff, ldb);
+        }
+    }
+
+    /**
+     * {@code C = alpha * op(A) * B + beta * C} with B packed by
+     * {@link #packB(float[], int, boolean, int, int, float[], int, int)} for this k and n at
+     * {@code packedOff} of {@code packed} (read only, so threads may share it). Bitwise {@link #gemm}'s result.
+     */
+    public void gemmPacked(float[] c, int cOff, int ldc, boolean transA, int m, int n, int k,
+                           float alpha, float[] a, int aOff, int lda, float[] packed, int packedOff, float beta) {
+        if (m <= 0 || n <= 0 || k <= 0) {
+            throw new IllegalArgumentException("gemm: dimensions must be positive, got m=" + m + ", n=" + n + ", k=" + k);
+        }
+        checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        checkMatrix("C", c, cOff, ldc, m, n);
+        int need = packedBSize(k, n);
+        if (packed == null || packedOff < 0 || packedOff > packed.length - need) {
+            throw new IllegalArgumentException("gemm: packed B needs " + need + " floats at offset " + packedOff + ", the buffer has "
+                    + (packed == null ? 0 : packed.length));
+        }
+        bPanelsOff = packedOff;
+        run(c, cOff, ldc, transA, false, m, n, k, alpha, a, aOff, lda, null, 0, 0, beta, packed, false);
     }
 
     /** {@code C = alpha * op(A) * B + beta * C} with B packed by {@link #packB} for this k and n. */
@@ -130,6 +178,7 @@ public final class Gemm {
             throw new IllegalArgumentException("gemm: packed B has " + (packed == null ? 0 : packed.length)
                     + " floats, not the packing of a " + k + "x" + n + " matrix");
         }
+        bPanelsOff = 0;
         run(c, cOff, ldc, transA, false, m, n, k, alpha, a, aOff, lda, null, 0, 0, beta, packed, false);
     }
 
@@ -218,6 +267,7 @@ public final class Gemm {
     private float[] a;
     private float[] b;
     private float[] bPanels;
+    private int bPanelsOff;
     private boolean packBNow;
     private int cOff;
     private int ldc;
@@ -247,7 +297,7 @@ public final class Gemm {
             if (p < mPanels) {
                 packA(packedA, p, transA, m, k, a, aOff, lda);
             } else {
-                packB(packedB, p - mPanels, transB, n, k, b, bOff, ldb);
+                packB(packedB, 0, p - mPanels, transB, n, k, b, bOff, ldb);
             }
         }
     }
@@ -257,12 +307,12 @@ public final class Gemm {
         int jg = t % nGroups;
         int ip0 = ig * mPerGroup;
         int jp0 = jg * nPerGroup;
-        computeBlock(c, cOff, ldc, m, n, k, alpha, beta, packedA, bPanels, tiles[t],
+        computeBlock(c, cOff, ldc, m, n, k, alpha, beta, packedA, bPanels, bPanelsOff, tiles[t],
                 ip0, Math.min(mPanels, ip0 + mPerGroup), jp0, Math.min(nPanels, jp0 + nPerGroup));
     }
 
     private static void computeBlock(float[] c, int cOff, int ldc, int m, int n, int k, float alpha, float beta,
-                                     float[] ap, float[] bp, float[] tile, int ip0, int ip1, int jp0, int jp1) {
+                                     float[] ap, float[] bp, int bpOff, float[] tile, int ip0, int ip1, int jp0, int jp1) {
         int kcb = blockDepth(k);
         if (beta == 0f) {
             // C is not read when beta == 0 (it may hold anything, NaN included): zero this task's
@@ -279,7 +329,7 @@ public final class Gemm {
             for (int jp = jp0; jp < jp1; jp++) {
                 int j0 = jp * NR;
                 int nValid = Math.min(NR, n - j0);
-                int bIdx = (jp * k + pc) * NR;
+                int bIdx = bpOff + (jp * k + pc) * NR;
                 for (int ip = ip0; ip < ip1; ip++) {
                     int i0 = ip * MR;
                     int mValid = Math.min(MR, m - i0);
@@ -335,10 +385,10 @@ public final class Gemm {
     }
 
     /** packed[(panel*k + kk)*NR + j] = op(B)[kk][panel*NR + j], zero past column n. */
-    private static void packB(float[] dst, int panel, boolean transB, int n, int k, float[] b, int bOff, int ldb) {
+    private static void packB(float[] dst, int dstOff, int panel, boolean transB, int n, int k, float[] b, int bOff, int ldb) {
         int j0 = panel * NR;
         int cols = Math.min(NR, n - j0);
-        int base = panel * k * NR;
+        int base = dstOff + panel * k * NR;
         if (!transB) {
             // Two vectors per k row: a full panel is two plain loads and stores, the last one masked.
             if (cols == NR) {

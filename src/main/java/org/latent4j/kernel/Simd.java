@@ -21,6 +21,13 @@ public final class Simd {
     /** The species every kernel uses. */
     public static final VectorSpecies<Float> FLOAT = choose(System.getProperty(VECTOR_BITS_PROPERTY));
 
+    /**
+     * Four floats, for copies of exactly four values (a convolution's 4-wide kernel row): a full
+     * 128-bit load and store beat a masked one of the wide species. Copies and element-wise adds
+     * give the same bits at any width.
+     */
+    public static final VectorSpecies<Float> FLOAT_4 = FloatVector.SPECIES_128;
+
     /** Lanes per vector of {@link #FLOAT}. */
     public static final int LANES = FLOAT.length();
 

@@ -619,9 +619,11 @@ class Conv2dTest {
         assertEquals(4, Conv2d.chunkSamples(s, 128));
         assertEquals(3, Conv2d.chunkSamples(s, 3));
         assertEquals(1, Conv2d.chunkSamples(ConvShape.conv2d(512, 64, 64, 64, 3, 1, 1), 8));
-        // Scratch: per task one chunk (never more tasks than chunks), then one partial dW per weight group (at most 8).
-        assertEquals(2 * 4 * 28224 + Conv2d.WEIGHT_GROUPS * 64 * 512, Conv2d.scratchSize(s, 128, 2));
-        assertEquals(3 * 28224 + 64 * 512, Conv2d.scratchSize(s, 3, 2));
+        // Scratch: per task one chunk and one zero-padded sample (32 x 16 x 16; never more tasks than chunks),
+        // then one partial dW per weight group (at most 8), then W packed once (64 x 512, panels of Gemm.NR).
+        int padded = 32 * 16 * 16, packedW = Gemm.packedBSize(512, 64);
+        assertEquals(2 * (4 * 28224 + padded) + Conv2d.WEIGHT_GROUPS * 64 * 512 + packedW, Conv2d.scratchSize(s, 128, 2));
+        assertEquals(3 * 28224 + padded + 64 * 512 + packedW, Conv2d.scratchSize(s, 3, 2));
         ConvShape t = ConvShape.convTranspose2d(64, 7, 7, 32, 4, 2, 1);
         assertEquals(Conv2d.scratchSize(s, 50, 2), Conv2d.scratchSize(t, 50, 2), "a transposed conv uses its twin's chunks");
     }

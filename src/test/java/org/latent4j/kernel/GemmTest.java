@@ -190,8 +190,19 @@ class GemmTest {
                 float[] got = c.c0().clone();
                 new Gemm(two).gemmPacked(got, c.cOff(), c.ldc(), false, c.m(), c.n(), c.k(), 1f, c.a(), c.aOff(), c.lda(), packed, 0.5f);
                 assertArrayEquals(expect, got, s[0] + "x" + s[2] + "x" + s[1] + " tb=" + tb);
+                // Packed into a caller's buffer at an offset (between garbage), shared read-only.
+                int size = Gemm.packedBSize(c.k(), c.n());
+                float[] buffer = new float[size + 37];
+                java.util.Arrays.fill(buffer, Float.NaN);
+                Gemm.packB(buffer, 17, tb, c.k(), c.n(), c.b(), c.bOff(), c.ldb());
+                float[] got2 = c.c0().clone();
+                new Gemm(two).gemmPacked(got2, c.cOff(), c.ldc(), false, c.m(), c.n(), c.k(), 1f, c.a(), c.aOff(), c.lda(), buffer, 17, 0.5f);
+                assertArrayEquals(expect, got2, "packed at an offset: " + s[0] + "x" + s[2] + "x" + s[1] + " tb=" + tb);
             }
         }
+        var off = assertThrows(IllegalArgumentException.class, () -> new Gemm(Parallelism.serial())
+                .gemmPacked(new float[4], 0, 2, false, 2, 2, 2, 1f, new float[4], 0, 2, new float[Gemm.packedBSize(2, 2) + 3], 4, 0f));
+        assertTrue(off.getMessage().contains("at offset 4"), off.getMessage());
         var e = assertThrows(IllegalArgumentException.class, () -> new Gemm(Parallelism.serial())
                 .gemmPacked(new float[4], 0, 2, false, 2, 2, 2, 1f, new float[4], 0, 2, new float[3], 0f));
         assertTrue(e.getMessage().contains("packed B has 3 floats"), e.getMessage());
