@@ -491,10 +491,14 @@ public final class Conv2d {
     /** dst = src (C, H, W) with p zeros on every side: (C, H + 2p, W + 2p). */
     static void padInto(float[] dst, int dOff, float[] src, int sOff, int ch, int h, int wd, int p) {
         int hp = h + 2 * p, wp = wd + 2 * p;
-        java.util.Arrays.fill(dst, dOff, dOff + ch * hp * wp, 0f);
         for (int c = 0; c < ch; c++) {
+            int plane = dOff + c * hp * wp;
+            java.util.Arrays.fill(dst, plane, plane + p * wp + p, 0f);   // the top rows and the first row's left border
             for (int y = 0; y < h; y++) {
-                System.arraycopy(src, sOff + (c * h + y) * wd, dst, dOff + (c * hp + y + p) * wp + p, wd);
+                int row = plane + (y + p) * wp + p;
+                System.arraycopy(src, sOff + (c * h + y) * wd, dst, row, wd);
+                // This row's right border and the next row's left border (after the last row: the bottom rows).
+                java.util.Arrays.fill(dst, row + wd, y == h - 1 ? plane + hp * wp : row + wd + 2 * p, 0f);
             }
         }
     }

@@ -227,7 +227,10 @@ class Conv2dTest {
     }
 
     static float[] scratch(ConvShape s, int batch, Parallelism par, int chunkFloats) {
-        return new float[Conv2d.scratchSize(s, batch, par.threads(), chunkFloats)];
+        // Filled with NaN: a kernel that read scratch it had not written (a padded sample's border, say) would show.
+        float[] sc = new float[Conv2d.scratchSize(s, batch, par.threads(), chunkFloats)];
+        java.util.Arrays.fill(sc, Float.NaN);
+        return sc;
     }
 
     /** The three passes of one shape, with a given instance and chunk target; the arrays carry offsets and guard floats. */
