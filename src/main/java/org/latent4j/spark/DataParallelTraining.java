@@ -109,6 +109,7 @@ final class DataParallelTraining {
             spec = spec.withInputDim(width);
         }
         final int d = width;
+        // Cached where the tasks ran (an executor lost recomputes its blocks from the data's lineage).
         JavaRDD<Block> blocks = rows.mapPartitionsWithIndex(new ToBlock(d, featuresCol), true).persist(StorageLevel.MEMORY_ONLY());
         try {
             List<long[]> sizes;
