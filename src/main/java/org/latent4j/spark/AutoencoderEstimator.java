@@ -173,7 +173,7 @@ public final class AutoencoderEstimator extends Estimator<AutoencoderModel>
                 (float) getKlWeight(), (float) getClipNorm(), getSeed(), getThreadsPerTask());
         recipe.config(getSeed());   // an unknown optimizer is refused before any job
         DataParallelTraining.Result r = DataParallelTraining.run(dataset, getFeaturesCol(), s, recipe, getLocalSteps(), getRounds(),
-                getCheckpointFile(), onRound);
+                getCheckpointFile(), onRound != null ? onRound : r0 -> { });   // null after Java deserialization
         AutoencoderModel m = new AutoencoderModel(uid, ExecutorModels.bytes(r.model())).withRounds(r.rounds());
         return copyValues(m, ParamMap.empty()).setParent(this);
     }

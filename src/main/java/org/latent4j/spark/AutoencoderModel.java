@@ -97,7 +97,7 @@ public final class AutoencoderModel extends Model<AutoencoderModel> implements A
 
     /** The training rounds that made this model (cost and loss of each), empty for a loaded one. */
     public List<RoundStats> trainingRounds() {
-        return rounds;
+        return rounds == null ? List.of() : rounds;
     }
 
     AutoencoderModel withRounds(List<RoundStats> r) {
