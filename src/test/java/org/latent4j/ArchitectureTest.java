@@ -31,6 +31,7 @@ class ArchitectureTest {
             Map.entry("model", 6),       // the use API, over autoencoders and the linear baselines
             Map.entry("train", 7),
             Map.entry("bench", 8),
+            Map.entry("spark", 8),       // Spark ML stages over the engine (classifier jar "spark"; Spark is provided)
             Map.entry("cli", 9));
 
     record Violation(Path file, String imported) {}
@@ -57,6 +58,9 @@ class ArchitectureTest {
                 String imp = m.group(1);
                 if ((imp.startsWith("picocli") || imp.startsWith("me.tongfei")) && !pkg.equals("cli")) {
                     violations.add(f + " imports " + imp + " (a CLI-only library)");
+                }
+                if (imp.startsWith("org.apache.spark") && !pkg.equals("spark")) {
+                    violations.add(f + " imports " + imp + " (Spark is provided at run time: only org.latent4j.spark may use it)");
                 }
                 if (imp.startsWith("org.knowm.xchart") && !f.endsWith(Path.of("io", "Charts.java"))) {
                     violations.add(f + " imports " + imp + " (XChart is optional: only io.Charts may use it)");

@@ -40,6 +40,14 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
     public record Progress(int epoch, int position, long step, double reconSum, double klSum, long rowsCounted,
                            int skipped, double seconds, double penaltySum) {}
 
+    /**
+     * Writes the checkpoint to {@code file} atomically (the model's tensors and spec, the
+     * optimizer's moments, the run state in the metadata), readable by {@link #read}.
+     */
+    public void write(Path file) throws IOException {
+        write(file, Graph.build(spec).fuse());
+    }
+
     void write(Path file, Graph graph) throws IOException {
         List<SafeTensors.Entry> entries = new ArrayList<>();
         if (firstMoment.length > 0) {

@@ -135,6 +135,68 @@ public final class Trainer {
                 checkpoints, fp, null);
     }
 
+    /**
+     * What {@link #steps} did: the state after the steps (a checkpoint not yet written: the
+     * weights, the optimizer's moments and step count, and the progress, whose epoch and
+     * position say where the next step would start), the steps taken (fewer than asked only when
+     * the run reached {@code cfg.epochs()}), and the sums over the applied batches of the
+     * reconstruction loss, the KL term and the weight penalties, with the rows they cover (their
+     * mean loss is (reconstruction + beta kl + penalty) / rows).
+     */
+    public record Steps(Checkpoint state, long steps, double reconstructionSum, double klSum, double penaltySum, long rows) {}
+
+    /**
+     * Runs {@code steps} training steps on {@code train} from a given state, the same steps as
+     * the training loop of {@link #fit} takes from there: the batches of the epoch and position
+     * in {@code from.progress()} (the epoch's order from (seed, epoch)), the noise of the step
+     * counter, the optimizer from its moments and step count. So a run cut into pieces by this
+     * method (each piece starting from the state the last returned) gives bitwise the weights of
+     * one unbroken {@link #fit} of the same recipe. The epoch-end measurements of {@code fit}
+     * (validation, KL per dimension) are not made and nothing is written; {@code from} is not
+     * changed. Early stopping does not apply here (it is refused). This is the local work of
+     * data-parallel training (org.latent4j.spark): each worker runs it on its rows from the
+     * shared state.
+     *
+     * @param pool the pool to run on, or null for a pool of {@code cfg.threads()}
+     */
+    public static Steps steps(Checkpoint from, Dataset train, TrainingConfig cfg, long steps, ForkJoinPool pool) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps must not be negative, got " + steps);
+        }
+        if (cfg.earlyStopping() != null) {
+            throw new IllegalArgumentException("early stopping watches whole runs; local steps take none");
+        }
+        ModelSpec s = from.spec();
+        if (s.inputDim() != train.features()) {
+            throw new IllegalArgumentException("the model takes " + s.inputDim() + " features but " + train.source() + " has "
+                    + train.features());
+        }
+        Graph g = Graph.build(s).fuse();
+        int[] sizes = Optimizer.stateSizes(cfg.optimizer(), g.trainableCount());
+        if (from.params().length != g.paramCount() || from.firstMoment().length != sizes[0] || from.secondMoment().length != sizes[1]) {
+            throw new IllegalArgumentException("the state holds " + from.params().length + " parameters and " + from.firstMoment().length
+                    + " + " + from.secondMoment().length + " optimizer values; the model needs " + g.paramCount() + " and "
+                    + cfg.optimizer().kind() + " " + sizes[0] + " + " + sizes[1]);
+        }
+        if (from.progress().position() > train.rows()) {
+            throw new IllegalArgumentException("position " + from.progress().position() + " is past the " + train.rows() + " rows of "
+                    + train.source());
+        }
+        try (Parallelism par = pool != null ? Parallelism.using(pool) : Parallelism.of(cfg.threads())) {
+            Loop loop = new Loop(s, g, from.params().clone(), train, null, cfg, par, TrainingListener.NONE, null, new ArrayList<>(), null);
+            loop.opt.restore(from.optimizerSteps(), from.firstMoment(), from.secondMoment());
+            loop.stopAtStep = from.progress().step() + steps;
+            loop.measureEpochs = false;
+            loop.run(from.progress());
+            Checkpoint.Progress end = loop.stoppedAt;
+            Checkpoint state = new Checkpoint(s, loop.params, loop.opt.steps(), loop.opt.firstMoment(), loop.opt.secondMoment(), end,
+                    loop.history, from.recipe(), from.dataFingerprint(), null);
+            return new Steps(state, end.step() - from.progress().step(), loop.totalRecon, loop.totalKl, loop.totalPenalty, loop.totalRows);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static void checkValidation(Dataset train, Dataset validation, TrainingConfig cfg) {
         checkValidation(train, validation);
         if (cfg.earlyStopping() != null && validation == null) {
@@ -266,6 +328,12 @@ public final class Trainer {
         boolean stopped;
         final boolean[] chunkFinite;
         final java.util.function.IntConsumer finiteBody = this::checkChunk;
+        /** For {@link Trainer#steps}: the step before which the run stops, where it stopped, no epoch-end measurements, and the sums of the applied batches. */
+        long stopAtStep = Long.MAX_VALUE;
+        Checkpoint.Progress stoppedAt;
+        boolean measureEpochs = true;
+        double totalRecon, totalKl, totalPenalty;
+        long totalRows;
 
         Loop(ModelSpec spec, Graph g, float[] params, Dataset train, Dataset validation, TrainingConfig cfg, Parallelism par,
              TrainingListener listener, CheckpointPolicy checkpoints, List<EpochStats> history, String fingerprint) throws IOException {
@@ -320,6 +388,11 @@ public final class Trainer {
                 int skipped = continuing ? from.skipped() : 0;
                 int startRow = continuing ? from.position() : 0;
                 for (int start = startRow; start < order.length; start += b) {
+                    if (step >= stopAtStep) {
+                        stoppedAt = new Checkpoint.Progress(epoch, start, step, recon, kl, counted, skipped,
+                                secondsBefore + (System.nanoTime() - t0) / 1e9, penalty);
+                        return;
+                    }
                     int n = Math.min(b, order.length - start);
                     int rows = n * samples;
                     for (int r = 0; r < n; r++) {
@@ -350,6 +423,10 @@ public final class Trainer {
                         kl += bk;
                         penalty += bp;
                         counted += rows;
+                        totalRecon += br;
+                        totalKl += bk;
+                        totalPenalty += bp;
+                        totalRows += rows;
                         if (cfg.clipNorm() > 0) {
                             Optimizer.clipByNorm(grads, cfg.clipNorm());
                         }
@@ -375,8 +452,8 @@ public final class Trainer {
                             + ". Try a smaller learning rate or look for non-finite values in the data.", step);
                 }
                 double sec = secondsBefore + (System.nanoTime() - t0) / 1e9;
-                Evaluation val = validation == null ? null : evaluation(g, params, validation, b, cfg.seed(), par);
-                Evaluation latent = val != null || g.kl < 0 ? val : evaluation(g, params, train, b, cfg.seed(), par);
+                Evaluation val = validation == null || !measureEpochs ? null : evaluation(g, params, validation, b, cfg.seed(), par);
+                Evaluation latent = val != null || g.kl < 0 || !measureEpochs ? val : evaluation(g, params, train, b, cfg.seed(), par);
                 double rows = counted;
                 EpochStats st = new EpochStats(epoch, recon / rows, kl / rows, (recon + kl) / rows,
                         val == null ? Double.NaN : val.reconstruction(), val == null ? Double.NaN : val.kl(),
@@ -398,6 +475,7 @@ public final class Trainer {
                 }
                 listener.onEpoch(st);
             }
+            stoppedAt = new Checkpoint.Progress(cfg.epochs() + 1, 0, step, 0, 0, 0, 0, 0, 0);
         }
 
         /**
