@@ -26,7 +26,7 @@ import org.latent4j.dsl.Json;
  * matched exactly against the list of routes and resources, so {@code ../} and its encoded forms
  * can reach no file), it only answers GET and HEAD (and POST on the endpoints that decode codes,
  * which change nothing), request targets are at most {@link #MAX_TARGET} characters and bodies
- * at most {@link #MAX_BODY} bytes, a request whose Host header is not the loopback address it is
+ * at most {@link #MAX_BODY} bytes, headers at most 32 KiB, a request whose Host header is not the loopback address it is
  * bound to is refused (a web page elsewhere cannot reach it by DNS rebinding), and every bad
  * request gets a 4xx status with a one-line message, never a stack trace. Responses forbid
  * scripts from anywhere but the server itself (Content-Security-Policy), so the page works
@@ -37,6 +37,17 @@ final class ViewServer implements AutoCloseable {
     static final int MAX_TARGET = 2048;
     /** Largest request body accepted, in bytes. */
     static final int MAX_BODY = 64 * 1024;
+
+    static {
+        // The JDK server's own bounds, unless set already: headers of at most 32 KiB, and a request or an
+        // answer that takes over 30 s is cut off (a slow client cannot hold the few threads).
+        for (String[] p : new String[][] {{"sun.net.httpserver.maxReqHeaderSize", "32768"}, {"sun.net.httpserver.maxReqTime", "30"},
+            {"sun.net.httpserver.maxRspTime", "30"}}) {
+            if (System.getProperty(p[0]) == null) {
+                System.setProperty(p[0], p[1]);
+            }
+        }
+    }
 
     /** What a route answers: a JSON value (maps, lists, strings, numbers), or raw bytes of a type. */
     record Raw(byte[] bytes, String type) {}
@@ -188,6 +199,9 @@ final class ViewServer implements AutoCloseable {
             h.set("X-Frame-Options", "DENY");
             h.set("Referrer-Policy", "no-referrer");
             h.set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+            if (status == 413) {
+                h.set("Connection", "close");   // the rest of the body is not read
+            }
             if (status == 405) {
                 h.set("Allow", posts.containsKey(ex.getRequestURI().getRawPath()) ? "POST" : "GET, HEAD");
             }

@@ -63,10 +63,11 @@
     ctx.strokeRect(M, M, W - 2 * M, H - 2 * M);
     ctx.fillStyle = "#59636e"; ctx.font = "12px system-ui, sans-serif"; ctx.textAlign = "center";
     ctx.fillText(info.x_axis, W / 2, H - 10);
-    for (const t of L4.ticks(u0, u1, 6)) { ctx.fillText(L4.fmt(t), sx(t), H - M + 14); }
+    const ut = L4.ticks(u0, u1, 6), vt = L4.ticks(v0, v1, 6);
+    for (const t of ut) { ctx.fillText(L4.tickFmt(t, ut[1] - ut[0] || 1), sx(t), H - M + 14); }
     ctx.save(); ctx.translate(12, H / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(info.y_axis, 0, 0); ctx.restore();
     ctx.textAlign = "right";
-    for (const t of L4.ticks(v0, v1, 6)) { ctx.fillText(L4.fmt(t), M - 4, sy(t) + 4); }
+    for (const t of vt) { ctx.fillText(L4.tickFmt(t, vt[1] - vt[0] || 1), M - 4, sy(t) + 4); }
     const order = scores ? [...Array(n).keys()].sort((p, q) => scores[p] - scores[q]) : [...Array(n).keys()];
     ctx.globalAlpha = 0.75;
     for (const i of order) {

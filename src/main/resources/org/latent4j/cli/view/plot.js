@@ -28,6 +28,12 @@ const L4 = (() => {
     return out;
   }
 
+  // A tick label: as many decimals as the step needs, thousands as "k".
+  function tickFmt(v, step) {
+    if (Math.abs(v) >= 10000 && step >= 1000) return (v / 1000).toFixed(Math.max(0, -Math.floor(Math.log10(step / 1000)))) + "k";
+    return v.toFixed(Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9))));
+  }
+
   function fmt(v) {
     if (v === null || v === undefined || Number.isNaN(v)) return "n/a";
     const a = Math.abs(v);
@@ -38,7 +44,7 @@ const L4 = (() => {
   // with class "point" and data-x, data-series (the run page's test reads them).
   function lineChart(container, opt) {
     container.textContent = "";
-    const W = opt.width || 520, H = opt.height || 300, m = { l: 58, r: 12, t: 12, b: 40 };
+    const W = opt.width || 520, H = opt.height || 300, m = { l: 64, r: 12, t: 12, b: 40 };
     const svg = el("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}` }, container);
     const all = opt.series.flatMap(s => s.xs.map((x, i) => [x, s.ys[i]])).filter(p => Number.isFinite(p[1]));
     if (all.length === 0) { text(svg, W / 2, H / 2, "no values yet", { "text-anchor": "middle" }); return svg; }
@@ -52,18 +58,19 @@ const L4 = (() => {
     const X = x => m.l + (x - x0) / (x1 - x0) * (W - m.l - m.r);
     const Y = y => H - m.b - (y - y0) / (y1 - y0) * (H - m.t - m.b);
     const grid = el("g", { class: "grid" }, svg), axis = el("g", { class: "axis" }, svg);
-    for (const v of ticks(y0, y1, 5)) {
+    const yt = ticks(y0, y1, 5), ys = yt.length > 1 ? yt[1] - yt[0] : 1;
+    for (const v of yt) {
       el("line", { x1: m.l, x2: W - m.r, y1: Y(v), y2: Y(v) }, grid);
-      text(axis, m.l - 5, Y(v) + 4, fmt(v), { "text-anchor": "end" });
+      text(axis, m.l - 5, Y(v) + 4, tickFmt(v, ys), { "text-anchor": "end" });
     }
     const xt = ticks(x0, x1, Math.min(10, Math.max(1, Math.round(x1 - x0)))).filter(v => !opt.integerX || Number.isInteger(v));
     for (const v of xt) {
       el("line", { x1: X(v), x2: X(v), y1: H - m.b, y2: H - m.b + 4 }, axis);
-      text(axis, X(v), H - m.b + 16, fmt(v), { "text-anchor": "middle" });
+      text(axis, X(v), H - m.b + 16, tickFmt(v, xt.length > 1 ? xt[1] - xt[0] : 1), { "text-anchor": "middle" });
     }
     el("path", { d: `M${m.l},${m.t}V${H - m.b}H${W - m.r}`, fill: "none" }, axis);
     if (opt.xlabel) text(svg, (m.l + W - m.r) / 2, H - 6, opt.xlabel, { "text-anchor": "middle" });
-    if (opt.ylabel) text(svg, 12, (m.t + H - m.b) / 2, opt.ylabel, { "text-anchor": "middle", transform: `rotate(-90 12 ${(m.t + H - m.b) / 2})` });
+    if (opt.ylabel) text(svg, 11, (m.t + H - m.b) / 2, opt.ylabel, { "text-anchor": "middle", transform: `rotate(-90 11 ${(m.t + H - m.b) / 2})` });
     for (const s of opt.series) {
       const g = el("g", { class: "series", "data-series": s.key || s.name }, svg);
       const pts = s.xs.map((x, i) => [x, s.ys[i]]).filter(p => Number.isFinite(p[1]));
@@ -91,11 +98,12 @@ const L4 = (() => {
     if (opt.max !== undefined) hi = Math.max(hi, opt.max);
     if (hi === lo) hi = lo + 1;
     const Y = y => H - m.b - (y - lo) / (hi - lo) * (H - m.t - m.b);
-    const bw = (W - m.l - m.r) / n;
+    const bw = Math.min(48, (W - m.l - m.r) / n);
     const axis = el("g", { class: "axis" }, svg);
-    for (const t of ticks(lo, hi, 4)) {
+    const bt = ticks(lo, hi, 4), bs = bt.length > 1 ? bt[1] - bt[0] : 1;
+    for (const t of bt) {
       el("line", { x1: m.l - 3, x2: m.l, y1: Y(t), y2: Y(t) }, axis);
-      text(axis, m.l - 5, Y(t) + 4, fmt(t), { "text-anchor": "end" });
+      text(axis, m.l - 5, Y(t) + 4, tickFmt(t, bs), { "text-anchor": "end" });
     }
     el("path", { d: `M${m.l},${m.t}V${H - m.b}H${W - m.r}`, fill: "none" }, axis);
     el("line", { x1: m.l, x2: W - m.r, y1: Y(0), y2: Y(0), stroke: "#8c959f" }, axis);
@@ -157,5 +165,5 @@ const L4 = (() => {
   const getJson = url => request(url, { cache: "no-store" });
   const postJson = (url, body) => request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
-  return { el, text, ticks, fmt, lineChart, barChart, grey, greyImage, canvasGreys, getJson, postJson, PALETTE };
+  return { el, text, ticks, tickFmt, fmt, lineChart, barChart, grey, greyImage, canvasGreys, getJson, postJson, PALETTE };
 })();

@@ -22,14 +22,17 @@
       + (last && Number.isFinite(last.test_neg_elbo) ? `, held-out -ELBO ${L4.fmt(last.test_neg_elbo)}` : "")
       + (s.seconds ? `, ${L4.fmt(s.seconds)} s` : "") + (s.data ? ` · data ${s.data}` : "");
     const series = LOSS.filter(l => h.some(e => Number.isFinite(e[l[0]]))).map(l => ({
-      key: l[0], name: l[1], xs: xs, ys: h.map(e => e[l[0]]), color: L4.PALETTE[l[2]], dashed: l[3] }));
-    L4.lineChart($("loss"), { series: series, xlabel: "epoch", ylabel: "nats", integerX: true, xMax: s.epochs_planned || 0 });
-    $("loss-legend").innerHTML = "";
-    for (const se of series) {
-      const sp = document.createElement("span");
-      sp.style.setProperty("--c", se.color);
-      sp.textContent = se.name + (se.dashed ? " (dashed)" : "");
-      $("loss-legend").appendChild(sp);
+      key: l[0], name: l[1], xs: xs, ys: h.map(e => e[l[0]]), color: L4.PALETTE[l[2]], dashed: l[3], group: l[2] >= 2 ? "klc" : "loss" }));
+    for (const g of ["loss", "klc"]) {
+      const mine = series.filter(se => se.group === g);
+      L4.lineChart($(g), { series: mine, xlabel: "epoch", ylabel: "nats", integerX: true, xMax: s.epochs_planned || 0, zero: g === "klc" });
+      $(g + "-legend").innerHTML = "";
+      for (const se of mine) {
+        const sp = document.createElement("span");
+        sp.style.setProperty("--c", se.color);
+        sp.textContent = se.name + (se.dashed ? " (dashed)" : "");
+        $(g + "-legend").appendChild(sp);
+      }
     }
     const klEntry = [...h].reverse().find(e => Array.isArray(e.kl_per_dimension));
     if (klEntry) {
@@ -39,7 +42,7 @@
       $("kl-note").textContent = `epoch ${klEntry.epoch}: ${klEntry.active_units} of ${kl.length} active units `
         + "(posterior mean varies with variance above 0.01); grey bars carry less than 0.01 nats (collapsed); "
         + `${kl.filter(v => v < 0.01).length} collapsed` + (klEntry.warning ? " · " + klEntry.warning : "");
-      L4.barChart($("active"), { values: h.map(e => e.active_units), labels: xs, xlabel: "epoch", max: kl.length, width: 360 });
+      L4.barChart($("active"), { values: h.map(e => e.active_units), labels: xs, xlabel: "epoch", max: kl.length });
     } else {
       $("kl").textContent = "";
       $("kl-note").textContent = "no KL per dimension: the model has no Gaussian latent";
