@@ -40,9 +40,10 @@ final class ViewServer implements AutoCloseable {
 
     static {
         // The JDK server's own bounds, unless set already: headers of at most 32 KiB, and a request or an
-        // answer that takes over 30 s is cut off (a slow client cannot hold the few threads).
+        // answer that takes over 30 s is cut off (a slow client cannot hold the few threads); no Nagle delay
+        // (small answers would otherwise wait ~40 ms for the client's delayed ACK: a drag would not feel live).
         for (String[] p : new String[][] {{"sun.net.httpserver.maxReqHeaderSize", "32768"}, {"sun.net.httpserver.maxReqTime", "30"},
-            {"sun.net.httpserver.maxRspTime", "30"}}) {
+            {"sun.net.httpserver.maxRspTime", "30"}, {"sun.net.httpserver.nodelay", "true"}}) {
             if (System.getProperty(p[0]) == null) {
                 System.setProperty(p[0], p[1]);
             }

@@ -297,4 +297,31 @@ class ViewEndpointsTest {
         CliErrorsTest.oneLine(MainTest.run("view", "--model", run.resolve("model.safetensors").toString(), "--data",
                 dir.resolve("none.csv").toString()), "none.csv: no such file");
     }
+
+    @Test
+    void trainWithViewServesThePageWhileItTrainsAndClosesItAfter(@TempDir Path dir) throws Exception {
+        MainTest.Run r = MainTest.run("train", "--view", "--epochs", "1", "--layers", "16", "--latent", "2", "--threads", "1",
+                "--out", dir.resolve("run").toString());
+        assertEquals(0, r.code(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("view: the run's page is at (http://127\\.0\\.0\\.1:(\\d+)/)")
+                .matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Files.isRegularFile(dir.resolve("run/metrics.json")));
+        // Without a terminal the command ends with training, and the page with it.
+        URI a = URI.create(m.group(1));
+        assertTrue(assertThrowsIo(() -> ViewFixture.get(a, "/api/run")), "the server is closed after training");
+    }
+
+    interface Io {
+        void run() throws java.io.IOException;
+    }
+
+    static boolean assertThrowsIo(Io call) {
+        try {
+            call.run();
+            return false;
+        } catch (java.io.IOException e) {
+            return true;
+        }
+    }
 }

@@ -232,24 +232,27 @@
     return p;
   }
 
-  let dragging = false;
+  // A press starts a drag at once (the row under it may take a request to fetch); a move during that wins.
+  let dragging = false, moved = false;
   map.addEventListener("mousedown", async ev => {
+    const second = ev.shiftKey && a;
+    if (!second) { dragging = true; moved = false; }
     const p = await withCode(pick(ev, true));
-    if (ev.shiftKey && a) {
-      b = p; drawMap(); strip(); return;
-    }
-    dragging = true;
+    if (second) { b = p; drawMap(); strip(); return; }
+    if (moved) return;
     a = p; b = null; $("strip-box").hidden = true;
     drawMap(); decode(p); showRow(p);
   });
   map.addEventListener("mousemove", ev => {
     if (!dragging) return;
+    moved = true;
     const p = pick(ev, false);
     p.code = codeAt(p.u, p.v);
-    a = p; drawMap(); decode(p);
+    a = p; b = null; $("strip-box").hidden = true;
+    drawMap(); decode(p);
   });
   window.addEventListener("mouseup", () => {
-    if (dragging) { dragging = false; showRow(a); }
+    if (dragging) { dragging = false; if (moved) showRow(a); }
   });
 
   // Screen position of row i's dot, and the map point under a screen position (for the browser test).
