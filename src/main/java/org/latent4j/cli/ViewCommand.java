@@ -25,7 +25,7 @@ final class ViewCommand implements Callable<Integer> {
     Path run;
 
     @Option(names = "--model", paramLabel = "FILE", description = "Explore this model file's latent space instead "
-            + "(an autoencoder, VAE, PCA or PPCA; a detector file from calibrate adds scores).")
+            + "(an autoencoder, VAE, PCA or PPCA; a detector file from calibrate adds scores). Default: none (RUN_DIR).")
     Path model;
 
     @Option(names = "--data", paramLabel = "PATH", description = "With --model: the rows to map (.csv, .npy, IDX, or a "
