@@ -114,6 +114,12 @@ final class LatentView {
                     : "latent dimensions 1 and 2, the others 0 (no data to project)";
         }
         scores = detector != null && n > 0 ? detector.score(rows) : null;
+        // The JIT compiles the decoder now rather than on the first click (its first decodes take tens of ms).
+        float[][] warm = n > 0 ? java.util.Arrays.copyOf(codes, Math.min(n, 16)) : new float[][] {new float[dim]};
+        for (int i = 0; i < 20; i++) {
+            model.decode(warm);
+            model.decode(new float[][] {warm[i % warm.length]});
+        }
     }
 
     /** The code a map point stands for: m + u c1 + v c2 with a projection, else (u, v, 0, ...). */

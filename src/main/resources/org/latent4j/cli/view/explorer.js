@@ -143,7 +143,8 @@
       hook.last = { seq: seq, code: p.code, row: p.row, map: [p.u, p.v], outputs: r.outputs[0], decodeMs: r.decode_ms, roundTripMs: rt };
       hook.decodedCanvas = isImage ? shown : null;
       $("code").textContent = "z = [" + p.code.map(v => v.toFixed(3)).join(", ") + "]" + (p.row !== null ? `  (row ${p.row}'s code)` : "");
-      $("latency").textContent = `decoded in the JVM in ${r.decode_ms.toFixed(2)} ms; ${rt.toFixed(1)} ms from click to answer`;
+      $("latency").textContent = `decoded in the JVM in ${r.decode_ms.toFixed(2)} ms` + (p.fromLink ? " (picked by the page's address)"
+        : `; ${rt.toFixed(1)} ms from click to answer`);
     } catch (e) {
       hook.errors.push(String(e));
       $("latency").textContent = "decode failed: " + e.message;
@@ -265,7 +266,7 @@
   const want = new URLSearchParams(location.hash.slice(1));
   if (want.has("a") && n) {
     const ia = Math.min(n - 1, Math.max(0, Number(want.get("a")) | 0));
-    a = await withCode({ x: sx(pts[ia][0]), y: sy(pts[ia][1]), u: pts[ia][0], v: pts[ia][1], row: ia });
+    a = await withCode({ x: sx(pts[ia][0]), y: sy(pts[ia][1]), u: pts[ia][0], v: pts[ia][1], row: ia, fromLink: true });
     drawMap(); await decode(a); await showRow(a);
     if (want.has("b")) {
       const ib = Math.min(n - 1, Math.max(0, Number(want.get("b")) | 0));

@@ -89,16 +89,17 @@ const L4 = (() => {
   // Vertical bars of values (labels under them), each coloured by color(i, v).
   function barChart(container, opt) {
     container.textContent = "";
-    const W = opt.width || 520, H = opt.height || 220, m = { l: 58, r: 10, t: 10, b: opt.labelSpace || 34 };
+    const v = opt.values, n = v.length, m = { l: 58, r: 10, t: 10, b: opt.labelSpace || 34 };
+    // Bars at most 48 px wide: a chart of few values is narrower than asked.
+    const W = Math.min(opt.width || 520, Math.max(220, m.l + m.r + 48 * n)), H = opt.height || 220;
     const svg = el("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}` }, container);
-    const v = opt.values, n = v.length;
     if (n === 0) { text(svg, W / 2, H / 2, "no values", { "text-anchor": "middle" }); return svg; }
     let lo = Math.min(0, ...v.filter(Number.isFinite)), hi = Math.max(0, ...v.filter(Number.isFinite));
     if (opt.min !== undefined) lo = Math.min(lo, opt.min);
     if (opt.max !== undefined) hi = Math.max(hi, opt.max);
     if (hi === lo) hi = lo + 1;
     const Y = y => H - m.b - (y - lo) / (hi - lo) * (H - m.t - m.b);
-    const bw = Math.min(48, (W - m.l - m.r) / n);
+    const bw = (W - m.l - m.r) / n;
     const axis = el("g", { class: "axis" }, svg);
     const bt = ticks(lo, hi, 4), bs = bt.length > 1 ? bt[1] - bt[0] : 1;
     for (const t of bt) {
