@@ -36,7 +36,8 @@ final class RunView {
     private final SharedOptions.Columns columns;
     private final Integer plannedEpochs;
 
-    private String checkpointKey = "", modelKey = "";
+    private String checkpointKey = "", modelKey = "", metricsKey = "";
+    private Map<?, ?> metrics;
     private Checkpoint checkpoint;
     private Map<String, Object> reconstructions;
     private float[][] rows;
@@ -65,17 +66,24 @@ final class RunView {
         }
     }
 
+    /** metrics.json parsed, read again only when the file changed; null while it does not exist. */
     private Map<?, ?> metrics() throws IOException {
         Path f = dir.resolve("metrics.json");
-        if (key(f).isEmpty()) {
+        String k = key(f);
+        if (k.isEmpty()) {
             return null;
         }
-        String text = Files.readString(f);
-        if (text.length() > 64 << 20) {
+        if (k.equals(metricsKey)) {
+            return metrics;
+        }
+        if (Files.size(f) > 64 << 20) {
             throw new IOException(f + ": larger than 64 MB; not a run's metrics");
         }
+        String text = Files.readString(f);
         try {
-            return Json.parse(text) instanceof Map<?, ?> m ? m : null;
+            metrics = Json.parse(text) instanceof Map<?, ?> m ? m : null;
+            metricsKey = k;
+            return metrics;
         } catch (IllegalArgumentException e) {
             throw new IOException(f + ": not JSON (" + e.getMessage() + ")");
         }

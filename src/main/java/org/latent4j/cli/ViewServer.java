@@ -191,7 +191,8 @@ final class ViewServer implements AutoCloseable {
                 // A fault of ours, not the request's: a line on the server's console, none of the trace in the answer.
                 status = 500;
                 System.err.println("view: internal error on " + shorten(ex.getRequestURI().getRawPath()) + ": " + e);
-                out = error("internal error (" + e.getClass().getSimpleName() + ")");
+                out = error(e instanceof IOException ? "cannot read a file of the run or model: " + shorten(e.getMessage())
+                        : "internal error (" + e.getClass().getSimpleName() + ")");
             }
             var h = ex.getResponseHeaders();
             h.set("Content-Type", type);
@@ -312,8 +313,8 @@ final class ViewServer implements AutoCloseable {
                 : n.endsWith(".css") ? "text/css; charset=utf-8" : "application/octet-stream";
     }
 
-    /** At most 80 characters of text that came from the request, for messages. */
+    /** At most 200 characters of text that came from the request, for messages. */
     static String shorten(String s) {
-        return s == null ? "" : s.length() <= 80 ? s : s.substring(0, 80) + "...";
+        return s == null ? "" : s.length() <= 200 ? s : s.substring(0, 200) + "...";
     }
 }

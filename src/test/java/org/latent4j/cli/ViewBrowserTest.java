@@ -22,7 +22,8 @@ import org.latent4j.model.Models;
 
 /**
  * The two pages in a real browser (headless Debian chromium over the DevTools protocol; skipped
- * where chromium is not installed): the run page draws the run's epochs with metrics.json's values;
+ * where chromium is not installed): the run page draws the run's epochs with metrics.json's values,
+ * and follows a run that trains (waiting, then each checkpoint, then finished);
  * a click on a row's dot in the explorer shows the decode of that row's code, a drag to an empty
  * spot the decode of the code that map point stands for, pixel for pixel the grey levels of the
  * Java API's {@code decode} of the same code; a shift-click draws the interpolation strip. The
@@ -86,6 +87,24 @@ class ViewBrowserTest {
             }
             assertEquals(3.0, ((Number) page.eval("document.querySelectorAll('#kl rect.bar').length")).doubleValue());
             page.screenshot(SHOTS.resolve("run-page.png"));
+
+            // A run that is training: the page waits, then follows each checkpoint, then the finished run.
+            Path live = work.resolve("live");
+            Files.createDirectories(live);
+            try (ViewServer livePage = ViewCommand.runPage(live, null, new SharedOptions.Columns(), 9, "127.0.0.1", 0)) {
+                page.navigate(livePage.address());
+                page.waitFor("window.latent4jRun.state && latent4jRun.state.status === 'waiting'", 30);
+                assertEquals("waiting", page.eval("document.getElementById('status').textContent"));
+                Files.copy(run.resolve("checkpoint.safetensors"), live.resolve("checkpoint.safetensors"));
+                page.waitFor("document.getElementById('status').textContent === 'training'"
+                        + " && document.querySelectorAll('#recon canvas').length === 16", 30);
+                assertEquals((double) h.size(), ((Number) page.eval("document.querySelectorAll("
+                        + "'g.series[data-series=train_neg_elbo] circle.point').length")).doubleValue());
+                assertTrue(((String) page.eval("document.getElementById('summary').textContent")).contains("of 9"));
+                Files.copy(run.resolve("model.safetensors"), live.resolve("model.safetensors"));
+                Files.copy(run.resolve("metrics.json"), live.resolve("metrics.json"));
+                page.waitFor("document.getElementById('status').textContent === 'finished'", 30);
+            }
 
             // The explorer: nothing decoded until a click.
             page.navigate(explorer.address());

@@ -137,6 +137,14 @@ class ViewEndpointsTest {
     }
 
     @Test
+    void aDamagedMetricsFileIsOneLineNotATrace(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("metrics.json"), "{\"epochs\": 3, \"history\": [");
+        try (ViewServer s = ViewCommand.runPage(dir, null, new SharedOptions.Columns(), null, "127.0.0.1", 0)) {
+            refused(ViewFixture.get(s.address(), "/api/run"), 500, "metrics.json: not JSON");
+        }
+    }
+
+    @Test
     void theMapAndTheDecodesAreTheJavaApis() throws Exception {
         Map<?, ?> info = json(ViewFixture.get(explorer.address(), "/api/model"));
         assertEquals(3.0, info.get("latent_dim"));
