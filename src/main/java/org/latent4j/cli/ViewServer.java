@@ -190,7 +190,8 @@ final class ViewServer implements AutoCloseable {
             } catch (RuntimeException | IOException e) {
                 // A fault of ours, not the request's: a line on the server's console, none of the trace in the answer.
                 status = 500;
-                System.err.println("view: internal error on " + shorten(ex.getRequestURI().getRawPath()) + ": " + e);
+                System.err.println("view: " + (e instanceof IOException ? "cannot answer " : "internal error on ")
+                        + shorten(ex.getRequestURI().getRawPath()) + ": " + (e instanceof IOException ? e.getMessage() : e));
                 out = error(e instanceof IOException ? "cannot read a file of the run or model: " + shorten(e.getMessage())
                         : "internal error (" + e.getClass().getSimpleName() + ")");
             }
