@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
         description = "Pure-Java autoencoders and VAEs.",
         subcommands = {DemoCommand.class, TrainCommand.class, UseCommands.Eval.class, UseCommands.Encode.class,
             UseCommands.Reconstruct.class, UseCommands.Denoise.class, UseCommands.Interpolate.class, UseCommands.Sample.class, UseCommands.Score.class, UseCommands.Calibrate.class, ProbeCommand.class, InfoCommand.class, LinearCommands.PcaCommand.class,
-            LinearCommands.PpcaCommand.class, BenchCommand.class, EnvCommand.class,
+            LinearCommands.PpcaCommand.class, ViewCommand.class, BenchCommand.class, EnvCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
@@ -29,6 +29,7 @@ public final class Main implements Runnable {
               latent4j train --data FILE.csv            train on your own data (.csv, .npy, IDX; --help for the options)
               latent4j encode|reconstruct|score|sample --model RUN/model.safetensors --data FILE.csv --out OUT.csv
                                                         use a trained model on rows (sample takes no --data)
+              latent4j view RUN_DIR | view --model FILE --data FILE  a local page: a run's curves, or the latent space
               latent4j --help                           every command; latent4j COMMAND --help: its options
             """;
 
