@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Layering of the packages, read from the sources: a lower layer never imports a higher one,
  * nothing but the CLI imports the CLI's libraries (picocli is an optional dependency), and only
- * io.Charts imports XChart (optional too; Pictures checks it is there before calling Charts).
+ * io.Charts imports XChart (optional too; Pictures checks it is there before calling Charts), and
+ * only org.latent4j.onnx imports protobuf (optional as well).
  */
 class ArchitectureTest {
     /** Layer rank of each package under org.latent4j; an import must not go to a higher rank. */
@@ -31,6 +32,7 @@ class ArchitectureTest {
             Map.entry("model", 6),       // the use API, over autoencoders and the linear baselines
             Map.entry("train", 7),
             Map.entry("bench", 8),
+            Map.entry("onnx", 8), Map.entry("proto", 8),  // ONNX files (classifier jar onnx) and their generated protobuf classes
             Map.entry("cli", 9));
 
     record Violation(Path file, String imported) {}
@@ -57,6 +59,9 @@ class ArchitectureTest {
                 String imp = m.group(1);
                 if ((imp.startsWith("picocli") || imp.startsWith("me.tongfei")) && !pkg.equals("cli")) {
                     violations.add(f + " imports " + imp + " (a CLI-only library)");
+                }
+                if (imp.startsWith("com.google.protobuf") && !pkg.equals("onnx") && !pkg.equals("proto")) {
+                    violations.add(f + " imports " + imp + " (protobuf is optional: only org.latent4j.onnx may use it)");
                 }
                 if (imp.startsWith("org.knowm.xchart") && !f.endsWith(Path.of("io", "Charts.java"))) {
                     violations.add(f + " imports " + imp + " (XChart is optional: only io.Charts may use it)");
