@@ -502,7 +502,7 @@ final class Compiler {
                 bias[j] = beta * cv[count == 1 ? 0 : j];
             }
         }
-        product(n, a, k, nOut, alpha, transB, w, k, bias, new int[] {a.dims[0], nOut});
+        product(n, a, k, nOut, alpha, transB, w, transB ? k : nOut, bias, new int[] {a.dims[0], nOut});
     }
 
     private void matMul(Node n) {
