@@ -27,6 +27,9 @@ final class Steps {
         final Gemm gemm;
         final Conv2d conv;
         final int threads;
+        /** The same kernels on the calling thread, for work too small to split (the bits are the same either way). */
+        final Gemm serialGemm = new Gemm(org.latent4j.kernel.Parallelism.serial());
+        final Conv2d serialConv = new Conv2d(org.latent4j.kernel.Parallelism.serial());
         private float[] scratch = new float[0];
         private float[] full = new float[0];
 
@@ -80,13 +83,22 @@ final class Steps {
      * packed once ({@link Gemm#packB}); bias (n values, already multiplied by beta) may be null.
      * Gemm, and MatMul by a constant matrix.
      */
+    /**
+     * Products of fewer rows, and convolutions of fewer samples, run on the calling thread: on 2
+     * threads a batch of one through the 784-512-256-32 VAE took 495 us against 216 us on one
+     * (benchmarks/compare-ort), the split costing more than it saves. The kernels give the same
+     * bits on any number of threads, so this changes the time only.
+     */
+    static final int SPLIT_ROWS = 16;
+
     record Product(Operand x, int[] xDims, int k, int n, float alpha, float[] packed, float[] bias, Activation act, float actParam,
                    int out) implements Step {
         @Override
         public void run(float[][] slots, int batch, Workspace w) {
             int rows = Shapes.count(xDims, batch) / k;
             float[] y = slots[out];
-            w.gemm.gemmPacked(y, 0, n, false, rows, n, k, alpha, x.get(slots), 0, k, packed, 0f);
+            Gemm g = rows < SPLIT_ROWS ? w.serialGemm : w.gemm;
+            g.gemmPacked(y, 0, n, false, rows, n, k, alpha, x.get(slots), 0, k, packed, 0f);
             if (bias != null || act != Activation.IDENTITY) {
                 Activations.biasForward(act, actParam, y, 0, y, 0, bias, 0, rows, n);
             }
@@ -105,15 +117,17 @@ final class Steps {
         @Override
         public void run(float[][] slots, int batch, Workspace w) {
             int samples = xDims[0] == Shapes.BATCH ? batch : xDims[0];
-            float[] scratch = w.scratch(Conv2d.scratchSize(geometry, samples, w.threads));
+            boolean serial = samples < SPLIT_ROWS;
+            Conv2d conv = serial ? w.serialConv : w.conv;
+            float[] scratch = w.scratch(Conv2d.scratchSize(geometry, samples, serial ? 1 : w.threads));
             float[] y = slots[out];
             int outChannels = geometry.outChannels();
             if (!crop) {
-                w.conv.forward(y, 0, x.get(slots), 0, weight, 0, bias, 0, geometry, samples, scratch);
+                conv.forward(y, 0, x.get(slots), 0, weight, 0, bias, 0, geometry, samples, scratch);
             } else {
                 int fh = geometry.outHeight(), fw = geometry.outWidth();
                 float[] full = w.full(samples * geometry.outSize());
-                w.conv.forward(full, 0, x.get(slots), 0, weight, 0, bias, 0, geometry, samples, scratch);
+                conv.forward(full, 0, x.get(slots), 0, weight, 0, bias, 0, geometry, samples, scratch);
                 int o = 0;
                 for (int s = 0; s < samples; s++) {
                     for (int c = 0; c < outChannels; c++) {

@@ -19,7 +19,7 @@ import org.latent4j.kernel.Parallelism;
  * The ONNX graphs PyTorch 1.13's torch.onnx exported (benchmarks/onnx_fixtures.py: a dense VAE
  * encoder and decoder, a small conv AE) run in latent4j and match the outputs the same PyTorch
  * models computed in double precision, to 1e-5; the batch is dynamic (one sample at a time gives
- * the same bits as the batch of 5) and two threads give the same bits as one.
+ * the same bits as the batch of 5) and two threads give the same bits as one (on a batch of 40, which the kernels split).
  */
 class OnnxFixturesTest {
     static final Path DIR = Path.of("src/test/resources/onnx");
@@ -73,11 +73,19 @@ class OnnxFixturesTest {
                 assertArrayEquals(java.util.Arrays.copyOfRange(all, s * per, (s + 1) * per), single.get(o), o + " sample " + s);
             }
         }
-        // two threads: the same bits
+        // two threads on a batch large enough to be split (40 = the 5 samples 8 times): the same bits as one thread
+        int big = 8 * BATCH;
+        float[] x8 = new float[big * perIn];
+        for (int r = 0; r < 8; r++) {
+            System.arraycopy(x, 0, x8, r * x.length, x.length);
+        }
+        Map<String, float[]> serial = m.run(big, x8);
         try (Parallelism two = Parallelism.of(2)) {
-            Map<String, float[]> par = OnnxModel.load(DIR.resolve(name + ".onnx"), two).run(BATCH, x);
+            Map<String, float[]> par = OnnxModel.load(DIR.resolve(name + ".onnx"), two).run(big, x8);
             for (String o : outs) {
-                assertArrayEquals(got.get(o), par.get(o), o + " on 2 threads");
+                assertArrayEquals(serial.get(o), par.get(o), o + " on 2 threads");
+                float[] all = got.get(o);
+                assertArrayEquals(all, java.util.Arrays.copyOfRange(par.get(o), 7 * all.length, 8 * all.length), o + " batch 40 vs 5");
             }
         }
     }
