@@ -79,11 +79,6 @@ final class Steps {
     // ------------------------------------------------------------------ products
 
     /**
-     * y = act(alpha x op(B) + bias) for x of dims (..., k), viewed as rows x k, and a constant B
-     * packed once ({@link Gemm#packB}); bias (n values, already multiplied by beta) may be null.
-     * Gemm, and MatMul by a constant matrix.
-     */
-    /**
      * Products of fewer rows, and convolutions of fewer samples, run on the calling thread: on 2
      * threads a batch of one through the 784-512-256-32 VAE took 495 us against 216 us on one
      * (benchmarks/compare-ort), the split costing more than it saves. The kernels give the same
@@ -91,6 +86,11 @@ final class Steps {
      */
     static final int SPLIT_ROWS = 16;
 
+    /**
+     * y = act(alpha x op(B) + bias) for x of dims (..., k), viewed as rows x k, and a constant B
+     * packed once ({@link Gemm#packB}); bias (n values, already multiplied by beta) may be null.
+     * Gemm, and MatMul by a constant matrix.
+     */
     record Product(Operand x, int[] xDims, int k, int n, float alpha, float[] packed, float[] bias, Activation act, float actParam,
                    int out) implements Step {
         @Override
