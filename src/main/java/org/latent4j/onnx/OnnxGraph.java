@@ -56,6 +56,12 @@ record OnnxGraph(long opset, List<ValueInfo> inputs, List<ValueInfo> outputs, Ma
      */
     record ValueInfo(String name, int[] dims) {}
 
+    /** A name from the file as a message shows it: control characters (a line break) as '?', at most 200 characters. */
+    static String printable(String s) {
+        String t = s.length() > 200 ? s.substring(0, 200) + "..." : s;
+        return t.replaceAll("\\p{Cntrl}", "?");
+    }
+
     /** The kinds of attribute values latent4j reads. */
     enum AttributeKind { FLOAT, INT, STRING, FLOATS, INTS, TENSOR, OTHER }
 
@@ -93,7 +99,7 @@ record OnnxGraph(long opset, List<ValueInfo> inputs, List<ValueInfo> outputs, Ma
                 Map<String, Attribute> attributes) {
         /** "node 3 (Gemm '/fc1/Gemm')": how every message names the node. */
         String describe() {
-            return "node " + index + " (" + opType + (name.isEmpty() ? "" : " '" + name + "'") + ")";
+            return "node " + index + " (" + printable(opType) + (name.isEmpty() ? "" : " '" + printable(name) + "'") + ")";
         }
     }
 }

@@ -43,9 +43,11 @@ import org.latent4j.onnx.Steps.Step;
  * (folded into one scale and shift per channel), Concat, Split and Slice are simple loops of this
  * package. Results do not depend on the thread count (the engine's kernels' guarantee).
  *
- * <p><b>Files are hostile data</b>: see {@link OnnxReader}; a damaged or truncated file, one
- * keeping tensors outside itself, or dims that disagree with the data are a one-line
- * {@link IOException}.
+ * <p><b>Files are hostile data</b>: the file's size is checked before it is read, protobuf-java
+ * (classes generated from the official onnx.proto) parses it with a nesting limit, and every
+ * tensor's dims and data length are checked before any array is made; a damaged or truncated
+ * file, one keeping tensors outside itself (external data), or dims that disagree with the data
+ * are a one-line {@link IOException}.
  *
  * <p>An instance keeps its buffers between calls (they grow to the largest batch run); {@link #run}
  * is synchronized, so share one across threads only if the calls may wait on each other.
@@ -83,8 +85,10 @@ public final class OnnxModel {
         try {
             return new OnnxModel(Compiler.compile(OnnxReader.read(file)), parallelism);
         } catch (IOException | IllegalArgumentException e) {
-            String m = e.getMessage();
-            throw new IOException(m != null && m.startsWith(file.toString()) ? m : file + ": " + m, e);
+            String m = e.getMessage() == null ? e.toString() : e.getMessage();
+            // names from the file may hold line breaks: the message stays one line
+            m = (m.startsWith(file.toString()) ? m : file + ": " + m).replaceAll("\\p{Cntrl}", "?");
+            throw new IOException(m, e);
         }
     }
 

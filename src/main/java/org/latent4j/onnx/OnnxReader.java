@@ -107,7 +107,8 @@ final class OnnxReader {
 
     private static Node node(Onnx.NodeProto n, int index) {
         Map<String, Attribute> attributes = new LinkedHashMap<>();
-        String where = "node " + index + " (" + n.getOpType() + (n.getName().isEmpty() ? "" : " '" + n.getName() + "'") + ")";
+        String where = "node " + index + " (" + OnnxGraph.printable(n.getOpType()) + (n.getName().isEmpty() ? "" : " '"
+                + OnnxGraph.printable(n.getName()) + "'") + ")";
         for (Onnx.AttributeProto a : n.getAttributeList()) {
             if (attributes.put(a.getName(), attribute(a, where)) != null) {
                 throw new IllegalArgumentException(where + ": two attributes named " + a.getName());

@@ -152,6 +152,13 @@ class OnnxErrorsTest {
         IOException t = assertThrows(IOException.class, () -> OnnxModel.load(write("int32.onnx", model(ints).build().toByteArray())));
         assertTrue(t.getMessage().contains("has element type INT32"), t.getMessage());
 
+        // a hostile name with line breaks: the message stays one line
+        Onnx.ModelProto.Builder named = model(floats("W", List.of(2L, 2L), 1, 2, 3, 4));
+        named.setGraph(named.getGraph().toBuilder().setNode(0, named.getGraph().getNode(0).toBuilder().setOpType("Evil").setName("a\nb\r\nc")));
+        IOException nl = assertThrows(IOException.class, () -> OnnxModel.load(write("newline.onnx", named.build().toByteArray())));
+        assertTrue(nl.getMessage().contains("node 0 (Evil 'a?b??c'): operator Evil is not supported"), nl.getMessage());
+        oneLine(nl.getMessage());
+
         // opset 12 in the file
         byte[] old = model(floats("W", List.of(2L, 2L), 1, 2, 3, 4)).setOpsetImport(0, Onnx.OperatorSetIdProto.newBuilder().setVersion(12))
                 .build().toByteArray();
