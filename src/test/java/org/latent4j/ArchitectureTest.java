@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Layering of the packages, read from the sources: a lower layer never imports a higher one,
  * nothing but the CLI imports the CLI's libraries (picocli is an optional dependency), and only
- * io.Charts imports XChart (optional too; Pictures checks it is there before calling Charts).
+ * io.Charts imports XChart (optional too; Pictures checks it is there before calling Charts), and
+ * only org.latent4j.onnx imports protobuf (optional as well).
  */
 class ArchitectureTest {
     /** Layer rank of each package under org.latent4j; an import must not go to a higher rank. */
@@ -32,6 +33,7 @@ class ArchitectureTest {
             Map.entry("train", 7),
             Map.entry("bench", 8),
             Map.entry("spark", 8),       // Spark ML stages over the engine (classifier jar "spark"; Spark is provided)
+            Map.entry("onnx", 8), Map.entry("proto", 8),  // ONNX files (classifier jar onnx) and their generated protobuf classes
             Map.entry("cli", 9));
 
     record Violation(Path file, String imported) {}
@@ -61,6 +63,9 @@ class ArchitectureTest {
                 }
                 if (imp.startsWith("org.apache.spark") && !pkg.equals("spark")) {
                     violations.add(f + " imports " + imp + " (Spark is provided at run time: only org.latent4j.spark may use it)");
+                }
+                if (imp.startsWith("com.google.protobuf") && !pkg.equals("onnx") && !pkg.equals("proto")) {
+                    violations.add(f + " imports " + imp + " (protobuf is optional: only org.latent4j.onnx may use it)");
                 }
                 if (imp.startsWith("org.knowm.xchart") && !f.endsWith(Path.of("io", "Charts.java"))) {
                     violations.add(f + " imports " + imp + " (XChart is optional: only io.Charts may use it)");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The engine artifact an application embeds (target/latent4j-VERSION.jar, built right after
- * compiling): no CLI, benchmark, chart, font or data file, no reference to another library, a
+ * compiling): no CLI, benchmark, chart, font, ONNX or data file, no reference to another library, a
  * module name, no dependency in the pom; and the README's embedding example compiles and runs
  * against it alone.
  */
@@ -33,7 +33,7 @@ class EmbeddingTest {
     static Path engineJar() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("target"))) {
             List<Path> jars = s.filter(p -> p.getFileName().toString().matches("latent4j-\\d.*\\.jar")
-                    && !p.getFileName().toString().matches(".*-(cli|spark|sources|javadoc)\\.jar")).toList();
+                    && !p.getFileName().toString().matches(".*-(cli|spark|onnx|sources|javadoc)\\.jar")).toList();
             assertEquals(1, jars.size(), "one engine jar in target/ (built at process-classes): " + jars);
             return jars.get(0);
         }
@@ -48,13 +48,13 @@ class EmbeddingTest {
             for (var e : java.util.Collections.list(jar.entries())) {
                 String n = e.getName();
                 if (n.startsWith("org/latent4j/cli/") || n.startsWith("org/latent4j/bench/") || n.startsWith("org/latent4j/io/Charts")
-                        || n.startsWith("org/latent4j/io/Fonts") || n.startsWith("org/latent4j/spark/") || n.endsWith(".ttf") || n.contains("fashion-mnist")) {
+                        || n.startsWith("org/latent4j/io/Fonts") || n.startsWith("org/latent4j/spark/") || n.startsWith("org/latent4j/onnx/") || n.endsWith(".ttf") || n.contains("fashion-mnist")) {
                     wrong.add(n);
                 }
                 if (n.endsWith(".class")) {
                     classes++;
                     String bytes = new String(jar.getInputStream(e).readAllBytes(), StandardCharsets.ISO_8859_1);
-                    for (String lib : new String[] {"picocli/", "org/knowm/xchart", "me/tongfei", "org/jline", "org/apache/spark", "scala/"}) {
+                    for (String lib : new String[] {"picocli/", "org/knowm/xchart", "me/tongfei", "org/jline", "org/apache/spark", "scala/", "com/google/protobuf"}) {
                         if (bytes.contains(lib)) {
                             refers.add(n + " -> " + lib);
                         }

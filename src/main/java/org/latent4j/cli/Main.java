@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
         description = "Pure-Java autoencoders and VAEs.",
         subcommands = {DemoCommand.class, TrainCommand.class, UseCommands.Eval.class, UseCommands.Encode.class,
             UseCommands.Reconstruct.class, UseCommands.Denoise.class, UseCommands.Interpolate.class, UseCommands.Sample.class, UseCommands.Score.class, UseCommands.Calibrate.class, ProbeCommand.class, InfoCommand.class, LinearCommands.PcaCommand.class,
-            LinearCommands.PpcaCommand.class, ViewCommand.class, BenchCommand.class, EnvCommand.class,
+            LinearCommands.PpcaCommand.class, ViewCommand.class, ImportCommand.class, ExportCommand.class, BenchCommand.class, EnvCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")

@@ -399,9 +399,10 @@ final class TrainRun {
             return null;
         }
         float[] flat = Trainer.conditions(data, model.conditionDim());
-        float[][] c = new float[Math.min(rows, data.rows())][];
+        float[][] c = new float[rows][];
         for (int i = 0; i < c.length; i++) {
-            c[i] = java.util.Arrays.copyOfRange(flat, i * model.conditionDim(), (i + 1) * model.conditionDim());
+            int r = i % data.rows();   // the rows' own conditions, repeating as the rows do
+            c[i] = java.util.Arrays.copyOfRange(flat, r * model.conditionDim(), (r + 1) * model.conditionDim());
         }
         return c;
     }
@@ -436,7 +437,7 @@ final class TrainRun {
         int cols = 8;
         float[][] inputs = new float[2 * cols][];
         for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = test.row(i);
+            inputs[i] = test.row(i % test.rows());   // fewer than 16 held-out rows repeat (was an out-of-bounds crash)
         }
         float[][] cond = conditions(model, test, inputs.length);
         float[][] rec = cond == null ? model.reconstruct(inputs) : model.reconstruct(inputs, cond);

@@ -15,7 +15,9 @@ import java.util.Map;
 import org.latent4j.dsl.Json;
 
 /**
- * The safetensors format (float32 only): 8-byte little-endian header length, a JSON header
+ * The safetensors format (latent4j writes and {@link #read} reads float32 only; {@link #readConverted}
+ * also reads a PyTorch state_dict's F16, BF16 and F64 tensors as float32 and lists its other
+ * tensors without their data): 8-byte little-endian header length, a JSON header
  * mapping tensor names to {dtype, shape, data_offsets} plus an optional {@code __metadata__}
  * string map, then the raw little-endian data. A file is data, never code: every length,
  * offset and shape is checked before it is used, and nothing is allocated from a size the file
@@ -40,6 +42,35 @@ public final class SafeTensors {
 
     /** What a file holds: its metadata and its tensors (each with its own array). */
     public record Contents(Map<String, String> metadata, Map<String, Entry> tensors) {}
+
+    /**
+     * A tensor of a dtype that is not a floating-point one (e.g. batch normalization's I64
+     * {@code num_batches_tracked} in a PyTorch state_dict): its name, dtype and shape, checked like
+     * every tensor's, but its data is not read.
+     */
+    public record Other(String name, String dtype, int[] shape) {}
+
+    /**
+     * What {@link #readConverted} found: the float tensors (converted to float32) in
+     * {@code contents}, the dtype each had in the file, and the tensors of other dtypes.
+     */
+    public record Converted(Contents contents, Map<String, String> dtypes, Map<String, Other> others) {}
+
+    /** Bytes per element of the dtypes the safetensors format defines; -1 for an unknown dtype. */
+    static int elementBytes(String dtype) {
+        return switch (dtype) {
+            case "F64", "I64", "U64" -> 8;
+            case "F32", "I32", "U32" -> 4;
+            case "F16", "BF16", "I16", "U16" -> 2;
+            case "I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2" -> 1;
+            default -> -1;
+        };
+    }
+
+    /** Whether readConverted converts a dtype to float32. */
+    static boolean isFloat(String dtype) {
+        return dtype.equals("F32") || dtype.equals("F16") || dtype.equals("BF16") || dtype.equals("F64");
+    }
 
     /** Writes atomically: to a temporary file in the same folder, forced to disk, then renamed. */
     public static void write(Path file, Map<String, String> metadata, List<Entry> tensors) throws IOException {
@@ -97,8 +128,23 @@ public final class SafeTensors {
         }
     }
 
-    /** Reads and checks a whole file. Errors name the file and what is wrong. */
+    /** Reads and checks a whole file of float32 tensors. Errors name the file and what is wrong. */
     public static Contents read(Path file) throws IOException {
+        return read(file, false).contents();
+    }
+
+    /**
+     * Reads and checks a whole file as PyTorch's {@code safetensors.torch.save_file} writes it:
+     * F32 tensors as they are, F16 and BF16 exactly (every such value is a float32), F64 rounded to
+     * the nearest float32 (a finite value beyond float32's range is an error naming the tensor and
+     * the element); tensors of any other dtype the format defines are checked (shape, offsets) and
+     * listed in {@link Converted#others()} without their data; an unknown dtype is an error.
+     */
+    public static Converted readConverted(Path file) throws IOException {
+        return read(file, true);
+    }
+
+    private static Converted read(Path file, boolean convert) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such file");
         }
@@ -128,7 +174,7 @@ public final class SafeTensors {
             }
             long dataStart = 8 + hlen, dataLen = size - dataStart;
             Map<String, String> metadata = new LinkedHashMap<>();
-            record Span(String name, long begin, long end, int[] shape) {}
+            record Span(String name, long begin, long end, int[] shape, String dtype) {}
             List<Span> spans = new ArrayList<>();
             for (Map.Entry<?, ?> e : header.entrySet()) {
                 String name = (String) e.getKey();
@@ -147,9 +193,12 @@ public final class SafeTensors {
                 if (!(e.getValue() instanceof Map<?, ?> t)) {
                     throw new IOException(file + ": tensor " + name + " must be described by an object");
                 }
-                if (!"F32".equals(t.get("dtype"))) {
-                    throw new IOException(file + ": tensor " + name + " has dtype " + Json.write(t.get("dtype")) + "; latent4j reads F32 only");
+                if (!(t.get("dtype") instanceof String dtype) || (convert ? elementBytes(dtype) < 0 : !dtype.equals("F32"))) {
+                    throw new IOException(file + ": tensor " + name + " has dtype " + Json.write(t.get("dtype")) + (convert
+                            ? "; not a safetensors dtype (F32, F16, BF16, F64 are read as float32; I64, I32, ... are listed)"
+                            : "; latent4j reads F32 only"));
                 }
+                int bytesPer = elementBytes(dtype);
                 int[] shape = shape(t.get("shape"), file, name);
                 long count = 1;
                 for (int d : shape) {
@@ -168,11 +217,12 @@ public final class SafeTensors {
                     throw new IOException(file + ": tensor " + name + " ends at data offset " + end + " but the file has only "
                             + dataLen + " bytes of data (truncated?)");
                 }
-                if (end - begin != count * 4) {
+                if (end - begin != count * bytesPer) {
                     throw new IOException(file + ": tensor " + name + " has shape " + java.util.Arrays.toString(shape) + " (" + count
-                            + " floats, " + count * 4 + " bytes) but data_offsets span " + (end - begin) + " bytes");
+                            + (dtype.equals("F32") ? " floats, " : " " + dtype + " values, ") + count * bytesPer + " bytes) but data_offsets span "
+                            + (end - begin) + " bytes");
                 }
-                spans.add(new Span(name, begin, end, shape));
+                spans.add(new Span(name, begin, end, shape, dtype));
             }
             spans.sort((a, b) -> Long.compare(a.begin(), b.begin()));
             Span last = null;
@@ -186,16 +236,59 @@ public final class SafeTensors {
                 last = sp;
             }
             Map<String, Entry> tensors = new LinkedHashMap<>();
+            Map<String, String> dtypes = new LinkedHashMap<>();
+            Map<String, Other> others = new LinkedHashMap<>();
             for (Span sp : spans) {
-                int n = (int) ((sp.end() - sp.begin()) / 4);
-                ByteBuffer bb = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
-                readFully(ch, bb, dataStart + sp.begin(), file);
-                bb.flip();
+                if (!isFloat(sp.dtype())) {
+                    others.put(sp.name(), new Other(sp.name(), sp.dtype(), sp.shape()));
+                    continue;
+                }
+                int bytesPer = elementBytes(sp.dtype());
+                long byteCount = sp.end() - sp.begin();   // at most Integer.MAX_VALUE elements of at most 8 bytes: checked above
+                int n = (int) (byteCount / bytesPer);
                 float[] data = new float[n];
-                bb.asFloatBuffer().get(data);
+                // In blocks of at most 1 MiB, so that an F64 tensor of up to 2^31 elements needs no byte array of 16 GiB.
+                int perBlock = (1 << 20) / bytesPer;
+                ByteBuffer bb = ByteBuffer.allocate(Math.min(n, perBlock) * bytesPer).order(ByteOrder.LITTLE_ENDIAN);
+                for (int at = 0; at < n; at += perBlock) {
+                    int m = Math.min(perBlock, n - at);
+                    bb.clear().limit(m * bytesPer);
+                    readFully(ch, bb, dataStart + sp.begin() + (long) at * bytesPer, file);
+                    bb.flip();
+                    convert(bb, sp.dtype(), data, at, m, file, sp.name());
+                }
                 tensors.put(sp.name(), new Entry(sp.name(), sp.shape(), data, 0));
+                dtypes.put(sp.name(), sp.dtype());
             }
-            return new Contents(metadata, tensors);
+            return new Converted(new Contents(metadata, tensors), dtypes, others);
+        }
+    }
+
+    /** m values of the dtype from b (little-endian, position 0) into out[at, at + m) as float32. */
+    private static void convert(ByteBuffer b, String dtype, float[] out, int at, int m, Path file, String name) throws IOException {
+        switch (dtype) {
+            case "F32" -> b.asFloatBuffer().get(out, at, m);
+            case "F16" -> {
+                for (int i = 0; i < m; i++) {
+                    out[at + i] = Float.float16ToFloat(b.getShort(2 * i));
+                }
+            }
+            case "BF16" -> {
+                for (int i = 0; i < m; i++) {
+                    out[at + i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+                }
+            }
+            case "F64" -> {
+                for (int i = 0; i < m; i++) {
+                    double v = b.getDouble(8 * i);
+                    float f = (float) v;
+                    if (Float.isInfinite(f) && !Double.isInfinite(v)) {
+                        throw new IOException(file + ": tensor " + name + " element " + (at + i) + " is " + v + ", beyond float32's range");
+                    }
+                    out[at + i] = f;
+                }
+            }
+            default -> throw new IllegalStateException("not a float dtype: " + dtype);
         }
     }
 

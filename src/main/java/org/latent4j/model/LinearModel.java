@@ -130,6 +130,21 @@ public final class LinearModel implements LatentModel {
         return q;
     }
 
+    /** The mean mu (D values) the encoder subtracts and the decoder adds back (a copy). */
+    public float[] mean() {
+        return mean.clone();
+    }
+
+    /** The encoder matrix E, q x D row-major (z = E (x - mu)) (a copy). */
+    public float[] encoderMatrix() {
+        return encoder.clone();
+    }
+
+    /** The decoder matrix W, D x q row-major (x = mu + W z) (a copy). */
+    public float[] decoderMatrix() {
+        return decoder.clone();
+    }
+
     /** PPCA's noise variance sigma^2 (0 for PCA). */
     public double noiseVariance() {
         return noiseVariance;

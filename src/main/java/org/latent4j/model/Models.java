@@ -25,6 +25,19 @@ public final class Models {
         return from(SafeTensors.read(file), file);
     }
 
+    /**
+     * A PyTorch model's weights as a latent4j model of the given spec: a state_dict saved by
+     * {@code safetensors.torch.save_file} whose tensors are named as the spec's equivalent PyTorch
+     * modules name them ({@link PyTorchImport}). F32, F16, BF16 and F64 tensors are read as float32;
+     * batch normalization's integer {@code num_batches_tracked} is ignored. Every tensor the spec
+     * needs must be there with its shape, and no other: a wrong shape names the tensor and both
+     * shapes, missing and unexpected tensors are named; a NaN or infinite weight, or a negative
+     * running variance, names the tensor and the element.
+     */
+    public static Autoencoder load(Path weights, org.latent4j.dsl.ModelSpec spec) throws IOException {
+        return PyTorchImport.load(weights, spec);
+    }
+
     /** The model in the checked contents of a file (read once by the caller, who may want its metadata too). */
     public static LatentModel from(SafeTensors.Contents c, Path file) throws IOException {
         if (c.metadata().containsKey(Autoencoder.SPEC_KEY)) {

@@ -59,7 +59,16 @@ class FileFormatsFuzzTest {
         } catch (IOException expected) {
             // a clear error
         }
+        try {
+            Models.load(f, PYTORCH_SPEC);   // a PyTorch state_dict (F16, BF16, F64, integer tensors: ./latent4j import)
+        } catch (IOException expected) {
+            // a clear error
+        }
     }
+
+    /** A small spec with a batch norm for the importer's path (its names: encoder.0.*, encoder.2.*, fc_mu, fc_logvar, decoder.0). */
+    private static final ModelSpec PYTORCH_SPEC = org.latent4j.dsl.Model.encoder(3).dense(2).relu().batchNorm().gaussianLatent(1).decoder()
+            .dense(3).bernoulli();
 
     @FuzzTest(maxDuration = "10s")
     void idx(byte[] bytes) {
