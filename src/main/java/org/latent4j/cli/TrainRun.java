@@ -203,7 +203,7 @@ final class TrainRun {
         TrainData td = TrainData.read(data, columns, validationFraction, validationData, seed);
         boolean fashion = data == null || Files.isDirectory(data);
         if (given != null) {
-            boolean bernoulli = given.likelihood().kind() == org.latent4j.dsl.LikelihoodSpec.Kind.BERNOULLI;
+            boolean bernoulli = given.likelihood() instanceof org.latent4j.dsl.LikelihoodSpec.Bernoulli;
             td.choose(bernoulli ? "bernoulli" : "gaussian", "the spec's", scale);
         } else {
             td.choose(likelihood, "--likelihood", scale);
@@ -386,7 +386,7 @@ final class TrainRun {
         if (sparse) {
             words.add("sparse");
         }
-        if (spec.latent().contractive() > 0) {
+        if (spec.latent() instanceof org.latent4j.dsl.LatentSpec.Deterministic d && d.contractive() > 0) {
             words.add("contractive");
         }
         words.add(spec.isVariational() ? "VAE" : "autoencoder");

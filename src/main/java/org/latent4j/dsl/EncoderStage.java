@@ -57,12 +57,12 @@ public final class EncoderStage extends LayerStage<EncoderStage> {
 
     /** A VAE bottleneck: heads for mu and logvar of {@code latentDim} dimensions, z sampled by reparameterization. */
     public LatentStage gaussianLatent(int latentDim) {
-        return new LatentStage(inputDim, conditionDim, inputShape, layers, new LatentSpec(LatentSpec.Kind.GAUSSIAN, checkDim(latentDim)));
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, LatentSpec.gaussian(checkDim(latentDim)));
     }
 
     /** A deterministic bottleneck of {@code latentDim} units (a plain autoencoder). */
     public LatentStage latent(int latentDim) {
-        return new LatentStage(inputDim, conditionDim, inputShape, layers, new LatentSpec(LatentSpec.Kind.DETERMINISTIC, checkDim(latentDim)));
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, LatentSpec.deterministic(checkDim(latentDim)));
     }
 
     private static int checkDim(int d) {

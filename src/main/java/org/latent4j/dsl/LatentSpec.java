@@ -3,63 +3,92 @@ package org.latent4j.dsl;
 import org.latent4j.kernel.Activation;
 
 /**
- * The bottleneck: a deterministic code of {@code dim} units (plain autoencoder) or a diagonal
- * Gaussian posterior N(mu, exp(logvar)) of {@code dim} dimensions with a N(0, I) prior (VAE).
- *
- * @param activation  the deterministic code's activation (IDENTITY: linear, TANH, SIGMOID)
- * @param contractive weight of the contractive penalty (0: none) on a deterministic code h =
- *                    act(W a + b): {@code contractive * ||dh/da||_F^2 = contractive * sum_j act'_j^2
- *                    ||W_j||^2} per sample, the Jacobian of the code with respect to the layer
- *                    below it (the whole encoder's Jacobian when the encoder has no hidden layer,
- *                    as in Rifai et al. 2011)
- * @param logvarMin   lower clamp of a Gaussian latent's log-variance (-infinity: none)
- * @param logvarMax   upper clamp (+infinity: none); outside the clamp the gradient is zero
+ * The bottleneck, one record per kind with its own named parameters: a deterministic code
+ * ({@link Deterministic}, a plain autoencoder) or a diagonal Gaussian posterior N(mu, exp(logvar))
+ * with a N(0, I) prior ({@link Gaussian}, a VAE). Every switch over the kinds is exhaustive
+ * (sealed, no default), so a new kind cannot compile without its JSON form, its summary rows and
+ * its graph.
  */
-public record LatentSpec(Kind kind, int dim, Activation activation, float contractive, float logvarMin, float logvarMax) {
-    public enum Kind { DETERMINISTIC, GAUSSIAN }
+public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.Gaussian {
+    /** Values of the code per sample (the latent width the decoder reads). */
+    int dim();
 
-    public LatentSpec(Kind kind, int dim) {
-        this(kind, dim, Activation.IDENTITY, 0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    /** The kind's name in a model file's JSON ("deterministic", "gaussian"). */
+    String kindName();
+
+    /** A deterministic code of {@code dim} linear units without a penalty. */
+    static Deterministic deterministic(int dim) {
+        return new Deterministic(dim, Activation.IDENTITY, 0f);
     }
 
-    public LatentSpec {
-        if (kind == null) {
-            throw new IllegalArgumentException("latent kind must not be null");
-        }
+    /** A Gaussian latent of {@code dim} dimensions without a log-variance clamp. */
+    static Gaussian gaussian(int dim) {
+        return new Gaussian(dim, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    }
+
+    private static void checkDim(int dim) {
         if (dim <= 0) {
             throw new IllegalArgumentException("latent dimension must be positive, got " + dim);
         }
-        if (activation != Activation.IDENTITY && activation != Activation.TANH && activation != Activation.SIGMOID) {
-            throw new IllegalArgumentException("the code's activation must be identity (linear), tanh or sigmoid, got " + activation);
+    }
+
+    /**
+     * A deterministic code h = act(W a + b) of {@code dim} units.
+     *
+     * @param activation  the code's activation (IDENTITY: linear, TANH, SIGMOID)
+     * @param contractive weight of the contractive penalty (0: none): {@code contractive * ||dh/da||_F^2
+     *                    = contractive * sum_j act'_j^2 ||W_j||^2} per sample, the Jacobian of the code
+     *                    with respect to the layer below it (the whole encoder's Jacobian when the
+     *                    encoder has no hidden layer, as in Rifai et al. 2011)
+     */
+    record Deterministic(int dim, Activation activation, float contractive) implements LatentSpec {
+        public Deterministic {
+            checkDim(dim);
+            if (activation != Activation.IDENTITY && activation != Activation.TANH && activation != Activation.SIGMOID) {
+                throw new IllegalArgumentException("the code's activation must be identity (linear), tanh or sigmoid, got " + activation);
+            }
+            if (!(contractive >= 0f && Float.isFinite(contractive))) {
+                throw new IllegalArgumentException("contractive(" + contractive + "): the penalty weight must be finite and not negative");
+            }
         }
-        if (kind == Kind.GAUSSIAN && (activation != Activation.IDENTITY || contractive != 0f)) {
-            throw new IllegalArgumentException("a Gaussian latent takes no activation and no contractive penalty (they are for latent(dim))");
+
+        @Override
+        public String kindName() {
+            return "deterministic";
         }
-        if (!(contractive >= 0f && Float.isFinite(contractive))) {
-            throw new IllegalArgumentException("contractive(" + contractive + "): the penalty weight must be finite and not negative");
+
+        Deterministic withActivation(Activation a) {
+            return new Deterministic(dim, a, contractive);
         }
-        if (Float.isNaN(logvarMin) || Float.isNaN(logvarMax) || !(logvarMin < logvarMax)) {
-            throw new IllegalArgumentException("clampLogVariance(" + logvarMin + ", " + logvarMax + "): need min < max");
-        }
-        if (kind == Kind.DETERMINISTIC && (logvarMin != Float.NEGATIVE_INFINITY || logvarMax != Float.POSITIVE_INFINITY)) {
-            throw new IllegalArgumentException("a deterministic latent has no log-variance to clamp");
+
+        Deterministic withContractive(float w) {
+            return new Deterministic(dim, activation, w);
         }
     }
 
-    /** True when the log-variance is clamped. */
-    public boolean clampsLogVariance() {
-        return logvarMin != Float.NEGATIVE_INFINITY || logvarMax != Float.POSITIVE_INFINITY;
-    }
+    /**
+     * A diagonal Gaussian posterior of {@code dim} dimensions (heads fc_mu and fc_logvar, z drawn by
+     * reparameterization).
+     *
+     * @param logvarMin lower clamp of the log-variance (-infinity: none)
+     * @param logvarMax upper clamp (+infinity: none); outside the clamp the gradient is zero
+     */
+    record Gaussian(int dim, float logvarMin, float logvarMax) implements LatentSpec {
+        public Gaussian {
+            checkDim(dim);
+            if (Float.isNaN(logvarMin) || Float.isNaN(logvarMax) || !(logvarMin < logvarMax)) {
+                throw new IllegalArgumentException("clampLogVariance(" + logvarMin + ", " + logvarMax + "): need min < max");
+            }
+        }
 
-    LatentSpec withActivation(Activation a) {
-        return new LatentSpec(kind, dim, a, contractive, logvarMin, logvarMax);
-    }
+        @Override
+        public String kindName() {
+            return "gaussian";
+        }
 
-    LatentSpec withContractive(float w) {
-        return new LatentSpec(kind, dim, activation, w, logvarMin, logvarMax);
-    }
-
-    LatentSpec withLogVarianceClamp(float min, float max) {
-        return new LatentSpec(kind, dim, activation, contractive, min, max);
+        /** True when the log-variance is clamped. */
+        public boolean clampsLogVariance() {
+            return logvarMin != Float.NEGATIVE_INFINITY || logvarMax != Float.POSITIVE_INFINITY;
+        }
     }
 }

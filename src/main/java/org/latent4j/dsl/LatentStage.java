@@ -25,12 +25,12 @@ public final class LatentStage {
 
     /** A tanh bottleneck: the code of latent(dim) is tanh of its dense layer. */
     public LatentStage tanh() {
-        return new LatentStage(inputDim, conditionDim, inputShape, encoder, latent.withActivation(Activation.TANH));
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, deterministic("tanh()").withActivation(Activation.TANH));
     }
 
     /** A sigmoid bottleneck (codes in (0, 1)). */
     public LatentStage sigmoid() {
-        return new LatentStage(inputDim, conditionDim, inputShape, encoder, latent.withActivation(Activation.SIGMOID));
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, deterministic("sigmoid()").withActivation(Activation.SIGMOID));
     }
 
     /**
@@ -41,12 +41,26 @@ public final class LatentStage {
         if (!(weight > 0f && Float.isFinite(weight))) {
             throw new IllegalArgumentException("contractive(" + weight + "): the penalty weight must be positive and finite");
         }
-        return new LatentStage(inputDim, conditionDim, inputShape, encoder, latent.withContractive(weight));
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, deterministic("contractive(" + weight + ")").withContractive(weight));
     }
 
     /** Clamps a Gaussian latent's log-variance to [min, max] (guards exp(logvar) against overflow). */
     public LatentStage clampLogVariance(float min, float max) {
-        return new LatentStage(inputDim, conditionDim, inputShape, encoder, latent.withLogVarianceClamp(min, max));
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, new LatentSpec.Gaussian(gaussian().dim(), min, max));
+    }
+
+    private LatentSpec.Deterministic deterministic(String option) {
+        if (latent instanceof LatentSpec.Deterministic d) {
+            return d;
+        }
+        throw new IllegalArgumentException(option + ": a Gaussian latent takes no activation and no contractive penalty (they are for latent(dim))");
+    }
+
+    private LatentSpec.Gaussian gaussian() {
+        if (latent instanceof LatentSpec.Gaussian g) {
+            return g;
+        }
+        throw new IllegalArgumentException("clampLogVariance: a deterministic latent has no log-variance to clamp");
     }
 
     public DecoderStage decoder() {

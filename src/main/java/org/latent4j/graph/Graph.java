@@ -311,26 +311,29 @@ public final class Graph {
         LatentSpec lat = spec.latent();
         int zd = lat.dim();
         int mu = -1, logvar = -1, code = -1, z, kl = -1;
-        if (lat.kind() == LatentSpec.Kind.GAUSSIAN) {
-            mu = g.dense(h, zd, "fc_mu", null);
-            logvar = g.dense(h, zd, "fc_logvar", null);
-            if (lat.clampsLogVariance()) {
-                logvar = g.add(new Ops.Clamp(lat.logvarMin(), lat.logvarMax()), List.of(logvar),
-                        "fc_logvar clamp(" + lat.logvarMin() + ", " + lat.logvarMax() + ")", List.of());
+        switch (lat) {
+            case LatentSpec.Gaussian gl -> {
+                mu = g.dense(h, zd, "fc_mu", null);
+                logvar = g.dense(h, zd, "fc_logvar", null);
+                if (gl.clampsLogVariance()) {
+                    logvar = g.add(new Ops.Clamp(gl.logvarMin(), gl.logvarMax()), List.of(logvar),
+                            "fc_logvar clamp(" + gl.logvarMin() + ", " + gl.logvarMax() + ")", List.of());
+                }
+                z = g.add(new Ops.Reparameterize(), List.of(mu, logvar), "z", List.of());
+                kl = g.add(new Ops.GaussianKl(), List.of(mu, logvar), "kl", List.of());
             }
-            z = g.add(new Ops.Reparameterize(), List.of(mu, logvar), "z", List.of());
-            kl = g.add(new Ops.GaussianKl(), List.of(mu, logvar), "kl", List.of());
-        } else {
-            Activation act = lat.activation();
-            code = g.dense(h, zd, "latent", act == Activation.IDENTITY ? null : act);
-            if (act != Activation.IDENTITY) {
-                code = g.add(new Activate(act, 0f), List.of(code), "latent " + act.name().toLowerCase(java.util.Locale.ROOT), List.of());
+            case LatentSpec.Deterministic det -> {
+                Activation act = det.activation();
+                code = g.dense(h, zd, "latent", act == Activation.IDENTITY ? null : act);
+                if (act != Activation.IDENTITY) {
+                    code = g.add(new Activate(act, 0f), List.of(code), "latent " + act.name().toLowerCase(java.util.Locale.ROOT), List.of());
+                }
+                if (det.contractive() > 0f) {
+                    g.penalties.add(g.add(new Ops.Contractive(det.contractive(), act), List.of(code),
+                            "latent contractive(" + det.contractive() + ")", List.of("latent.weight")));
+                }
+                z = code;
             }
-            if (lat.contractive() > 0f) {
-                g.penalties.add(g.add(new Ops.Contractive(lat.contractive(), act), List.of(code), "latent contractive(" + lat.contractive() + ")",
-                        List.of("latent.weight")));
-            }
-            z = code;
         }
         int decoderStart = g.nodes.size();
         int decIn = cd > 0 ? g.add(new Ops.Concat(), List.of(z, cond), "z joined with condition", List.of()) : z;
@@ -341,15 +344,14 @@ public final class Graph {
                     + " values)" : outShape.size() + " features") + " but the input has " + d + (spec.inputShape() == null ? " (make the decoder's last dense layer dense(" + d + "))"
                     : " (" + spec.inputShape() + ")"));
         }
-        LikelihoodSpec lik = spec.likelihood();
-        int recon = switch (lik.kind()) {
-            case BERNOULLI -> g.add(new Ops.BernoulliNll(), List.of(out, x), "reconstruction", List.of());
-            case GAUSSIAN_FIXED -> g.add(new Ops.GaussianNll(lik.variance()), List.of(out, x), "reconstruction", List.of());
-            case GAUSSIAN_LEARNED -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
+        int recon = switch (spec.likelihood()) {
+            case LikelihoodSpec.Bernoulli _ -> g.add(new Ops.BernoulliNll(), List.of(out, x), "reconstruction", List.of());
+            case LikelihoodSpec.GaussianFixed gf -> g.add(new Ops.GaussianNll(gf.variance()), List.of(out, x), "reconstruction", List.of());
+            case LikelihoodSpec.GaussianLearned _ -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
                     List.of(g.param("decoder_logvar", d, 1, ParamSpec.Init.ZERO, d, d)));
-            case GAUSSIAN_LEARNED_GLOBAL -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
+            case LikelihoodSpec.GaussianLearnedGlobal _ -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
                     List.of(g.param("decoder_logvar", 1, 1, ParamSpec.Init.ZERO, d, d)));
-            case HUBER -> g.add(new Ops.HuberLoss(lik.delta()), List.of(out, x), "reconstruction", List.of());
+            case LikelihoodSpec.Huber hu -> g.add(new Ops.HuberLoss(hu.delta()), List.of(out, x), "reconstruction", List.of());
         };
         int trainable = g.placeState();
         Graph graph = new Graph(spec, g.nodes, g.params, g.offset, trainable, x, mu, logvar, code, z, out, recon, kl, decoderStart,
