@@ -65,6 +65,25 @@ public final class EncoderStage extends LayerStage<EncoderStage> {
         return new LatentStage(inputDim, conditionDim, inputShape, layers, LatentSpec.deterministic(checkDim(latentDim)));
     }
 
+    /**
+     * A vector-quantized bottleneck (VQ-VAE) of {@code codes} codes of {@code dim} values per position:
+     * on a code grid when the encoder ends with an image-shaped value (a 1x1 convolution projects it to
+     * dim channels), else one position (a dense projection). Options on the returned stage:
+     * commitment(beta), codebookByGradient(), emaDecay(decay), deadCodeThreshold(fraction), cosine().
+     */
+    public LatentStage vectorQuantized(int codes, int dim) {
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, LatentSpec.vectorQuantized(codes, dim));
+    }
+
+    /** A finite-scalar-quantized bottleneck (FSQ): one channel per level count, e.g. finiteScalar(8, 5, 5, 5) for 1,000 codes. */
+    public LatentStage finiteScalar(int... levels) {
+        java.util.List<Integer> l = new java.util.ArrayList<>();
+        for (int v : levels) {
+            l.add(v);
+        }
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, new LatentSpec.FiniteScalar(l));
+    }
+
     private static int checkDim(int d) {
         if (d <= 0) {
             throw new IllegalArgumentException("latent dimension must be positive, got " + d);

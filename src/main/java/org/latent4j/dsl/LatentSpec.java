@@ -9,7 +9,8 @@ import org.latent4j.kernel.Activation;
  * (sealed, no default), so a new kind cannot compile without its JSON form, its summary rows and
  * its graph.
  */
-public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.Gaussian {
+public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.Gaussian, LatentSpec.VectorQuantized,
+        LatentSpec.FiniteScalar {
     /** Values of the code per sample (the latent width the decoder reads). */
     int dim();
 
@@ -24,6 +25,11 @@ public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.
     /** A Gaussian latent of {@code dim} dimensions without a log-variance clamp. */
     static Gaussian gaussian(int dim) {
         return new Gaussian(dim, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    }
+
+    /** A vector-quantized latent of {@code codes} codes of {@code dim} values with the defaults (beta 0.25, EMA 0.99, revival 0.03). */
+    static VectorQuantized vectorQuantized(int codes, int dim) {
+        return new VectorQuantized(codes, dim, 0.25f, true, 0.99f, 0.03f, false);
     }
 
     private static void checkDim(int dim) {
@@ -89,6 +95,100 @@ public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.
         /** True when the log-variance is clamped. */
         public boolean clampsLogVariance() {
             return logvarMin != Float.NEGATIVE_INFINITY || logvarMax != Float.POSITIVE_INFINITY;
+        }
+    }
+
+    /**
+     * A vector-quantized latent (VQ-VAE, van den Oord et al. 2017): the encoder's output is projected
+     * to {@code dim} channels per position (a 1x1 convolution on a code grid, a dense layer on a flat
+     * code), each position's vector replaced by its nearest of {@code codes} codes, and the decoder
+     * reads the codes; the gradient passes straight through. Objective: reconstruction + ||sg(z_e) -
+     * e||^2 + beta ||z_e - sg(e)||^2, summed over positions and channels.
+     *
+     * @param beta          the commitment loss's weight (0.25)
+     * @param ema           true: the codebook follows exponential moving averages of its assigned
+     *                      encoder outputs (Laplace-smoothed cluster sizes) and the codebook loss is
+     *                      reported only; false: the codebook is trained by the codebook loss's gradient
+     * @param decay         the moving averages' decay (0.99), also of the usage kept with gradient updates
+     * @param deadThreshold a code whose moving-average usage falls below this fraction of the mean
+     *                      usage is re-seeded from a random encoder output of the batch, its moving
+     *                      averages reset (0: never)
+     * @param cosine        the nearest code by cosine similarity instead of squared distance
+     */
+    record VectorQuantized(int codes, int dim, float beta, boolean ema, float decay, float deadThreshold, boolean cosine)
+            implements LatentSpec {
+        public VectorQuantized {
+            if (codes < 2 || codes > 1 << 16) {
+                throw new IllegalArgumentException("vectorQuantized(" + codes + ", " + dim + "): the codebook needs 2 to 65536 codes");
+            }
+            checkDim(dim);
+            if (!(beta >= 0f && Float.isFinite(beta))) {
+                throw new IllegalArgumentException("commitment(" + beta + "): beta must be finite and not negative");
+            }
+            if (!(decay > 0f && decay < 1f)) {
+                throw new IllegalArgumentException("emaDecay(" + decay + "): the decay must be in (0, 1)");
+            }
+            if (!(deadThreshold >= 0f && deadThreshold < 1f)) {
+                throw new IllegalArgumentException("deadCodeThreshold(" + deadThreshold + "): the fraction of the mean usage must be in [0, 1)");
+            }
+        }
+
+        @Override
+        public String kindName() {
+            return "vector_quantized";
+        }
+
+        /** log2(codes): bits of one position's index. */
+        public double bitsPerPosition() {
+            return Math.log(codes) / Math.log(2);
+        }
+    }
+
+    /**
+     * Finite scalar quantization (FSQ, Mentzer et al. 2023): the encoder's output is projected to one
+     * channel per entry of {@code levels}, channel c bounded and rounded to levels[c] values; the
+     * implicit codebook has prod(levels) codes, with no codebook loss and nothing to tune.
+     */
+    record FiniteScalar(java.util.List<Integer> levels) implements LatentSpec {
+        public FiniteScalar {
+            if (levels == null || levels.isEmpty()) {
+                throw new IllegalArgumentException("finiteScalar(): give the levels of each channel, e.g. 8, 5, 5, 5");
+            }
+            levels = java.util.List.copyOf(levels);
+            long product = 1;
+            for (int l : levels) {
+                if (l < 2 || l > 256) {
+                    throw new IllegalArgumentException("finiteScalar" + levels + ": each channel needs 2 to 256 levels, got " + l);
+                }
+                product *= l;
+            }
+            if (product > 1 << 24) {
+                throw new IllegalArgumentException("finiteScalar" + levels + ": " + product + " codes are more than 2^24");
+            }
+        }
+
+        @Override
+        public int dim() {
+            return levels.size();
+        }
+
+        @Override
+        public String kindName() {
+            return "finite_scalar";
+        }
+
+        /** The size of the implicit codebook, prod(levels). */
+        public int codes() {
+            int p = 1;
+            for (int l : levels) {
+                p *= l;
+            }
+            return p;
+        }
+
+        /** The levels as an int array (a copy). */
+        public int[] levelArray() {
+            return levels.stream().mapToInt(Integer::intValue).toArray();
         }
     }
 }

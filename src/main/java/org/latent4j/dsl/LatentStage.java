@@ -49,18 +49,60 @@ public final class LatentStage {
         return new LatentStage(inputDim, conditionDim, inputShape, encoder, new LatentSpec.Gaussian(gaussian().dim(), min, max));
     }
 
+    /** The commitment loss's weight beta of a vector-quantized latent (default 0.25). */
+    public LatentStage commitment(float beta) {
+        LatentSpec.VectorQuantized v = vq("commitment(" + beta + ")");
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), beta, v.ema(), v.decay(), v.deadThreshold(), v.cosine()));
+    }
+
+    /** Trains the codebook by the codebook loss's gradient instead of moving averages. */
+    public LatentStage codebookByGradient() {
+        LatentSpec.VectorQuantized v = vq("codebookByGradient()");
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), false, v.decay(), v.deadThreshold(), v.cosine()));
+    }
+
+    /** The decay of the codebook's moving averages (default 0.99). */
+    public LatentStage emaDecay(float decay) {
+        LatentSpec.VectorQuantized v = vq("emaDecay(" + decay + ")");
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), decay, v.deadThreshold(), v.cosine()));
+    }
+
+    /** Re-seeds a code whose moving-average usage falls below this fraction of the mean usage (default 0.03; 0: never). */
+    public LatentStage deadCodeThreshold(float fraction) {
+        LatentSpec.VectorQuantized v = vq("deadCodeThreshold(" + fraction + ")");
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), fraction, v.cosine()));
+    }
+
+    /** Chooses the nearest code by cosine similarity instead of squared distance. */
+    public LatentStage cosine() {
+        LatentSpec.VectorQuantized v = vq("cosine()");
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), true));
+    }
+
+    private LatentStage with(LatentSpec l) {
+        return new LatentStage(inputDim, conditionDim, inputShape, encoder, l);
+    }
+
+    private LatentSpec.VectorQuantized vq(String option) {
+        if (latent instanceof LatentSpec.VectorQuantized v) {
+            return v;
+        }
+        throw new IllegalArgumentException(option + " is an option of vectorQuantized(codes, dim)");
+    }
+
     private LatentSpec.Deterministic deterministic(String option) {
         if (latent instanceof LatentSpec.Deterministic d) {
             return d;
         }
-        throw new IllegalArgumentException(option + ": a Gaussian latent takes no activation and no contractive penalty (they are for latent(dim))");
+        throw new IllegalArgumentException(option + ": a " + (latent instanceof LatentSpec.Gaussian ? "Gaussian" : latent.kindName().replace('_', '-'))
+                + " latent takes no activation and no contractive penalty (they are for latent(dim))");
     }
 
     private LatentSpec.Gaussian gaussian() {
         if (latent instanceof LatentSpec.Gaussian g) {
             return g;
         }
-        throw new IllegalArgumentException("clampLogVariance: a deterministic latent has no log-variance to clamp");
+        throw new IllegalArgumentException("clampLogVariance: a " + latent.kindName().replace('_', '-') + " latent has no log-variance to clamp");
     }
 
     public DecoderStage decoder() {

@@ -38,6 +38,9 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         if (latent == null || likelihood == null) {
             throw new IllegalArgumentException("a model needs a latent and a likelihood");
         }
+        if (conditionDim > 0 && (latent instanceof LatentSpec.VectorQuantized || latent instanceof LatentSpec.FiniteScalar)) {
+            throw new IllegalArgumentException("a conditional model with a discrete latent (" + latent.kindName() + ") is not supported yet");
+        }
         encoder = List.copyOf(encoder);
         decoder = List.copyOf(decoder);
         if (inputShape != null) {
@@ -46,7 +49,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             } else if (inputDim != 0 && inputShape.size() != inputDim) {
                 throw new IllegalArgumentException("input shape " + inputShape + " has " + inputShape.size() + " values but the input width is "
                         + inputDim);
-            } else if (conditionDim > 0) {
+            } else if (conditionDim > 0 && (latent instanceof LatentSpec.Deterministic || latent instanceof LatentSpec.Gaussian)) {
                 throw new IllegalArgumentException("a conditional model takes feature vectors: conditioning an image model is not supported yet");
             }
         }
@@ -105,12 +108,25 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         long[] total = {0};
         w = rows(sb, "encoder", encoder, w, total);
         int z = latent.dim();
-        if (w.spatial()) {
+        if (w.spatial() && (latent instanceof LatentSpec.Deterministic || latent instanceof LatentSpec.Gaussian)) {
             throw new IllegalArgumentException("the latent layer takes a feature vector but the encoder ends with " + w + " (put flatten() before it)");
         }
-        Shape zs = Shape.features(z);
-        long p = (long) w.size() * z + z;
+        Shape zs = w.spatial() ? Shape.image(z, w.height(), w.width()) : Shape.features(z);
+        long p = w.spatial() ? (long) w.channels() * z + z : (long) w.size() * z + z;
+        String project = "quantizer.project " + (w.spatial() ? "conv2d(" + z + ", 1)" : "dense(" + z + ")");
         switch (latent) {
+            case LatentSpec.VectorQuantized v -> {
+                sb.append(row(project, zs, p));
+                long book = (long) v.codes() * z;
+                sb.append(row("quantizer vector_quantize(" + v.codes() + " codes" + (v.ema() ? ", ema " + v.decay() : ", by gradient")
+                        + (v.cosine() ? ", cosine" : "") + ")", zs, v.ema() ? 0 : book));
+                total[0] += p + (v.ema() ? 0 : book);
+            }
+            case LatentSpec.FiniteScalar f -> {
+                sb.append(row(project, zs, p));
+                sb.append(row("quantizer fsq(" + f.levels() + ", " + f.codes() + " codes)", zs, 0));
+                total[0] += p;
+            }
             case LatentSpec.Gaussian _ -> {
                 sb.append(row("fc_mu dense(" + z + ")", zs, p));
                 sb.append(row("fc_logvar dense(" + z + ")", zs, p));
@@ -123,7 +139,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                 total[0] += p;
             }
         }
-        Shape d = Shape.features(z + conditionDim);
+        Shape d = zs.spatial() ? zs : Shape.features(z + conditionDim);
         if (isConditional()) {
             sb.append(row("z joined with condition", d, 0));
         }
@@ -190,6 +206,15 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                     lat.put("contractive", (double) d.contractive());
                 }
             }
+            case LatentSpec.VectorQuantized v -> {
+                lat.put("codes", v.codes());
+                lat.put("beta", (double) v.beta());
+                lat.put("codebook", v.ema() ? "ema" : "gradient");
+                lat.put("decay", (double) v.decay());
+                lat.put("dead_code_threshold", (double) v.deadThreshold());
+                lat.put("search", v.cosine() ? "cosine" : "euclidean");
+            }
+            case LatentSpec.FiniteScalar f -> lat.put("levels", new ArrayList<Object>(f.levels()));
             case LatentSpec.Gaussian g -> {
                 if (g.logvarMin() != Float.NEGATIVE_INFINITY) {
                     lat.put("logvar_min", (double) g.logvarMin());
@@ -263,7 +288,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
     }
 
     /** The kinds a model file's latent can have, by their JSON names; each reads only its own fields. */
-    private enum LatentKind { DETERMINISTIC, GAUSSIAN }
+    private enum LatentKind { DETERMINISTIC, GAUSSIAN, VECTOR_QUANTIZED, FINITE_SCALAR }
 
     private static LatentSpec latentFromJson(Map<?, ?> lat) {
         LatentKind kind = enumOf(LatentKind.class, lat.get("kind"), "latent.kind");
@@ -274,6 +299,37 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                 yield new LatentSpec.Deterministic(dim,
                         lat.containsKey("activation") ? enumOf(Activation.class, lat.get("activation"), "latent.activation") : Activation.IDENTITY,
                         lat.containsKey("contractive") ? (float) asDouble(lat.get("contractive"), "latent.contractive") : 0f);
+            }
+            case VECTOR_QUANTIZED -> {
+                only(lat, "latent", "a vector-quantized latent", "kind", "dim", "codes", "beta", "codebook", "decay", "dead_code_threshold", "search");
+                String book = lat.containsKey("codebook") ? String.valueOf(lat.get("codebook")) : "ema";
+                String search = lat.containsKey("search") ? String.valueOf(lat.get("search")) : "euclidean";
+                if (!book.equals("ema") && !book.equals("gradient")) {
+                    throw new IllegalArgumentException("model spec: \"latent.codebook\" must be \"ema\" or \"gradient\", got " + Json.write(lat.get("codebook")));
+                }
+                if (!search.equals("euclidean") && !search.equals("cosine")) {
+                    throw new IllegalArgumentException("model spec: \"latent.search\" must be \"euclidean\" or \"cosine\", got " + Json.write(lat.get("search")));
+                }
+                yield new LatentSpec.VectorQuantized(asInt(lat.get("codes"), "latent.codes"), dim,
+                        lat.containsKey("beta") ? (float) asDouble(lat.get("beta"), "latent.beta") : 0.25f, book.equals("ema"),
+                        lat.containsKey("decay") ? (float) asDouble(lat.get("decay"), "latent.decay") : 0.99f,
+                        lat.containsKey("dead_code_threshold") ? (float) asDouble(lat.get("dead_code_threshold"), "latent.dead_code_threshold") : 0.03f,
+                        search.equals("cosine"));
+            }
+            case FINITE_SCALAR -> {
+                only(lat, "latent", "a finite-scalar latent", "kind", "dim", "levels");
+                if (!(lat.get("levels") instanceof List<?> ls)) {
+                    throw new IllegalArgumentException("model spec: \"latent.levels\" must be a list of level counts, got " + Json.write(lat.get("levels")));
+                }
+                List<Integer> levels = new ArrayList<>();
+                for (int i = 0; i < ls.size(); i++) {
+                    levels.add(asInt(ls.get(i), "latent.levels[" + i + "]"));
+                }
+                LatentSpec.FiniteScalar f = new LatentSpec.FiniteScalar(levels);
+                if (f.dim() != dim) {
+                    throw new IllegalArgumentException("model spec: \"latent.dim\" is " + dim + " but the latent has " + f.dim() + " levels");
+                }
+                yield f;
             }
             case GAUSSIAN -> {
                 only(lat, "latent", "a Gaussian latent", "kind", "dim", "logvar_min", "logvar_max");

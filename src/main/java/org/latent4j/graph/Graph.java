@@ -278,6 +278,37 @@ public final class Graph {
             return h;
         }
 
+        /** The projection of a discrete latent's input to {@code dim} channels per position: a 1x1 convolution on a grid, else dense. */
+        int project(int h, int dim, String prefix) {
+            Shape s = nodes.get(h).shape();
+            return s.spatial() ? conv(h, s.convolved(prefix + " conv2d(" + dim + ", 1)", dim, 1, 1, 0, false), prefix, null)
+                    : dense(h, dim, prefix, null);
+        }
+
+        /**
+         * A VQ-VAE bottleneck on z_e: sg(z_e) quantized to its nearest codes e, the straight-through
+         * z_e + sg(e - z_e) for the decoder, and the codebook loss ||sg(z_e) - e||^2 and commitment
+         * loss beta ||z_e - sg(e)||^2 as penalties; returns the straight-through node.
+         */
+        int vectorQuantized(int ze, LatentSpec.VectorQuantized v) {
+            int k = v.codes(), dim = v.dim();
+            int sgz = add(new Ops.StopGradient(), List.of(ze), "quantizer sg(z_e)", List.of());
+            List<String> ps = new ArrayList<>(List.of(
+                    param("quantizer.embedding.weight", k, dim, ParamSpec.Init.XAVIER, dim, k, v.ema() ? ParamSpec.Role.STATE : ParamSpec.Role.WEIGHT),
+                    param("quantizer.cluster_size", k, 1, ParamSpec.Init.ZERO, k, k, ParamSpec.Role.STATE),
+                    param("quantizer.revived", 1, 1, ParamSpec.Init.ZERO, 1, 1, ParamSpec.Role.STATE)));
+            if (v.ema()) {
+                ps.add(param("quantizer.embed_avg", k, dim, ParamSpec.Init.ZERO, dim, k, ParamSpec.Role.STATE));
+            }
+            int codes = add(new Ops.VectorQuantize(k, dim, v.cosine(), v.ema(), v.decay(), 1e-5f, v.deadThreshold()), List.of(sgz),
+                    "quantizer vector_quantize(" + k + ", " + dim + ")", ps);
+            int st = add(new Ops.StraightThrough(), List.of(ze, codes), "quantizer straight-through", List.of());
+            int sge = add(new Ops.StopGradient(), List.of(codes), "quantizer sg(e)", List.of());
+            penalties.add(add(new Ops.QuantizationLoss(1f, true), List.of(sgz, codes), "quantizer codebook loss", List.of()));
+            penalties.add(add(new Ops.QuantizationLoss(v.beta(), false), List.of(ze, sge), "quantizer commitment loss(" + v.beta() + ")", List.of()));
+            return st;
+        }
+
         /** A noise layer: the k-th of the model (in order) draws from its own part of the step's random stream. */
         int noise(int x, Ops.NoiseKind kind, float amount, String name) {
             return add(new Ops.Noise(kind, amount, Ops.Noise.streamStart(noiseLayers++)), List.of(x), name, List.of());
@@ -321,6 +352,15 @@ public final class Graph {
                 }
                 z = g.add(new Ops.Reparameterize(), List.of(mu, logvar), "z", List.of());
                 kl = g.add(new Ops.GaussianKl(), List.of(mu, logvar), "kl", List.of());
+            }
+            case LatentSpec.VectorQuantized vq -> {
+                code = g.vectorQuantized(g.project(h, zd, "quantizer.project"), vq);
+                z = code;
+            }
+            case LatentSpec.FiniteScalar fs -> {
+                int ze = g.project(h, zd, "quantizer.project");
+                code = g.add(new Ops.FiniteScalarQuantize(fs.levelArray()), List.of(ze), "quantizer fsq" + fs.levels(), List.of());
+                z = code;
             }
             case LatentSpec.Deterministic det -> {
                 Activation act = det.activation();

@@ -148,7 +148,7 @@ public final class Autoencoder implements LatentModel {
 
     @Override
     public int latentDim() {
-        return spec.latent().dim();
+        return graph.node(graph.z).width(); // the latent's width (a discrete latent's whole code grid)
     }
 
     private Executor executor(Plan plan, int rows) {
