@@ -319,6 +319,7 @@ public final class Trainer {
                 long counted = continuing ? from.rowsCounted() : 0;
                 int skipped = continuing ? from.skipped() : 0;
                 int startRow = continuing ? from.position() : 0;
+                long revivedAtStart = QuantizerHealth.revivedSoFar(g, params);
                 for (int start = startRow; start < order.length; start += b) {
                     int n = Math.min(b, order.length - start);
                     int rows = n * samples;
@@ -397,6 +398,9 @@ public final class Trainer {
                     save(new Checkpoint.Progress(epoch + 1, 0, step, 0, 0, 0, 0, 0, 0));
                 }
                 listener.onEpoch(st);
+                if (QuantizerHealth.quantizer(g) != null) {
+                    listener.onQuantizerHealth(QuantizerHealth.measure(g, params, train, b, par, epoch, revivedAtStart));
+                }
             }
         }
 
