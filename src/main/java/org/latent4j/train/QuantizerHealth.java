@@ -6,6 +6,7 @@ import org.latent4j.graph.Graph;
 import org.latent4j.graph.Node;
 import org.latent4j.graph.Ops;
 import org.latent4j.graph.Planner;
+import org.latent4j.graph.Quantizers;
 import org.latent4j.kernel.Parallelism;
 import org.latent4j.kernel.VqKernels;
 import org.latent4j.runtime.Executor;
@@ -45,29 +46,14 @@ public record QuantizerHealth(int epoch, int codes, long[] counts, double perple
                 + " averages rather than gradient updates, or a smaller codebook", used, codes, 100 * usedFraction());
     }
 
-    /** The quantizer node (vector or finite scalar) of a graph, or null for a model without a discrete latent. */
+    /** The quantizer node of a graph, or null (see {@link Quantizers#quantizer}). */
     public static Node quantizer(Graph g) {
-        for (Node n : g.nodes()) {
-            if (n.op() instanceof Ops.VectorQuantize || n.op() instanceof Ops.FiniteScalarQuantize) {
-                return n;
-            }
-        }
-        return null;
+        return Quantizers.quantizer(g);
     }
 
-    /** Codes of the discrete latent: a VQ codebook's size or FSQ's product of levels. */
+    /** Codes of a quantizer node (see {@link Quantizers#codes}). */
     public static int codes(Node q) {
-        if (q.op() instanceof Ops.VectorQuantize v) {
-            return v.codes();
-        }
-        if (q.op() instanceof Ops.FiniteScalarQuantize f) {
-            int p = 1;
-            for (int l : f.levels()) {
-                p *= l;
-            }
-            return p;
-        }
-        throw new IllegalArgumentException(q.name() + " is not a quantizer");
+        return Quantizers.codes(q);
     }
 
     /** Codes re-seeded since training began (the quantizer.revived state), 0 for FSQ. */
