@@ -29,7 +29,7 @@ public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.
 
     /** A vector-quantized latent of {@code codes} codes of {@code dim} values with the defaults (beta 0.25, EMA 0.99, revival 0.03). */
     static VectorQuantized vectorQuantized(int codes, int dim) {
-        return new VectorQuantized(codes, dim, 0.25f, true, 0.99f, 0.03f, false);
+        return new VectorQuantized(codes, dim, 0.25f, true, 0.99f, 0.03f, false, 0);
     }
 
     private static void checkDim(int dim) {
@@ -114,9 +114,11 @@ public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.
      *                      usage is re-seeded from a random encoder output of the batch, its moving
      *                      averages reset (0: never)
      * @param cosine        the nearest code by cosine similarity instead of squared distance
+     * @param kmeansIterations k-means initialization of the codebook on the first training batch's encoder
+     *                      outputs: this many Lloyd iterations from codes drawn among them (0: none)
      */
-    record VectorQuantized(int codes, int dim, float beta, boolean ema, float decay, float deadThreshold, boolean cosine)
-            implements LatentSpec {
+    record VectorQuantized(int codes, int dim, float beta, boolean ema, float decay, float deadThreshold, boolean cosine,
+                           int kmeansIterations) implements LatentSpec {
         public VectorQuantized {
             if (codes < 2 || codes > 1 << 16) {
                 throw new IllegalArgumentException("vectorQuantized(" + codes + ", " + dim + "): the codebook needs 2 to 65536 codes");
@@ -130,6 +132,9 @@ public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.
             }
             if (!(deadThreshold >= 0f && deadThreshold < 1f)) {
                 throw new IllegalArgumentException("deadCodeThreshold(" + deadThreshold + "): the fraction of the mean usage must be in [0, 1)");
+            }
+            if (kmeansIterations < 0 || kmeansIterations > 100) {
+                throw new IllegalArgumentException("kmeansInit(" + kmeansIterations + "): 0 to 100 Lloyd iterations");
             }
         }
 

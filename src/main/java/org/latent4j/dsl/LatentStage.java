@@ -52,31 +52,41 @@ public final class LatentStage {
     /** The commitment loss's weight beta of a vector-quantized latent (default 0.25). */
     public LatentStage commitment(float beta) {
         LatentSpec.VectorQuantized v = vq("commitment(" + beta + ")");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), beta, v.ema(), v.decay(), v.deadThreshold(), v.cosine()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), beta, v.ema(), v.decay(), v.deadThreshold(), v.cosine(), v.kmeansIterations()));
     }
 
     /** Trains the codebook by the codebook loss's gradient instead of moving averages. */
     public LatentStage codebookByGradient() {
         LatentSpec.VectorQuantized v = vq("codebookByGradient()");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), false, v.decay(), v.deadThreshold(), v.cosine()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), false, v.decay(), v.deadThreshold(), v.cosine(), v.kmeansIterations()));
     }
 
     /** The decay of the codebook's moving averages (default 0.99). */
     public LatentStage emaDecay(float decay) {
         LatentSpec.VectorQuantized v = vq("emaDecay(" + decay + ")");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), decay, v.deadThreshold(), v.cosine()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), decay, v.deadThreshold(), v.cosine(), v.kmeansIterations()));
     }
 
     /** Re-seeds a code whose moving-average usage falls below this fraction of the mean usage (default 0.03; 0: never). */
     public LatentStage deadCodeThreshold(float fraction) {
         LatentSpec.VectorQuantized v = vq("deadCodeThreshold(" + fraction + ")");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), fraction, v.cosine()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), fraction, v.cosine(), v.kmeansIterations()));
     }
 
     /** Chooses the nearest code by cosine similarity instead of squared distance. */
     public LatentStage cosine() {
         LatentSpec.VectorQuantized v = vq("cosine()");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), true));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), true, v.kmeansIterations()));
+    }
+
+    /**
+     * Initializes the codebook by k-means on the first training batch's encoder outputs: codes drawn
+     * among them, then {@code iterations} Lloyd iterations (default: none; the first step's revival
+     * seeds unused codes from the batch instead).
+     */
+    public LatentStage kmeansInit(int iterations) {
+        LatentSpec.VectorQuantized v = vq("kmeansInit(" + iterations + ")");
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), v.cosine(), iterations));
     }
 
     private LatentStage with(LatentSpec l) {

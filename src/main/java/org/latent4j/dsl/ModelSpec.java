@@ -119,7 +119,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                 sb.append(row(project, zs, p));
                 long book = (long) v.codes() * z;
                 sb.append(row("quantizer vector_quantize(" + v.codes() + " codes" + (v.ema() ? ", ema " + v.decay() : ", by gradient")
-                        + (v.cosine() ? ", cosine" : "") + ")", zs, v.ema() ? 0 : book));
+                        + (v.cosine() ? ", cosine" : "") + (v.kmeansIterations() > 0 ? ", k-means init" : "") + ")", zs, v.ema() ? 0 : book));
                 total[0] += p + (v.ema() ? 0 : book);
             }
             case LatentSpec.FiniteScalar f -> {
@@ -213,6 +213,9 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                 lat.put("decay", (double) v.decay());
                 lat.put("dead_code_threshold", (double) v.deadThreshold());
                 lat.put("search", v.cosine() ? "cosine" : "euclidean");
+                if (v.kmeansIterations() > 0) {
+                    lat.put("kmeans_iterations", v.kmeansIterations());
+                }
             }
             case LatentSpec.FiniteScalar f -> lat.put("levels", new ArrayList<Object>(f.levels()));
             case LatentSpec.Gaussian g -> {
@@ -301,7 +304,8 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                         lat.containsKey("contractive") ? (float) asDouble(lat.get("contractive"), "latent.contractive") : 0f);
             }
             case VECTOR_QUANTIZED -> {
-                only(lat, "latent", "a vector-quantized latent", "kind", "dim", "codes", "beta", "codebook", "decay", "dead_code_threshold", "search");
+                only(lat, "latent", "a vector-quantized latent", "kind", "dim", "codes", "beta", "codebook", "decay", "dead_code_threshold", "search",
+                        "kmeans_iterations");
                 String book = lat.containsKey("codebook") ? String.valueOf(lat.get("codebook")) : "ema";
                 String search = lat.containsKey("search") ? String.valueOf(lat.get("search")) : "euclidean";
                 if (!book.equals("ema") && !book.equals("gradient")) {
@@ -314,7 +318,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                         lat.containsKey("beta") ? (float) asDouble(lat.get("beta"), "latent.beta") : 0.25f, book.equals("ema"),
                         lat.containsKey("decay") ? (float) asDouble(lat.get("decay"), "latent.decay") : 0.99f,
                         lat.containsKey("dead_code_threshold") ? (float) asDouble(lat.get("dead_code_threshold"), "latent.dead_code_threshold") : 0.03f,
-                        search.equals("cosine"));
+                        search.equals("cosine"), lat.containsKey("kmeans_iterations") ? asInt(lat.get("kmeans_iterations"), "latent.kmeans_iterations") : 0);
             }
             case FINITE_SCALAR -> {
                 only(lat, "latent", "a finite-scalar latent", "kind", "dim", "levels");

@@ -300,7 +300,8 @@ public final class Graph {
             if (v.ema()) {
                 ps.add(param("quantizer.embed_avg", k, dim, ParamSpec.Init.ZERO, dim, k, ParamSpec.Role.STATE));
             }
-            int codes = add(new Ops.VectorQuantize(k, dim, v.cosine(), v.ema(), v.decay(), 1e-5f, v.deadThreshold()), List.of(sgz),
+            int codes = add(new Ops.VectorQuantize(k, dim, v.cosine(), v.ema(), v.decay(), 1e-5f, v.deadThreshold(),
+                    v.kmeansIterations()), List.of(sgz),
                     "quantizer vector_quantize(" + k + ", " + dim + ")", ps);
             int st = add(new Ops.StraightThrough(), List.of(ze, codes), "quantizer straight-through", List.of());
             int sge = add(new Ops.StopGradient(), List.of(codes), "quantizer sg(e)", List.of());

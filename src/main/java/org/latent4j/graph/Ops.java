@@ -1081,10 +1081,13 @@ public final class Ops {
      * 0, every code whose cluster size is below deadThreshold x the mean cluster size re-seeded
      * from a random row of the batch's encoder outputs (row floor(u N) for u = Philox(seed, step,
      * {@link #REVIVAL_STREAM} + k)) with its moving averages reset to the mean size (and the row
-     * times it): deterministic for any thread count.
+     * times it): deterministic for any thread count. With {@code kmeansIterations} > 0 the first
+     * applied step (every cluster size still 0) initializes the codebook instead: codes drawn among
+     * the batch's rows as a revival draws them, that many Lloyd iterations on the rows (a code left
+     * without rows keeps its vector), then cluster sizes = the final counts and averages = the sums.
      */
-    public record VectorQuantize(int codes, int dim, boolean cosine, boolean ema, float decay, float epsilon, float deadThreshold)
-            implements Op {
+    public record VectorQuantize(int codes, int dim, boolean cosine, boolean ema, float decay, float epsilon, float deadThreshold,
+                                 int kmeansIterations) implements Op {
         /** Where the revival draws start in a step's random stream (far from the noise layers'). */
         public static final long REVIVAL_STREAM = 1L << 60;
         static final int ROWS = 0, INDEX = 1, SCORES = 2, NORMS = 3, SUMS = 4, COUNTS = 5, DRAWS = 6, UNIT_ROWS = 7, UNIT_CODES = 8;
@@ -1114,7 +1117,7 @@ public final class Ops {
             List<Buffer> b = new java.util.ArrayList<>(List.of(
                     new Buffer("rows", Buffer.Type.FLOATS, p * dim, 0, training),
                     new Buffer("indices", Buffer.Type.INTS, p, 0, training),
-                    Buffer.floatsPerSample("scores", p * codes),
+                    new Buffer("scores", Buffer.Type.FLOATS, p * codes, 0, training && kmeansIterations > 0),
                     new Buffer("norms", Buffer.Type.FLOATS, 0, codes, false),
                     Buffer.doubles("sums", training ? codes * dim : 1, training),
                     Buffer.doubles("counts", training ? codes : 1, training),
@@ -1157,12 +1160,53 @@ public final class Ops {
             return true;
         }
 
+        private boolean unused(float[] p, int size) {
+            return unusedSizes(p, size, codes);
+        }
+
+        /** k-means on the batch's rows (serial after the GEMM, so the same bits for any thread count); see the record's doc. */
+        private void kmeans(OpContext c, float[] p, int emb, int size, int avg, float[] rows, int rowsN, double[] counts, double[] sums) {
+            float[] draws = c.floats(DRAWS), norms = c.floats(NORMS), scores = c.floats(SCORES);
+            int[] index = c.ints(INDEX);
+            org.latent4j.kernel.Philox.fillUniform(draws, 0, codes, c.seed(), c.stream(), REVIVAL_STREAM);
+            for (int k = 0; k < codes; k++) {
+                System.arraycopy(rows, Math.min((int) (draws[k] * rowsN), rowsN - 1) * dim, p, emb + k * dim, dim);
+            }
+            for (int it = 0; it <= kmeansIterations; it++) {
+                VqKernels.codeNorms(norms, p, emb, codes, dim);
+                VqKernels.nearest(index, scores, rows, rowsN, p, emb, norms, codes, dim, c.gemm());
+                VqKernels.assignmentSums(counts, sums, index, rows, rowsN, codes, dim);
+                if (it == kmeansIterations) {
+                    break;
+                }
+                for (int k = 0; k < codes; k++) {
+                    if (counts[k] > 0) {
+                        for (int j = 0; j < dim; j++) {
+                            p[emb + k * dim + j] = (float) (sums[k * dim + j] / counts[k]);
+                        }
+                    }
+                }
+            }
+            for (int k = 0; k < codes; k++) {
+                p[size + k] = (float) counts[k];
+                if (avg >= 0) {
+                    for (int j = 0; j < dim; j++) {
+                        p[avg + k * dim + j] = (float) sums[k * dim + j];
+                    }
+                }
+            }
+        }
+
         @Override
         public void updateState(Node n, OpContext c) {
             int rowsN = c.batch() * positions(n.shape());
             float[] p = c.params(), rows = c.floats(ROWS);
             double[] counts = c.doubles(COUNTS), sums = c.doubles(SUMS);
             int emb = c.paramOffset(0), size = c.paramOffset(1), revived = c.paramOffset(2), avg = ema ? c.paramOffset(3) : -1;
+            if (kmeansIterations > 0 && unused(p, size)) {
+                kmeans(c, p, emb, size, avg, rows, rowsN, counts, sums);
+                return;
+            }
             VqKernels.assignmentSums(counts, sums, c.ints(INDEX), rows, rowsN, codes, dim);
             VqKernels.movingAverages(p, size, avg, counts, sums, decay, codes, dim);
             if (deadThreshold > 0f) {
@@ -1194,6 +1238,16 @@ public final class Ops {
                 VqKernels.normalizeCodes(p, emb, size, avg, epsilon, codes, dim);
             }
         }
+    }
+
+    /** True when every cluster size is 0 (no step has updated the codebook yet). */
+    private static boolean unusedSizes(float[] p, int size, int codes) {
+        for (int k = 0; k < codes; k++) {
+            if (p[size + k] != 0f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

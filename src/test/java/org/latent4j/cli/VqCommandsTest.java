@@ -2,6 +2,7 @@ package org.latent4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -70,7 +71,7 @@ class VqCommandsTest {
         assertEquals(0, s.code(), s.err());
         assertEquals(4, Csv.read(dir.resolve("s.csv")).rows());
         MainTest.Run bad = MainTest.run("sample", "--model", model.toString(), "--prior", "pixelcnn", "--out", dir.resolve("t.csv").toString());
-        assertEquals(1, bad.code());
+        assertNotEquals(0, bad.code());
         assertTrue(bad.err().contains("--prior pixelcnn: expected markov or categorical"), bad.err());
     }
 }

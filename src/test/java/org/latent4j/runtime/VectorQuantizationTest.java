@@ -419,6 +419,76 @@ class VectorQuantizationTest {
         }
     }
 
+    @Test
+    void kmeansInitializationIsLloydOnTheFirstBatch() {
+        ModelSpec spec = Model.encoder(6).vectorQuantized(5, 3).kmeansInit(4).decoder().dense(6).gaussian();
+        Graph g = Graph.build(spec).fuse();
+        int batch = 40;
+        float[] params = Trainer.initialParams(g, SEED);
+        float[] x = random(batch * 6, 12, 2f);
+        double[] p = new double[params.length];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = params[i];
+        }
+        double[][] ze = zeOf(g, p, x, batch);
+        Executor ex = new Executor(Planner.training(g), Parallelism.serial(), batch);
+        ex.load(g.input, x, 0, batch);
+        ex.forward(params, batch, SEED, STREAM);
+        ex.updateRunningStatistics(params);
+        // the reference: codes drawn among the rows, 4 Lloyd iterations in double
+        float[] u = new float[5];
+        Philox.fillUniform(u, 0, 5, SEED, STREAM, Ops.VectorQuantize.REVIVAL_STREAM);
+        double[][] code = new double[5][];
+        for (int k = 0; k < 5; k++) {
+            code[k] = ze[(int) (u[k] * batch)].clone();
+        }
+        int[] assign = new int[batch];
+        for (int it = 0; it <= 4; it++) {
+            double[][] sum = new double[5][3];
+            int[] n = new int[5];
+            for (int r = 0; r < batch; r++) {
+                int best = 0;
+                double bd = Double.POSITIVE_INFINITY;
+                for (int k = 0; k < 5; k++) {
+                    double d = 0;
+                    for (int j = 0; j < 3; j++) {
+                        d += (ze[r][j] - code[k][j]) * (ze[r][j] - code[k][j]);
+                    }
+                    if (d < bd) {
+                        bd = d;
+                        best = k;
+                    }
+                }
+                assign[r] = best;
+                n[best]++;
+                for (int j = 0; j < 3; j++) {
+                    sum[best][j] += ze[r][j];
+                }
+            }
+            ParamSpec cs = g.param("quantizer.cluster_size");
+            if (it == 4) {
+                for (int k = 0; k < 5; k++) {
+                    assertEquals(n[k], params[cs.offset() + k], "cluster size " + k + " is its final count");
+                }
+                break;
+            }
+            for (int k = 0; k < 5; k++) {
+                if (n[k] > 0) {
+                    for (int j = 0; j < 3; j++) {
+                        code[k][j] = sum[k][j] / n[k];
+                    }
+                }
+            }
+        }
+        ParamSpec e = g.param("quantizer.embedding.weight");
+        for (int k = 0; k < 5; k++) {
+            for (int j = 0; j < 3; j++) {
+                assertEquals(code[k][j], params[e.offset() + k * 3 + j], 1e-4, "code " + k);
+            }
+        }
+        assertTrue(java.util.Arrays.stream(assign).distinct().count() >= 3, "the k-means used several codes");
+    }
+
     static Set<Integer> used(Graph g, float[] params, float[] x, int rows) {
         Executor ex = new Executor(Planner.forward(g, 0, g.code), Parallelism.serial(), rows);
         ex.load(g.input, x, 0, rows);
