@@ -29,7 +29,7 @@ public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.
 
     /** A vector-quantized latent of {@code codes} codes of {@code dim} values with the defaults (beta 0.25, EMA 0.99, revival 0.03). */
     static VectorQuantized vectorQuantized(int codes, int dim) {
-        return new VectorQuantized(codes, dim, 0.25f, true, 0.99f, 0.03f, false, 0);
+        return new VectorQuantized(codes, dim, 0.25f, true, 0.99f, 0.03f, false, 0, 0);
     }
 
     private static void checkDim(int dim) {
@@ -116,9 +116,12 @@ public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.
      * @param cosine        the nearest code by cosine similarity instead of squared distance
      * @param kmeansIterations k-means initialization of the codebook on the first training batch's encoder
      *                      outputs: this many Lloyd iterations from codes drawn among them (0: none)
+     * @param codebookDim   a lower-dimensional lookup (0: none): z_e projected to codebookDim values per
+     *                      position, quantized there, and the codes projected back to dim
+     *                      (quantizer.project_out) for the decoder
      */
     record VectorQuantized(int codes, int dim, float beta, boolean ema, float decay, float deadThreshold, boolean cosine,
-                           int kmeansIterations) implements LatentSpec {
+                           int kmeansIterations, int codebookDim) implements LatentSpec {
         public VectorQuantized {
             if (codes < 2 || codes > 1 << 16) {
                 throw new IllegalArgumentException("vectorQuantized(" + codes + ", " + dim + "): the codebook needs 2 to 65536 codes");
@@ -136,11 +139,19 @@ public sealed interface LatentSpec permits LatentSpec.Deterministic, LatentSpec.
             if (kmeansIterations < 0 || kmeansIterations > 100) {
                 throw new IllegalArgumentException("kmeansInit(" + kmeansIterations + "): 0 to 100 Lloyd iterations");
             }
+            if (codebookDim < 0 || codebookDim > dim) {
+                throw new IllegalArgumentException("codebookDim(" + codebookDim + "): the lookup needs 1 to " + dim + " values (0: dim itself)");
+            }
         }
 
         @Override
         public String kindName() {
             return "vector_quantized";
+        }
+
+        /** Values per code: codebookDim, or dim without a lower-dimensional lookup. */
+        public int lookupDim() {
+            return codebookDim > 0 ? codebookDim : dim;
         }
 
         /** log2(codes): bits of one position's index. */

@@ -52,31 +52,31 @@ public final class LatentStage {
     /** The commitment loss's weight beta of a vector-quantized latent (default 0.25). */
     public LatentStage commitment(float beta) {
         LatentSpec.VectorQuantized v = vq("commitment(" + beta + ")");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), beta, v.ema(), v.decay(), v.deadThreshold(), v.cosine(), v.kmeansIterations()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), beta, v.ema(), v.decay(), v.deadThreshold(), v.cosine(), v.kmeansIterations(), v.codebookDim()));
     }
 
     /** Trains the codebook by the codebook loss's gradient instead of moving averages. */
     public LatentStage codebookByGradient() {
         LatentSpec.VectorQuantized v = vq("codebookByGradient()");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), false, v.decay(), v.deadThreshold(), v.cosine(), v.kmeansIterations()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), false, v.decay(), v.deadThreshold(), v.cosine(), v.kmeansIterations(), v.codebookDim()));
     }
 
     /** The decay of the codebook's moving averages (default 0.99). */
     public LatentStage emaDecay(float decay) {
         LatentSpec.VectorQuantized v = vq("emaDecay(" + decay + ")");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), decay, v.deadThreshold(), v.cosine(), v.kmeansIterations()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), decay, v.deadThreshold(), v.cosine(), v.kmeansIterations(), v.codebookDim()));
     }
 
     /** Re-seeds a code whose moving-average usage falls below this fraction of the mean usage (default 0.03; 0: never). */
     public LatentStage deadCodeThreshold(float fraction) {
         LatentSpec.VectorQuantized v = vq("deadCodeThreshold(" + fraction + ")");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), fraction, v.cosine(), v.kmeansIterations()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), fraction, v.cosine(), v.kmeansIterations(), v.codebookDim()));
     }
 
     /** Chooses the nearest code by cosine similarity instead of squared distance. */
     public LatentStage cosine() {
         LatentSpec.VectorQuantized v = vq("cosine()");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), true, v.kmeansIterations()));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), true, v.kmeansIterations(), v.codebookDim()));
     }
 
     /**
@@ -86,7 +86,14 @@ public final class LatentStage {
      */
     public LatentStage kmeansInit(int iterations) {
         LatentSpec.VectorQuantized v = vq("kmeansInit(" + iterations + ")");
-        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), v.cosine(), iterations));
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), v.cosine(), iterations, v.codebookDim()));
+    }
+
+    /** Looks codes up in a lower-dimensional space of {@code codebookDim} values (projected in and back out). */
+    public LatentStage codebookDim(int codebookDim) {
+        LatentSpec.VectorQuantized v = vq("codebookDim(" + codebookDim + ")");
+        return with(new LatentSpec.VectorQuantized(v.codes(), v.dim(), v.beta(), v.ema(), v.decay(), v.deadThreshold(), v.cosine(),
+                v.kmeansIterations(), codebookDim));
     }
 
     private LatentStage with(LatentSpec l) {

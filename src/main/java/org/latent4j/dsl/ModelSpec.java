@@ -116,11 +116,19 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         String project = "quantizer.project " + (w.spatial() ? "conv2d(" + z + ", 1)" : "dense(" + z + ")");
         switch (latent) {
             case LatentSpec.VectorQuantized v -> {
-                sb.append(row(project, zs, p));
-                long book = (long) v.codes() * z;
+                int look = v.lookupDim();
+                Shape ls = w.spatial() ? Shape.image(look, w.height(), w.width()) : Shape.features(look);
+                long pin = w.spatial() ? (long) w.channels() * look + look : (long) w.size() * look + look;
+                sb.append(row("quantizer.project " + (w.spatial() ? "conv2d(" + look + ", 1)" : "dense(" + look + ")"), ls, pin));
+                long book = (long) v.codes() * look;
                 sb.append(row("quantizer vector_quantize(" + v.codes() + " codes" + (v.ema() ? ", ema " + v.decay() : ", by gradient")
-                        + (v.cosine() ? ", cosine" : "") + (v.kmeansIterations() > 0 ? ", k-means init" : "") + ")", zs, v.ema() ? 0 : book));
-                total[0] += p + (v.ema() ? 0 : book);
+                        + (v.cosine() ? ", cosine" : "") + (v.kmeansIterations() > 0 ? ", k-means init" : "") + ")", ls, v.ema() ? 0 : book));
+                total[0] += pin + (v.ema() ? 0 : book);
+                if (v.codebookDim() > 0) {
+                    long pout = (long) look * z + z;
+                    sb.append(row("quantizer.project_out " + (w.spatial() ? "conv2d(" + z + ", 1)" : "dense(" + z + ")"), zs, pout));
+                    total[0] += pout;
+                }
             }
             case LatentSpec.FiniteScalar f -> {
                 sb.append(row(project, zs, p));
@@ -216,6 +224,9 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                 if (v.kmeansIterations() > 0) {
                     lat.put("kmeans_iterations", v.kmeansIterations());
                 }
+                if (v.codebookDim() > 0) {
+                    lat.put("codebook_dim", v.codebookDim());
+                }
             }
             case LatentSpec.FiniteScalar f -> lat.put("levels", new ArrayList<Object>(f.levels()));
             case LatentSpec.Gaussian g -> {
@@ -305,7 +316,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
             }
             case VECTOR_QUANTIZED -> {
                 only(lat, "latent", "a vector-quantized latent", "kind", "dim", "codes", "beta", "codebook", "decay", "dead_code_threshold", "search",
-                        "kmeans_iterations");
+                        "kmeans_iterations", "codebook_dim");
                 String book = lat.containsKey("codebook") ? String.valueOf(lat.get("codebook")) : "ema";
                 String search = lat.containsKey("search") ? String.valueOf(lat.get("search")) : "euclidean";
                 if (!book.equals("ema") && !book.equals("gradient")) {
@@ -318,7 +329,8 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
                         lat.containsKey("beta") ? (float) asDouble(lat.get("beta"), "latent.beta") : 0.25f, book.equals("ema"),
                         lat.containsKey("decay") ? (float) asDouble(lat.get("decay"), "latent.decay") : 0.99f,
                         lat.containsKey("dead_code_threshold") ? (float) asDouble(lat.get("dead_code_threshold"), "latent.dead_code_threshold") : 0.03f,
-                        search.equals("cosine"), lat.containsKey("kmeans_iterations") ? asInt(lat.get("kmeans_iterations"), "latent.kmeans_iterations") : 0);
+                        search.equals("cosine"), lat.containsKey("kmeans_iterations") ? asInt(lat.get("kmeans_iterations"), "latent.kmeans_iterations") : 0,
+                        lat.containsKey("codebook_dim") ? asInt(lat.get("codebook_dim"), "latent.codebook_dim") : 0);
             }
             case FINITE_SCALAR -> {
                 only(lat, "latent", "a finite-scalar latent", "kind", "dim", "levels");

@@ -291,7 +291,7 @@ public final class Graph {
          * loss beta ||z_e - sg(e)||^2 as penalties; returns the straight-through node.
          */
         int vectorQuantized(int ze, LatentSpec.VectorQuantized v) {
-            int k = v.codes(), dim = v.dim();
+            int k = v.codes(), dim = v.lookupDim();
             int sgz = add(new Ops.StopGradient(), List.of(ze), "quantizer sg(z_e)", List.of());
             List<String> ps = new ArrayList<>(List.of(
                     param("quantizer.embedding.weight", k, dim, ParamSpec.Init.XAVIER, dim, k, v.ema() ? ParamSpec.Role.STATE : ParamSpec.Role.WEIGHT),
@@ -355,7 +355,8 @@ public final class Graph {
                 kl = g.add(new Ops.GaussianKl(), List.of(mu, logvar), "kl", List.of());
             }
             case LatentSpec.VectorQuantized vq -> {
-                code = g.vectorQuantized(g.project(h, zd, "quantizer.project"), vq);
+                int st = g.vectorQuantized(g.project(h, vq.lookupDim(), "quantizer.project"), vq);
+                code = vq.codebookDim() > 0 ? g.project(st, zd, "quantizer.project_out") : st;
                 z = code;
             }
             case LatentSpec.FiniteScalar fs -> {

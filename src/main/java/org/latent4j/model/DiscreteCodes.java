@@ -33,6 +33,27 @@ public final class DiscreteCodes {
         this.positions = q.shape().spatial() ? q.shape().height() * q.shape().width() : 1;
         this.dim = q.shape().spatial() ? q.shape().channels() : q.shape().size();
         this.codes = Quantizers.codes(q);
+        int st = -1;
+        for (Node n : g.nodes()) {
+            if (n.op() instanceof Ops.StraightThrough || n == q && q.op() instanceof Ops.FiniteScalarQuantize) {
+                st = n.id();
+            }
+        }
+        this.quantized = st;
+    }
+
+    /** The node of the quantized values (the straight-through's, FSQ's); the model's code (g.code) is after a projection back when it differs. */
+    private final int quantized;
+
+    /** The model's code values for quantized values (lookup space): through quantizer.project_out when the lookup is lower-dimensional. */
+    private float[] projectOut(float[] y, int n) {
+        if (quantized == g.code) {
+            return y;
+        }
+        Executor ex = new Executor(Planner.forward(g, g.code, g.code), Parallelism.serial(), Math.max(1, n));
+        ex.load(quantized, y, 0, n);
+        ex.run(model.parameters(), null, n, 0, 0, 1f);
+        return java.util.Arrays.copyOf(ex.value(g.code), n * g.node(g.code).width());
     }
 
     /** True for a model with a discrete latent. */
@@ -124,9 +145,14 @@ public final class DiscreteCodes {
         } else {
             VqKernels.gather(y, flat, model.parameters(), g.param("quantizer.embedding.weight").offset(), n, dim, positions);
         }
-        float[][] out = new float[n][positions * dim];
+        return split(projectOut(y, n), n);
+    }
+
+    private float[][] split(float[] y, int n) {
+        int w = g.node(g.code).width();
+        float[][] out = new float[n][w];
         for (int r = 0; r < n; r++) {
-            System.arraycopy(y, r * positions * dim, out[r], 0, positions * dim);
+            System.arraycopy(y, r * w, out[r], 0, w);
         }
         return out;
     }
@@ -179,11 +205,7 @@ public final class DiscreteCodes {
             }
             VqKernels.gather(y, idx, model.parameters(), off, n, dim, positions);
         }
-        float[][] out = new float[n][w];
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(y, r * w, out[r], 0, w);
-        }
-        return out;
+        return split(projectOut(y, n), n);
     }
 
     /**

@@ -35,7 +35,13 @@ class DiscreteCodesTest {
                         .decoder().convTranspose2d(8, 4, 2, 1).relu().convTranspose2d(1, 4, 2, 1).bernoulli(),
                 Model.encoder(1, 28, 28).conv2d(8, 4, 2, 1).relu().conv2d(8, 4, 2, 1).vectorQuantized(16, 3).cosine()
                         .decoder().convTranspose2d(8, 4, 2, 1).relu().convTranspose2d(1, 4, 2, 1).bernoulli(),
+                Model.encoder(1, 28, 28).conv2d(8, 4, 2, 1).relu().conv2d(8, 4, 2, 1).vectorQuantized(16, 6).codebookDim(2)
+                        .decoder().convTranspose2d(8, 4, 2, 1).relu().convTranspose2d(1, 4, 2, 1).bernoulli(),
+                Model.encoder(784).dense(32).relu().vectorQuantized(16, 6).codebookDim(3).decoder().dense(784).bernoulli(),
                 Model.encoder(784).dense(32).relu().finiteScalar(8, 5, 5, 5).decoder().dense(784).bernoulli()}) {
+            assertEquals(spec, ModelSpec.fromJson(spec.toJson()), "the JSON reads back");
+            assertTrue(spec.summary().contains(String.format(java.util.Locale.ROOT, "total: %,d parameters",
+                    Graph.build(spec).trainableCount())), spec.summary());
             Autoencoder m = model(spec);
             DiscreteCodes dc = DiscreteCodes.of(m);
             int[][] idx = dc.encodeIndices(x);
