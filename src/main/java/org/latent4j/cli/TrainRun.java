@@ -203,7 +203,7 @@ final class TrainRun {
         TrainData td = TrainData.read(data, columns, validationFraction, validationData, seed);
         boolean fashion = data == null || Files.isDirectory(data);
         if (given != null) {
-            boolean bernoulli = given.likelihood().kind() == org.latent4j.dsl.LikelihoodSpec.Kind.BERNOULLI;
+            boolean bernoulli = given.likelihood() instanceof org.latent4j.dsl.LikelihoodSpec.Bernoulli;
             td.choose(bernoulli ? "bernoulli" : "gaussian", "the spec's", scale);
         } else {
             td.choose(likelihood, "--likelihood", scale);
@@ -259,7 +259,9 @@ final class TrainRun {
             }
             o.println("fine-tuning the whole model end to end");
         }
+        List<org.latent4j.train.QuantizerHealth> health;
         try (ProgressListener bar = new ProgressListener(epochs, o).naming(td.images ? "img" : "rows", held)) {
+            health = bar.health;
             result = resumed != null ? Trainer.resume(resumed, resume, train, test, cfg, bar, checkpoints)
                     : Trainer.fit(spec, train, test, cfg, bar, checkpoints, null, initial);
         }
@@ -276,7 +278,10 @@ final class TrainRun {
         if (modelOut != null) {
             model.save(modelOut);
         }
-        List<String> pictures = writePictures(dir, model, td.validation, history, fashion);
+        List<String> pictures = new ArrayList<>(writePictures(dir, model, td.validation, history, fashion));
+        if (org.latent4j.model.DiscreteCodes.has(model)) {
+            pictures.addAll(VqRun.pictures(dir, model, td.train, td.validation, health));
+        }
         // The epoch whose weights the model holds: the last, or the best one early stopping kept.
         EpochStats last = history.get((result.bestEpoch() > 0 ? result.bestEpoch() : history.size()) - 1);
         Map<String, Object> metrics = new LinkedHashMap<>();
@@ -324,6 +329,9 @@ final class TrainRun {
             h.add(e);
         }
         metrics.put("history", h);
+        if (org.latent4j.model.DiscreteCodes.has(model)) {
+            VqRun.metrics(metrics, model, health, td.train, td.validation);
+        }
         metrics.put("spec", Json.parse(spec.toJson()));
         int skipped = history.stream().mapToInt(EpochStats::skippedBatches).sum();
         metrics.put("skipped_batches", skipped);
@@ -386,10 +394,15 @@ final class TrainRun {
         if (sparse) {
             words.add("sparse");
         }
-        if (spec.latent().contractive() > 0) {
+        if (spec.latent() instanceof org.latent4j.dsl.LatentSpec.Deterministic d && d.contractive() > 0) {
             words.add("contractive");
         }
-        words.add(spec.isVariational() ? "VAE" : "autoencoder");
+        words.add(switch (spec.latent()) {
+            case org.latent4j.dsl.LatentSpec.Gaussian _ -> "VAE";
+            case org.latent4j.dsl.LatentSpec.Deterministic _ -> "autoencoder";
+            case org.latent4j.dsl.LatentSpec.VectorQuantized _ -> "VQ-VAE";
+            case org.latent4j.dsl.LatentSpec.FiniteScalar _ -> "FSQ autoencoder";
+        });
         return String.join(" ", words);
     }
 
@@ -510,6 +523,17 @@ final class TrainRun {
         private final PrintStream out;
         private ProgressBar bar;
         private int epoch;
+        /** The codebook's health after each epoch of a model with a discrete latent. */
+        final List<org.latent4j.train.QuantizerHealth> health = new ArrayList<>();
+
+        @Override
+        public void onQuantizerHealth(org.latent4j.train.QuantizerHealth h) {
+            health.add(h);
+            out.println("  " + h.line());
+            if (h.warning() != null) {
+                out.println(h.warning());
+            }
+        }
 
         ProgressListener(int epochs, PrintStream out) {
             this.epochs = epochs;

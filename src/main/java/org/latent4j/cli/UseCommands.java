@@ -13,6 +13,8 @@ import org.latent4j.kernel.Parallelism;
 import org.latent4j.kernel.Shape;
 import org.latent4j.model.Autoencoder;
 import org.latent4j.model.AnomalyDetector;
+import org.latent4j.model.CodePrior;
+import org.latent4j.model.DiscreteCodes;
 import org.latent4j.model.LatentModel;
 import org.latent4j.model.LatentProjection;
 import org.latent4j.model.LinearModel;
@@ -184,7 +186,7 @@ final class UseCommands {
             throw new IllegalArgumentException(data + " has " + d.features() + " features per row but the model takes " + m.inputDim()
                     + (more && data.toString().toLowerCase(Locale.ROOT).endsWith(".csv")
                     ? " (leave the columns the model was not trained on out with --label-column and --id-column"
-                            + (columns.label != null || columns.id != null ? ", as in training" : "") + ")" : ""));
+                            + (columns != null && (columns.label != null || columns.id != null) ? ", as in training" : "") + ")" : ""));
         }
         return d;
     }
@@ -437,6 +439,11 @@ final class UseCommands {
             if (image != null) {
                 s += String.format(Locale.ROOT, ",\"ssim\":%.4f", Metrics.meanSsim(x, reconstructions, image.width(), image.height(), 1.0));
             }
+            if (DiscreteCodes.has(m)) {
+                DiscreteCodes dc = DiscreteCodes.of(m);
+                s += String.format(Locale.ROOT, ",\"code_positions\":%d,\"codes\":%d,\"bits_per_image\":%.4f", dc.positions(), dc.codes(),
+                        dc.bitsPerImage());
+            }
             return s;
         }
     }
@@ -451,6 +458,10 @@ final class UseCommands {
 
         @Option(names = "--variance", description = "Append the latent log-variances (VAE and PPCA).")
         boolean variance;
+
+        @Option(names = "--indices", description = "For a VQ-VAE or FSQ model: the code index of each grid position (raster"
+                + " order) instead of the quantized vectors.")
+        boolean indices;
 
         @Option(names = "--scatter", paramLabel = "FILE.png", description = "Also draw the codes as a 2-D scatter coloured "
                 + "by label (the codes of a 2-d latent, else their first two principal components). Default: no picture.")
@@ -467,6 +478,22 @@ final class UseCommands {
             }
             LatentModel m = io.load();
             Dataset d = io.rows(m);
+            if (indices) {
+                if (variance || scatter != null) {
+                    throw new IllegalArgumentException("--indices writes the code indices alone: leave out --variance and --scatter");
+                }
+                int[][] idx = DiscreteCodes.of(m).encodeIndices(asRows(d));
+                float[][] asFloats = new float[idx.length][];
+                for (int r = 0; r < idx.length; r++) {
+                    asFloats[r] = new float[idx[r].length];
+                    for (int p = 0; p < idx[r].length; p++) {
+                        asFloats[r][p] = idx[r][p];
+                    }
+                }
+                Csv.write(out, asFloats);
+                System.out.println("wrote " + out + " (" + idx.length + " rows x " + (idx.length == 0 ? 0 : idx[0].length) + " code indices)");
+                return 0;
+            }
             int[] lab = labels != null ? readLabels(labels, d.rows()) : d.labels();
             float[][] x = asRows(d);
             float[][] c = io.conditions(m, d);
@@ -589,6 +616,14 @@ final class UseCommands {
             for (int k = 0; k < from.length; k++) {
                 int a = rowIndex("--from", from[k], d, io.data), b = rowIndex("--to", to[k], d, io.data);
                 // A conditional model: both codes and the whole strip under the --from row's condition.
+                if (DiscreteCodes.has(m)) {
+                    if (spherical) {
+                        throw new IllegalArgumentException("--spherical: a VQ-VAE or FSQ model interpolates its encoder outputs linearly"
+                                + " (quantized at each step)");
+                    }
+                    strips[k] = DiscreteCodes.of(m).interpolate(d.row(a), d.row(b), steps);
+                    continue;
+                }
                 strips[k] = c == null ? m.interpolate(d.row(a), d.row(b), steps, how)
                         : ((Autoencoder) m).interpolate(d.row(a), d.row(b), steps, how, c[a]);
             }
@@ -849,6 +884,15 @@ final class UseCommands {
                 + "(required there; default: none).")
         Integer condition;
 
+        @Option(names = "--prior-data", paramLabel = "PATH", description = "For a VQ-VAE or FSQ model: the rows whose codes the prior"
+                + " over code indices is fitted on, e.g. the training data (default: the bundled Fashion-MNIST training slice for a"
+                + " model of 784 inputs).")
+        Path priorData;
+
+        @Option(names = "--prior", defaultValue = "markov", paramLabel = "KIND", description = "For a VQ-VAE or FSQ model: markov"
+                + " (autoregressive over the code grid in raster order) or categorical (each position alone); default ${DEFAULT-VALUE}.")
+        String prior;
+
         @Override
         public Integer call() throws Exception {
             if (count <= 0) {
@@ -863,11 +907,40 @@ final class UseCommands {
                 throw new IllegalArgumentException(model + " is a conditional model: give --condition CLASS, 0 to " + (width - 1)
                         + (condition == null ? "" : " (not " + condition + ")"));
             }
-            float[][] s = width == 0 ? m.sample(count, seed.seed) : ((Autoencoder) m).sample(count, seed.seed, oneHot(new int[] {condition}, width)[0]);
+            float[][] s;
+            if (DiscreteCodes.has(m)) {
+                s = discreteSamples(m);
+            } else {
+                if (priorData != null) {
+                    throw new IllegalArgumentException("--prior-data: " + model + " has a N(0, I) prior, not one over code indices");
+                }
+                s = width == 0 ? m.sample(count, seed.seed) : ((Autoencoder) m).sample(count, seed.seed, oneHot(new int[] {condition}, width)[0]);
+            }
             Csv.write(out, s);
             System.out.println("wrote " + out + " (" + s.length + " samples)");
             maybePicture(out, s, pictureShape(m, null));
             return 0;
+        }
+
+        /** Index grids drawn from a prior fitted on the codes of --prior-data's rows, decoded. */
+        private float[][] discreteSamples(LatentModel m) throws java.io.IOException {
+            CodePrior.Kind kind = switch (prior.toLowerCase(Locale.ROOT)) {
+                case "markov" -> CodePrior.Kind.MARKOV;
+                case "categorical" -> CodePrior.Kind.CATEGORICAL;
+                default -> throw new IllegalArgumentException("--prior " + prior + ": expected markov or categorical");
+            };
+            Dataset rows;
+            if (priorData != null) {
+                rows = checkWidth(priorData, DataFiles.read(priorData, false), m, null);
+            } else if (m.inputDim() == 784) {
+                rows = FashionMnist.bundledTrain();
+            } else {
+                throw new IllegalArgumentException(model + " samples from a prior over its code indices: give --prior-data PATH (the"
+                        + " training rows, whose codes it is fitted on)");
+            }
+            DiscreteCodes dc = DiscreteCodes.of(m);
+            CodePrior p = CodePrior.fit(kind, dc.encodeIndices(asRows(rows)), dc.positions(), dc.codes());
+            return dc.decodeIndices(p.sample(count, seed.seed));
         }
     }
 }

@@ -19,7 +19,7 @@ public final class DecoderStage extends LayerStage<DecoderStage> {
 
     /** Bernoulli likelihood on the last dense layer's outputs as logits (inputs in [0, 1]). */
     public ModelSpec bernoulli() {
-        return end(new LikelihoodSpec(LikelihoodSpec.Kind.BERNOULLI, 0f));
+        return end(new LikelihoodSpec.Bernoulli());
     }
 
     /** Gaussian likelihood with variance 1: the loss is half the squared error. */
@@ -29,17 +29,17 @@ public final class DecoderStage extends LayerStage<DecoderStage> {
 
     /** Gaussian likelihood with a fixed variance. */
     public ModelSpec gaussian(float variance) {
-        return end(new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_FIXED, variance));
+        return end(new LikelihoodSpec.GaussianFixed(variance));
     }
 
     /** Gaussian likelihood with a learned log-variance per output feature. */
     public ModelSpec gaussianLearnedVariance() {
-        return end(new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_LEARNED, 0f));
+        return end(new LikelihoodSpec.GaussianLearned());
     }
 
     /** Gaussian likelihood with one learned log-variance shared by every output feature. */
     public ModelSpec gaussianLearnedGlobalVariance() {
-        return end(new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_LEARNED_GLOBAL, 0f));
+        return end(new LikelihoodSpec.GaussianLearnedGlobal());
     }
 
     /**
@@ -47,7 +47,7 @@ public final class DecoderStage extends LayerStage<DecoderStage> {
      * linear beyond): a reconstruction loss robust to outliers.
      */
     public ModelSpec huber(float delta) {
-        return end(new LikelihoodSpec(LikelihoodSpec.Kind.HUBER, delta));
+        return end(new LikelihoodSpec.Huber(delta));
     }
 
     private ModelSpec end(LikelihoodSpec likelihood) {
@@ -59,7 +59,7 @@ public final class DecoderStage extends LayerStage<DecoderStage> {
                 && !(last instanceof LayerSpec.Upsample)) {
             throw new IllegalArgumentException("the decoder cannot end with " + last.describe() + ": end it with a dense layer");
         }
-        if (likelihood.kind() == LikelihoodSpec.Kind.BERNOULLI && last instanceof LayerSpec.ActivationLayer a
+        if (likelihood instanceof LikelihoodSpec.Bernoulli && last instanceof LayerSpec.ActivationLayer a
                 && a.activation() == Activation.SIGMOID) {
             throw new IllegalArgumentException("bernoulli() takes logits: remove the sigmoid() after the decoder's last dense layer");
         }

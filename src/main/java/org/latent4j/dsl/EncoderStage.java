@@ -57,12 +57,31 @@ public final class EncoderStage extends LayerStage<EncoderStage> {
 
     /** A VAE bottleneck: heads for mu and logvar of {@code latentDim} dimensions, z sampled by reparameterization. */
     public LatentStage gaussianLatent(int latentDim) {
-        return new LatentStage(inputDim, conditionDim, inputShape, layers, new LatentSpec(LatentSpec.Kind.GAUSSIAN, checkDim(latentDim)));
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, LatentSpec.gaussian(checkDim(latentDim)));
     }
 
     /** A deterministic bottleneck of {@code latentDim} units (a plain autoencoder). */
     public LatentStage latent(int latentDim) {
-        return new LatentStage(inputDim, conditionDim, inputShape, layers, new LatentSpec(LatentSpec.Kind.DETERMINISTIC, checkDim(latentDim)));
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, LatentSpec.deterministic(checkDim(latentDim)));
+    }
+
+    /**
+     * A vector-quantized bottleneck (VQ-VAE) of {@code codes} codes of {@code dim} values per position:
+     * on a code grid when the encoder ends with an image-shaped value (a 1x1 convolution projects it to
+     * dim channels), else one position (a dense projection). Options on the returned stage:
+     * commitment(beta), codebookByGradient(), emaDecay(decay), deadCodeThreshold(fraction), cosine().
+     */
+    public LatentStage vectorQuantized(int codes, int dim) {
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, LatentSpec.vectorQuantized(codes, dim));
+    }
+
+    /** A finite-scalar-quantized bottleneck (FSQ): one channel per level count, e.g. finiteScalar(8, 5, 5, 5) for 1,000 codes. */
+    public LatentStage finiteScalar(int... levels) {
+        java.util.List<Integer> l = new java.util.ArrayList<>();
+        for (int v : levels) {
+            l.add(v);
+        }
+        return new LatentStage(inputDim, conditionDim, inputShape, layers, new LatentSpec.FiniteScalar(l));
     }
 
     private static int checkDim(int d) {

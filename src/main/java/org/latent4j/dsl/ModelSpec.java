@@ -38,6 +38,9 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         if (latent == null || likelihood == null) {
             throw new IllegalArgumentException("a model needs a latent and a likelihood");
         }
+        if (conditionDim > 0 && (latent instanceof LatentSpec.VectorQuantized || latent instanceof LatentSpec.FiniteScalar)) {
+            throw new IllegalArgumentException("a conditional model with a discrete latent (" + latent.kindName() + ") is not supported yet");
+        }
         encoder = List.copyOf(encoder);
         decoder = List.copyOf(decoder);
         if (inputShape != null) {
@@ -64,7 +67,7 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
     }
 
     public boolean isVariational() {
-        return latent.kind() == LatentSpec.Kind.GAUSSIAN;
+        return latent instanceof LatentSpec.Gaussian;
     }
 
     /** The same spec with the input width fixed (from the data). */
@@ -106,32 +109,58 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         long[] total = {0};
         w = rows(sb, "encoder", encoder, w, total);
         int z = latent.dim();
-        if (w.spatial()) {
+        if (w.spatial() && (latent instanceof LatentSpec.Deterministic || latent instanceof LatentSpec.Gaussian)) {
             throw new IllegalArgumentException("the latent layer takes a feature vector but the encoder ends with " + w + " (put flatten() before it)");
         }
-        Shape zs = Shape.features(z);
-        long p = (long) w.size() * z + z;
-        if (isVariational()) {
-            sb.append(row("fc_mu dense(" + z + ")", zs, p));
-            sb.append(row("fc_logvar dense(" + z + ")", zs, p));
-            sb.append(row("z = mu + exp(logvar/2) eps", zs, 0));
-            total[0] += 2 * p;
-        } else {
-            sb.append(row("latent dense(" + z + ")" + (latent.activation() == Activation.IDENTITY ? ""
-                    : " " + latent.activation().name().toLowerCase(Locale.ROOT)), zs, p));
-            total[0] += p;
+        Shape zs = w.spatial() ? Shape.image(z, w.height(), w.width()) : Shape.features(z);
+        long p = w.spatial() ? (long) w.channels() * z + z : (long) w.size() * z + z;
+        String project = "quantizer.project " + (w.spatial() ? "conv2d(" + z + ", 1)" : "dense(" + z + ")");
+        switch (latent) {
+            case LatentSpec.VectorQuantized v -> {
+                int look = v.lookupDim();
+                Shape ls = w.spatial() ? Shape.image(look, w.height(), w.width()) : Shape.features(look);
+                long pin = w.spatial() ? (long) w.channels() * look + look : (long) w.size() * look + look;
+                sb.append(row("quantizer.project " + (w.spatial() ? "conv2d(" + look + ", 1)" : "dense(" + look + ")"), ls, pin));
+                long book = (long) v.codes() * look;
+                sb.append(row("quantizer vector_quantize(" + v.codes() + " codes" + (v.ema() ? ", ema " + v.decay() : ", by gradient")
+                        + (v.cosine() ? ", cosine" : "") + (v.kmeansIterations() > 0 ? ", k-means init" : "") + ")", ls, v.ema() ? 0 : book));
+                total[0] += pin + (v.ema() ? 0 : book);
+                if (v.codebookDim() > 0) {
+                    long pout = (long) look * z + z;
+                    sb.append(row("quantizer.project_out " + (w.spatial() ? "conv2d(" + z + ", 1)" : "dense(" + z + ")"), zs, pout));
+                    total[0] += pout;
+                }
+            }
+            case LatentSpec.FiniteScalar f -> {
+                sb.append(row(project, zs, p));
+                sb.append(row("quantizer fsq(" + f.levels() + ", " + f.codes() + " codes)", zs, 0));
+                total[0] += p;
+            }
+            case LatentSpec.Gaussian _ -> {
+                sb.append(row("fc_mu dense(" + z + ")", zs, p));
+                sb.append(row("fc_logvar dense(" + z + ")", zs, p));
+                sb.append(row("z = mu + exp(logvar/2) eps", zs, 0));
+                total[0] += 2 * p;
+            }
+            case LatentSpec.Deterministic det -> {
+                sb.append(row("latent dense(" + z + ")" + (det.activation() == Activation.IDENTITY ? ""
+                        : " " + det.activation().name().toLowerCase(Locale.ROOT)), zs, p));
+                total[0] += p;
+            }
         }
-        Shape d = Shape.features(z + conditionDim);
+        Shape d = zs.spatial() ? zs : Shape.features(z + conditionDim);
         if (isConditional()) {
             sb.append(row("z joined with condition", d, 0));
         }
         Shape out = rows(sb, "decoder", decoder, d, total);
-        if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED) {
-            sb.append(row("decoder_logvar", Shape.features(out.size()), out.size()));
-            total[0] += out.size();
-        } else if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED_GLOBAL) {
-            sb.append(row("decoder_logvar", Shape.features(1), 1));
-            total[0] += 1;
+        int logvars = switch (likelihood) {
+            case LikelihoodSpec.GaussianLearned _ -> out.size();
+            case LikelihoodSpec.GaussianLearnedGlobal _ -> 1;
+            case LikelihoodSpec.Bernoulli _, LikelihoodSpec.GaussianFixed _, LikelihoodSpec.Huber _ -> 0;
+        };
+        if (logvars > 0) {
+            sb.append(row("decoder_logvar", Shape.features(logvars), logvars));
+            total[0] += logvars;
         }
         sb.append(String.format(Locale.ROOT, "likelihood: %s%n", likelihood.describe()));
         sb.append(String.format(Locale.ROOT, "total: %,d parameters, %,d bytes (float32)%n", total[0], total[0] * 4));
@@ -175,28 +204,49 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         }
         m.put("encoder", layersJson(encoder));
         Map<String, Object> lat = new LinkedHashMap<>();
-        lat.put("kind", latent.kind().name().toLowerCase(Locale.ROOT));
+        lat.put("kind", latent.kindName());
         lat.put("dim", latent.dim());
-        if (latent.activation() != Activation.IDENTITY) {
-            lat.put("activation", latent.activation().name().toLowerCase(Locale.ROOT));
-        }
-        if (latent.contractive() != 0f) {
-            lat.put("contractive", (double) latent.contractive());
-        }
-        if (latent.logvarMin() != Float.NEGATIVE_INFINITY) {
-            lat.put("logvar_min", (double) latent.logvarMin());
-        }
-        if (latent.logvarMax() != Float.POSITIVE_INFINITY) {
-            lat.put("logvar_max", (double) latent.logvarMax());
+        switch (latent) {
+            case LatentSpec.Deterministic d -> {
+                if (d.activation() != Activation.IDENTITY) {
+                    lat.put("activation", d.activation().name().toLowerCase(Locale.ROOT));
+                }
+                if (d.contractive() != 0f) {
+                    lat.put("contractive", (double) d.contractive());
+                }
+            }
+            case LatentSpec.VectorQuantized v -> {
+                lat.put("codes", v.codes());
+                lat.put("beta", (double) v.beta());
+                lat.put("codebook", v.ema() ? "ema" : "gradient");
+                lat.put("decay", (double) v.decay());
+                lat.put("dead_code_threshold", (double) v.deadThreshold());
+                lat.put("search", v.cosine() ? "cosine" : "euclidean");
+                if (v.kmeansIterations() > 0) {
+                    lat.put("kmeans_iterations", v.kmeansIterations());
+                }
+                if (v.codebookDim() > 0) {
+                    lat.put("codebook_dim", v.codebookDim());
+                }
+            }
+            case LatentSpec.FiniteScalar f -> lat.put("levels", new ArrayList<Object>(f.levels()));
+            case LatentSpec.Gaussian g -> {
+                if (g.logvarMin() != Float.NEGATIVE_INFINITY) {
+                    lat.put("logvar_min", (double) g.logvarMin());
+                }
+                if (g.logvarMax() != Float.POSITIVE_INFINITY) {
+                    lat.put("logvar_max", (double) g.logvarMax());
+                }
+            }
         }
         m.put("latent", lat);
         m.put("decoder", layersJson(decoder));
         Map<String, Object> lik = new LinkedHashMap<>();
-        lik.put("kind", likelihood.kind().name().toLowerCase(Locale.ROOT));
-        if (likelihood.kind() == LikelihoodSpec.Kind.GAUSSIAN_FIXED) {
-            lik.put("variance", (double) likelihood.variance());
-        } else if (likelihood.kind() == LikelihoodSpec.Kind.HUBER) {
-            lik.put("delta", (double) likelihood.delta());
+        lik.put("kind", likelihood.kindName());
+        switch (likelihood) {
+            case LikelihoodSpec.GaussianFixed g -> lik.put("variance", (double) g.variance());
+            case LikelihoodSpec.Huber h -> lik.put("delta", (double) h.delta());
+            case LikelihoodSpec.Bernoulli _, LikelihoodSpec.GaussianLearned _, LikelihoodSpec.GaussianLearnedGlobal _ -> { }
         }
         m.put("likelihood", lik);
         return Json.write(m);
@@ -238,26 +288,99 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         Map<?, ?> lat = asMap(m.get("latent"), "latent");
         LatentSpec latent;
         try {
-            latent = new LatentSpec(enumOf(LatentSpec.Kind.class, lat.get("kind"), "latent.kind"), asInt(lat.get("dim"), "latent.dim"),
-                    lat.containsKey("activation") ? enumOf(Activation.class, lat.get("activation"), "latent.activation") : Activation.IDENTITY,
-                    lat.containsKey("contractive") ? (float) asDouble(lat.get("contractive"), "latent.contractive") : 0f,
-                    lat.containsKey("logvar_min") ? (float) asDouble(lat.get("logvar_min"), "latent.logvar_min") : Float.NEGATIVE_INFINITY,
-                    lat.containsKey("logvar_max") ? (float) asDouble(lat.get("logvar_max"), "latent.logvar_max") : Float.POSITIVE_INFINITY);
+            latent = latentFromJson(lat);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().startsWith("model spec") ? e.getMessage() : "model spec: latent: " + e.getMessage(), e);
         }
         List<LayerSpec> dec = layers(m.get("decoder"), "decoder");
         Map<?, ?> lik = asMap(m.get("likelihood"), "likelihood");
-        LikelihoodSpec.Kind lk = enumOf(LikelihoodSpec.Kind.class, lik.get("kind"), "likelihood.kind");
-        float parameter = switch (lk) {
-            case GAUSSIAN_FIXED -> (float) asDouble(lik.get("variance"), "likelihood.variance");
-            case HUBER -> (float) asDouble(lik.get("delta"), "likelihood.delta");
-            case BERNOULLI, GAUSSIAN_LEARNED, GAUSSIAN_LEARNED_GLOBAL -> 0f;
-        };
+        LikelihoodSpec likelihood = likelihoodFromJson(lik);
         try {
-            return new ModelSpec(input, enc, latent, dec, new LikelihoodSpec(lk, parameter), condition, shape);
+            return new ModelSpec(input, enc, latent, dec, likelihood, condition, shape);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model spec: " + e.getMessage(), e);
+        }
+    }
+
+    /** The kinds a model file's latent can have, by their JSON names; each reads only its own fields. */
+    private enum LatentKind { DETERMINISTIC, GAUSSIAN, VECTOR_QUANTIZED, FINITE_SCALAR }
+
+    private static LatentSpec latentFromJson(Map<?, ?> lat) {
+        LatentKind kind = enumOf(LatentKind.class, lat.get("kind"), "latent.kind");
+        int dim = asInt(lat.get("dim"), "latent.dim");
+        return switch (kind) {
+            case DETERMINISTIC -> {
+                only(lat, "latent", "a deterministic latent", "kind", "dim", "activation", "contractive");
+                yield new LatentSpec.Deterministic(dim,
+                        lat.containsKey("activation") ? enumOf(Activation.class, lat.get("activation"), "latent.activation") : Activation.IDENTITY,
+                        lat.containsKey("contractive") ? (float) asDouble(lat.get("contractive"), "latent.contractive") : 0f);
+            }
+            case VECTOR_QUANTIZED -> {
+                only(lat, "latent", "a vector-quantized latent", "kind", "dim", "codes", "beta", "codebook", "decay", "dead_code_threshold", "search",
+                        "kmeans_iterations", "codebook_dim");
+                String book = lat.containsKey("codebook") ? String.valueOf(lat.get("codebook")) : "ema";
+                String search = lat.containsKey("search") ? String.valueOf(lat.get("search")) : "euclidean";
+                if (!book.equals("ema") && !book.equals("gradient")) {
+                    throw new IllegalArgumentException("model spec: \"latent.codebook\" must be \"ema\" or \"gradient\", got " + Json.write(lat.get("codebook")));
+                }
+                if (!search.equals("euclidean") && !search.equals("cosine")) {
+                    throw new IllegalArgumentException("model spec: \"latent.search\" must be \"euclidean\" or \"cosine\", got " + Json.write(lat.get("search")));
+                }
+                yield new LatentSpec.VectorQuantized(asInt(lat.get("codes"), "latent.codes"), dim,
+                        lat.containsKey("beta") ? (float) asDouble(lat.get("beta"), "latent.beta") : 0.25f, book.equals("ema"),
+                        lat.containsKey("decay") ? (float) asDouble(lat.get("decay"), "latent.decay") : 0.99f,
+                        lat.containsKey("dead_code_threshold") ? (float) asDouble(lat.get("dead_code_threshold"), "latent.dead_code_threshold") : 0.03f,
+                        search.equals("cosine"), lat.containsKey("kmeans_iterations") ? asInt(lat.get("kmeans_iterations"), "latent.kmeans_iterations") : 0,
+                        lat.containsKey("codebook_dim") ? asInt(lat.get("codebook_dim"), "latent.codebook_dim") : 0);
+            }
+            case FINITE_SCALAR -> {
+                only(lat, "latent", "a finite-scalar latent", "kind", "dim", "levels");
+                if (!(lat.get("levels") instanceof List<?> ls)) {
+                    throw new IllegalArgumentException("model spec: \"latent.levels\" must be a list of level counts, got " + Json.write(lat.get("levels")));
+                }
+                List<Integer> levels = new ArrayList<>();
+                for (int i = 0; i < ls.size(); i++) {
+                    levels.add(asInt(ls.get(i), "latent.levels[" + i + "]"));
+                }
+                LatentSpec.FiniteScalar f = new LatentSpec.FiniteScalar(levels);
+                if (f.dim() != dim) {
+                    throw new IllegalArgumentException("model spec: \"latent.dim\" is " + dim + " but the latent has " + f.dim() + " levels");
+                }
+                yield f;
+            }
+            case GAUSSIAN -> {
+                only(lat, "latent", "a Gaussian latent", "kind", "dim", "logvar_min", "logvar_max");
+                yield new LatentSpec.Gaussian(dim,
+                        lat.containsKey("logvar_min") ? (float) asDouble(lat.get("logvar_min"), "latent.logvar_min") : Float.NEGATIVE_INFINITY,
+                        lat.containsKey("logvar_max") ? (float) asDouble(lat.get("logvar_max"), "latent.logvar_max") : Float.POSITIVE_INFINITY);
+            }
+        };
+    }
+
+    /** The kinds of likelihood by their JSON names. */
+    private enum LikelihoodKind { BERNOULLI, GAUSSIAN_FIXED, GAUSSIAN_LEARNED, GAUSSIAN_LEARNED_GLOBAL, HUBER }
+
+    private static LikelihoodSpec likelihoodFromJson(Map<?, ?> lik) {
+        try {
+            return switch (enumOf(LikelihoodKind.class, lik.get("kind"), "likelihood.kind")) {
+                case BERNOULLI -> new LikelihoodSpec.Bernoulli();
+                case GAUSSIAN_FIXED -> new LikelihoodSpec.GaussianFixed((float) asDouble(lik.get("variance"), "likelihood.variance"));
+                case GAUSSIAN_LEARNED -> new LikelihoodSpec.GaussianLearned();
+                case GAUSSIAN_LEARNED_GLOBAL -> new LikelihoodSpec.GaussianLearnedGlobal();
+                case HUBER -> new LikelihoodSpec.Huber((float) asDouble(lik.get("delta"), "likelihood.delta"));
+            };
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("model spec") ? e.getMessage() : "model spec: likelihood: " + e.getMessage(), e);
+        }
+    }
+
+    /** Refuses a field that the kind does not have (a Gaussian latent's "activation"), naming it. */
+    private static void only(Map<?, ?> m, String where, String what, String... fields) {
+        java.util.Set<String> allowed = java.util.Set.of(fields);
+        for (Object k : m.keySet()) {
+            if (!allowed.contains(String.valueOf(k))) {
+                throw new IllegalArgumentException("model spec: \"" + where + "." + k + "\": " + what + " has no such field");
+            }
         }
     }
 

@@ -278,6 +278,38 @@ public final class Graph {
             return h;
         }
 
+        /** The projection of a discrete latent's input to {@code dim} channels per position: a 1x1 convolution on a grid, else dense. */
+        int project(int h, int dim, String prefix) {
+            Shape s = nodes.get(h).shape();
+            return s.spatial() ? conv(h, s.convolved(prefix + " conv2d(" + dim + ", 1)", dim, 1, 1, 0, false), prefix, null)
+                    : dense(h, dim, prefix, null);
+        }
+
+        /**
+         * A VQ-VAE bottleneck on z_e: sg(z_e) quantized to its nearest codes e, the straight-through
+         * z_e + sg(e - z_e) for the decoder, and the codebook loss ||sg(z_e) - e||^2 and commitment
+         * loss beta ||z_e - sg(e)||^2 as penalties; returns the straight-through node.
+         */
+        int vectorQuantized(int ze, LatentSpec.VectorQuantized v) {
+            int k = v.codes(), dim = v.lookupDim();
+            int sgz = add(new Ops.StopGradient(), List.of(ze), "quantizer sg(z_e)", List.of());
+            List<String> ps = new ArrayList<>(List.of(
+                    param("quantizer.embedding.weight", k, dim, ParamSpec.Init.XAVIER, dim, k, v.ema() ? ParamSpec.Role.STATE : ParamSpec.Role.WEIGHT),
+                    param("quantizer.cluster_size", k, 1, ParamSpec.Init.ZERO, k, k, ParamSpec.Role.STATE),
+                    param("quantizer.revived", 1, 1, ParamSpec.Init.ZERO, 1, 1, ParamSpec.Role.STATE)));
+            if (v.ema()) {
+                ps.add(param("quantizer.embed_avg", k, dim, ParamSpec.Init.ZERO, dim, k, ParamSpec.Role.STATE));
+            }
+            int codes = add(new Ops.VectorQuantize(k, dim, v.cosine(), v.ema(), v.decay(), 1e-5f, v.deadThreshold(),
+                    v.kmeansIterations()), List.of(sgz),
+                    "quantizer vector_quantize(" + k + ", " + dim + ")", ps);
+            int st = add(new Ops.StraightThrough(), List.of(ze, codes), "quantizer straight-through", List.of());
+            int sge = add(new Ops.StopGradient(), List.of(codes), "quantizer sg(e)", List.of());
+            penalties.add(add(new Ops.QuantizationLoss(1f, true), List.of(sgz, codes), "quantizer codebook loss", List.of()));
+            penalties.add(add(new Ops.QuantizationLoss(v.beta(), false), List.of(ze, sge), "quantizer commitment loss(" + v.beta() + ")", List.of()));
+            return st;
+        }
+
         /** A noise layer: the k-th of the model (in order) draws from its own part of the step's random stream. */
         int noise(int x, Ops.NoiseKind kind, float amount, String name) {
             return add(new Ops.Noise(kind, amount, Ops.Noise.streamStart(noiseLayers++)), List.of(x), name, List.of());
@@ -314,26 +346,39 @@ public final class Graph {
         LatentSpec lat = spec.latent();
         int zd = lat.dim();
         int mu = -1, logvar = -1, code = -1, z, kl = -1;
-        if (lat.kind() == LatentSpec.Kind.GAUSSIAN) {
-            mu = g.dense(h, zd, "fc_mu", null);
-            logvar = g.dense(h, zd, "fc_logvar", null);
-            if (lat.clampsLogVariance()) {
-                logvar = g.add(new Ops.Clamp(lat.logvarMin(), lat.logvarMax()), List.of(logvar),
-                        "fc_logvar clamp(" + lat.logvarMin() + ", " + lat.logvarMax() + ")", List.of());
+        switch (lat) {
+            case LatentSpec.Gaussian gl -> {
+                mu = g.dense(h, zd, "fc_mu", null);
+                logvar = g.dense(h, zd, "fc_logvar", null);
+                if (gl.clampsLogVariance()) {
+                    logvar = g.add(new Ops.Clamp(gl.logvarMin(), gl.logvarMax()), List.of(logvar),
+                            "fc_logvar clamp(" + gl.logvarMin() + ", " + gl.logvarMax() + ")", List.of());
+                }
+                z = g.add(new Ops.Reparameterize(), List.of(mu, logvar), "z", List.of());
+                kl = g.add(new Ops.GaussianKl(), List.of(mu, logvar), "kl", List.of());
             }
-            z = g.add(new Ops.Reparameterize(), List.of(mu, logvar), "z", List.of());
-            kl = g.add(new Ops.GaussianKl(), List.of(mu, logvar), "kl", List.of());
-        } else {
-            Activation act = lat.activation();
-            code = g.dense(h, zd, "latent", act == Activation.IDENTITY ? null : act);
-            if (act != Activation.IDENTITY) {
-                code = g.add(new Activate(act, 0f), List.of(code), "latent " + act.name().toLowerCase(java.util.Locale.ROOT), List.of());
+            case LatentSpec.VectorQuantized vq -> {
+                int st = g.vectorQuantized(g.project(h, vq.lookupDim(), "quantizer.project"), vq);
+                code = vq.codebookDim() > 0 ? g.project(st, zd, "quantizer.project_out") : st;
+                z = code;
             }
-            if (lat.contractive() > 0f) {
-                g.penalties.add(g.add(new Ops.Contractive(lat.contractive(), act), List.of(code), "latent contractive(" + lat.contractive() + ")",
-                        List.of("latent.weight")));
+            case LatentSpec.FiniteScalar fs -> {
+                int ze = g.project(h, zd, "quantizer.project");
+                code = g.add(new Ops.FiniteScalarQuantize(fs.levelArray()), List.of(ze), "quantizer fsq" + fs.levels(), List.of());
+                z = code;
             }
-            z = code;
+            case LatentSpec.Deterministic det -> {
+                Activation act = det.activation();
+                code = g.dense(h, zd, "latent", act == Activation.IDENTITY ? null : act);
+                if (act != Activation.IDENTITY) {
+                    code = g.add(new Activate(act, 0f), List.of(code), "latent " + act.name().toLowerCase(java.util.Locale.ROOT), List.of());
+                }
+                if (det.contractive() > 0f) {
+                    g.penalties.add(g.add(new Ops.Contractive(det.contractive(), act), List.of(code),
+                            "latent contractive(" + det.contractive() + ")", List.of("latent.weight")));
+                }
+                z = code;
+            }
         }
         int decoderStart = g.nodes.size();
         int decIn = cd > 0 ? g.add(new Ops.Concat(), List.of(z, cond), "z joined with condition", List.of()) : z;
@@ -344,15 +389,14 @@ public final class Graph {
                     + " values)" : outShape.size() + " features") + " but the input has " + d + (spec.inputShape() == null ? " (make the decoder's last dense layer dense(" + d + "))"
                     : " (" + spec.inputShape() + ")"));
         }
-        LikelihoodSpec lik = spec.likelihood();
-        int recon = switch (lik.kind()) {
-            case BERNOULLI -> g.add(new Ops.BernoulliNll(), List.of(out, x), "reconstruction", List.of());
-            case GAUSSIAN_FIXED -> g.add(new Ops.GaussianNll(lik.variance()), List.of(out, x), "reconstruction", List.of());
-            case GAUSSIAN_LEARNED -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
+        int recon = switch (spec.likelihood()) {
+            case LikelihoodSpec.Bernoulli _ -> g.add(new Ops.BernoulliNll(), List.of(out, x), "reconstruction", List.of());
+            case LikelihoodSpec.GaussianFixed gf -> g.add(new Ops.GaussianNll(gf.variance()), List.of(out, x), "reconstruction", List.of());
+            case LikelihoodSpec.GaussianLearned _ -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
                     List.of(g.param("decoder_logvar", d, 1, ParamSpec.Init.ZERO, d, d)));
-            case GAUSSIAN_LEARNED_GLOBAL -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
+            case LikelihoodSpec.GaussianLearnedGlobal _ -> g.add(new Ops.GaussianNll(0f), List.of(out, x), "reconstruction",
                     List.of(g.param("decoder_logvar", 1, 1, ParamSpec.Init.ZERO, d, d)));
-            case HUBER -> g.add(new Ops.HuberLoss(lik.delta()), List.of(out, x), "reconstruction", List.of());
+            case LikelihoodSpec.Huber hu -> g.add(new Ops.HuberLoss(hu.delta()), List.of(out, x), "reconstruction", List.of());
         };
         int trainable = g.placeState();
         Graph graph = new Graph(spec, g.nodes, g.params, g.offset, trainable, x, mu, logvar, code, z, out, recon, kl, decoderStart,

@@ -12,6 +12,7 @@ import org.latent4j.kernel.Philox;
 import org.latent4j.kernel.Reductions;
 import org.latent4j.kernel.VMath;
 import org.latent4j.kernel.VaeKernels;
+import org.latent4j.kernel.VqKernels;
 
 /**
  * The ops of the graph, each a record holding its attributes and its rules (see {@link Op}):
@@ -751,7 +752,7 @@ public final class Ops {
     // ------------------------------------------------------------------ penalties
 
     /** A penalty on its input's values, a per-sample term of the objective (not of the -ELBO): (B, H) -> (B). */
-    public sealed interface Penalty extends Op permits SparsityKl, ActivityL1, Contractive {
+    public sealed interface Penalty extends Op permits SparsityKl, ActivityL1, Contractive, QuantizationLoss {
         @Override
         default Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
             return Shape.features(1);
@@ -1124,6 +1125,315 @@ public final class Ops {
                     }
                 }
             }
+        }
+    }
+
+    // ------------------------------------------------------------------ discrete latents (VQ-VAE, FSQ)
+
+    /** Positions of a code grid: height x width of an image-shaped value, 1 for a feature vector. */
+    static int positions(Shape s) {
+        return s.spatial() ? s.height() * s.width() : 1;
+    }
+
+    /** Vector channels of a code grid: the channels of an image-shaped value, the features of a vector. */
+    static int codeChannels(Shape s) {
+        return s.spatial() ? s.channels() : s.size();
+    }
+
+    /**
+     * Vector quantization (van den Oord et al. 2017): each position's vector of its input (a stopped
+     * z_e, channels first) replaced by its nearest code of the codebook, found as a GEMM plus the
+     * codes' norms ({@link VqKernels#nearest}; by cosine similarity when {@code cosine}), ties to
+     * the smaller index. Parameters: 0 quantizer.embedding.weight (K x D; trained by gradient, or
+     * state when {@code ema}), 1 quantizer.cluster_size (K, state: the moving average of each
+     * code's assignments per step), 2 quantizer.revived (1, state: codes re-seeded so far), and 3
+     * quantizer.embed_avg (K x D, state, {@code ema} only). Backward: the codebook's gradient, the
+     * output's gradient scattered to the chosen codes (no gradient to the input: the decoder's
+     * reaches z_e through {@link StraightThrough}). State update after an applied step: the
+     * moving averages (decay, Laplace smoothing {@code epsilon}) and, with {@code deadThreshold} >
+     * 0, every code whose cluster size is below deadThreshold x the mean cluster size re-seeded
+     * from a random row of the batch's encoder outputs (row floor(u N) for u = Philox(seed, step,
+     * {@link #REVIVAL_STREAM} + k)) with its moving averages reset to the mean size (and the row
+     * times it): deterministic for any thread count. With {@code kmeansIterations} > 0 the first
+     * applied step (every cluster size still 0) initializes the codebook instead: codes drawn among
+     * the batch's rows as a revival draws them, that many Lloyd iterations on the rows (a code left
+     * without rows keeps its vector), then cluster sizes = the final counts and averages = the sums.
+     */
+    public record VectorQuantize(int codes, int dim, boolean cosine, boolean ema, float decay, float epsilon, float deadThreshold,
+                                 int kmeansIterations) implements Op {
+        /** Where the revival draws start in a step's random stream (far from the noise layers'). */
+        public static final long REVIVAL_STREAM = 1L << 60;
+        static final int ROWS = 0, INDEX = 1, SCORES = 2, NORMS = 3, SUMS = 4, COUNTS = 5, DRAWS = 6, UNIT_ROWS = 7, UNIT_CODES = 8;
+
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape x = inputs.get(0);
+            if (codeChannels(x) != dim) {
+                throw new IllegalArgumentException(name + " takes " + dim + " channels per position but its input is " + x);
+            }
+            ParamSpec e = params.get(0);
+            if (e.rows() != codes || e.cols() != dim) {
+                throw new IllegalArgumentException(name + ": codebook " + e.name() + " is " + e.rows() + " x " + e.cols() + " but the quantizer has "
+                        + codes + " codes of " + dim);
+            }
+            return x;
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return false;
+        }
+
+        @Override
+        public List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
+            int p = positions(node.shape());
+            List<Buffer> b = new java.util.ArrayList<>(List.of(
+                    new Buffer("rows", Buffer.Type.FLOATS, p * dim, 0, training),
+                    new Buffer("indices", Buffer.Type.INTS, p, 0, training),
+                    new Buffer("scores", Buffer.Type.FLOATS, p * codes, 0, training && kmeansIterations > 0),
+                    new Buffer("norms", Buffer.Type.FLOATS, 0, codes, false),
+                    Buffer.doubles("sums", training ? codes * dim : 1, training),
+                    Buffer.doubles("counts", training ? codes : 1, training),
+                    new Buffer("draws", Buffer.Type.FLOATS, 0, training ? codes : 1, training)));
+            if (cosine) {
+                b.add(Buffer.floatsPerSample("unitRows", p * dim));
+                b.add(new Buffer("unitCodes", Buffer.Type.FLOATS, 0, codes * dim, false));
+            }
+            return b;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int p = positions(n.shape()), batch = c.batch(), rowsN = batch * p;
+            float[] rows = c.floats(ROWS);
+            int[] index = c.ints(INDEX);
+            VqKernels.toRows(rows, c.value(n.input(0)), batch, dim, p);
+            if (cosine) {
+                float[] unitRows = c.floats(UNIT_ROWS), unitCodes = c.floats(UNIT_CODES);
+                VqKernels.normalizeRows(unitRows, rows, 0, rowsN, dim);
+                VqKernels.normalizeRows(unitCodes, c.params(), c.paramOffset(0), codes, dim);
+                VqKernels.nearest(index, c.floats(SCORES), unitRows, rowsN, unitCodes, 0, null, codes, dim, c.gemm());
+            } else {
+                float[] norms = c.floats(NORMS);
+                VqKernels.codeNorms(norms, c.params(), c.paramOffset(0), codes, dim);
+                VqKernels.nearest(index, c.floats(SCORES), rows, rowsN, c.params(), c.paramOffset(0), norms, codes, dim, c.gemm());
+            }
+            VqKernels.gather(c.value(n.id()), index, c.params(), c.paramOffset(0), batch, dim, p);
+        }
+
+        /** The codebook's gradient (gradient updates only): dE[k] = sum of the output's gradient at the positions that chose k. */
+        @Override
+        public void backward(Node n, OpContext c) {
+            VqKernels.scatterGradient(c.gradients(), c.paramOffset(0), c.accumulateParam(0), c.gradient(n.id()), c.ints(INDEX), c.batch(),
+                    codes, dim, positions(n.shape()));
+        }
+
+        @Override
+        public boolean hasState() {
+            return true;
+        }
+
+        private boolean unused(float[] p, int size) {
+            return unusedSizes(p, size, codes);
+        }
+
+        /** k-means on the batch's rows (serial after the GEMM, so the same bits for any thread count); see the record's doc. */
+        private void kmeans(OpContext c, float[] p, int emb, int size, int avg, float[] rows, int rowsN, double[] counts, double[] sums) {
+            float[] draws = c.floats(DRAWS), norms = c.floats(NORMS), scores = c.floats(SCORES);
+            int[] index = c.ints(INDEX);
+            org.latent4j.kernel.Philox.fillUniform(draws, 0, codes, c.seed(), c.stream(), REVIVAL_STREAM);
+            for (int k = 0; k < codes; k++) {
+                System.arraycopy(rows, Math.min((int) (draws[k] * rowsN), rowsN - 1) * dim, p, emb + k * dim, dim);
+            }
+            for (int it = 0; it <= kmeansIterations; it++) {
+                VqKernels.codeNorms(norms, p, emb, codes, dim);
+                VqKernels.nearest(index, scores, rows, rowsN, p, emb, norms, codes, dim, c.gemm());
+                VqKernels.assignmentSums(counts, sums, index, rows, rowsN, codes, dim);
+                if (it == kmeansIterations) {
+                    break;
+                }
+                for (int k = 0; k < codes; k++) {
+                    if (counts[k] > 0) {
+                        for (int j = 0; j < dim; j++) {
+                            p[emb + k * dim + j] = (float) (sums[k * dim + j] / counts[k]);
+                        }
+                    }
+                }
+            }
+            for (int k = 0; k < codes; k++) {
+                p[size + k] = (float) counts[k];
+                if (avg >= 0) {
+                    for (int j = 0; j < dim; j++) {
+                        p[avg + k * dim + j] = (float) sums[k * dim + j];
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void updateState(Node n, OpContext c) {
+            int rowsN = c.batch() * positions(n.shape());
+            float[] p = c.params(), rows = c.floats(ROWS);
+            double[] counts = c.doubles(COUNTS), sums = c.doubles(SUMS);
+            int emb = c.paramOffset(0), size = c.paramOffset(1), revived = c.paramOffset(2), avg = ema ? c.paramOffset(3) : -1;
+            if (kmeansIterations > 0 && unused(p, size)) {
+                kmeans(c, p, emb, size, avg, rows, rowsN, counts, sums);
+                return;
+            }
+            VqKernels.assignmentSums(counts, sums, c.ints(INDEX), rows, rowsN, codes, dim);
+            VqKernels.movingAverages(p, size, avg, counts, sums, decay, codes, dim);
+            if (deadThreshold > 0f) {
+                double mean = 0;
+                for (int k = 0; k < codes; k++) {
+                    mean += p[size + k];
+                }
+                mean /= codes;
+                double limit = deadThreshold * mean;
+                float[] draws = c.floats(DRAWS);
+                org.latent4j.kernel.Philox.fillUniform(draws, 0, codes, c.seed(), c.stream(), REVIVAL_STREAM);
+                int count = 0;
+                for (int k = 0; k < codes; k++) {
+                    if (p[size + k] < limit) {
+                        int r = Math.min((int) (draws[k] * rowsN), rowsN - 1);
+                        System.arraycopy(rows, r * dim, p, emb + k * dim, dim);
+                        p[size + k] = (float) mean;
+                        if (ema) {
+                            for (int j = 0; j < dim; j++) {
+                                p[avg + k * dim + j] = (float) (rows[r * dim + j] * mean);
+                            }
+                        }
+                        count++;
+                    }
+                }
+                p[revived] += count;
+            }
+            if (ema) {
+                VqKernels.normalizeCodes(p, emb, size, avg, epsilon, codes, dim);
+            }
+        }
+    }
+
+    /** True when every cluster size is 0 (no step has updated the codebook yet). */
+    private static boolean unusedSizes(float[] p, int size, int codes) {
+        for (int k = 0; k < codes; k++) {
+            if (p[size + k] != 0f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The straight-through estimator z_e + sg(z_q - z_e): the value of input 1 (the quantized
+     * codes), the gradient passed unchanged to input 0 (z_e); input 1 takes none.
+     */
+    public record StraightThrough() implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            if (!inputs.get(0).equals(inputs.get(1))) {
+                throw new IllegalArgumentException(name + ": z_e is " + inputs.get(0) + " but the codes are " + inputs.get(1));
+            }
+            return inputs.get(0);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return input == 0;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            System.arraycopy(c.value(n.input(1)), 0, c.value(n.id()), 0, c.batch() * n.width());
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int count = c.batch() * n.width();
+            if (c.accumulate(0)) {
+                addTo(c.gradient(n.input(0)), c.gradient(n.id()), count);
+            } else {
+                System.arraycopy(c.gradient(n.id()), 0, c.gradient(n.input(0)), 0, count);
+            }
+        }
+    }
+
+    /**
+     * A quantizer's loss, weight * ||a - b||^2 per sample over all positions and channels: the
+     * codebook loss ||sg(z_e) - e||^2 ({@code codebook}, weight 1) or the commitment loss beta
+     * ||z_e - sg(e)||^2. Both inputs take a gradient (2 weight (a - b), and its negative); a
+     * stop-gradient before an input keeps it from flowing there.
+     */
+    public record QuantizationLoss(float weight, boolean codebook) implements Penalty {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            if (inputs.get(0).size() != inputs.get(1).size()) {
+                throw new IllegalArgumentException(name + ": its inputs have " + inputs.get(0).size() + " and " + inputs.get(1).size() + " values");
+            }
+            return Shape.features(1);
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            VqKernels.squaredDistance(c.value(n.id()), c.value(n.input(0)), c.value(n.input(1)), weight, c.batch(), inWidth(c, n, 0));
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int count = c.batch() * inWidth(c, n, 0);
+            float[] a = c.value(n.input(0)), b = c.value(n.input(1));
+            if (c.needsGradient(0)) {
+                VqKernels.squaredDistanceBackward(c.gradient(n.input(0)), c.accumulate(0), a, b, weight * c.lossScale(), count);
+            }
+            if (c.needsGradient(1)) {
+                VqKernels.squaredDistanceBackward(c.gradient(n.input(1)), c.accumulate(1), b, a, weight * c.lossScale(), count);
+            }
+        }
+    }
+
+    /**
+     * Finite scalar quantization (Mentzer et al. 2023) with {@code levels[c]} levels on channel c
+     * of each position ({@link VqKernels#fsqForward}); the straight-through gradient passes the
+     * rounding ({@link VqKernels#fsqBackward}). No parameters, no codebook loss.
+     */
+    public record FiniteScalarQuantize(int[] levels) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape x = inputs.get(0);
+            if (codeChannels(x) != levels.length) {
+                throw new IllegalArgumentException(name + " takes " + levels.length + " channels per position (one per level) but its input is " + x);
+            }
+            return x;
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            VqKernels.fsqForward(c.value(n.id()), c.value(n.input(0)), levels, c.batch(), positions(n.shape()));
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            VqKernels.fsqBackward(c.gradient(n.input(0)), c.accumulate(0), c.gradient(n.id()), c.value(n.input(0)), levels, c.batch(),
+                    positions(n.shape()));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FiniteScalarQuantize f && java.util.Arrays.equals(levels, f.levels);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(levels);
+        }
+
+        @Override
+        public String toString() {
+            return "FiniteScalarQuantize" + java.util.Arrays.toString(levels);
         }
     }
 }

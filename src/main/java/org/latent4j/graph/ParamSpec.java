@@ -39,6 +39,6 @@ public record ParamSpec(String name, int rows, int cols, int offset, Init init, 
         if (kernel > 0) {
             return new int[] {rows, cols / (kernel * kernel), kernel, kernel};
         }
-        return role == Role.WEIGHT ? new int[] {rows, cols} : new int[] {rows};
+        return role == Role.WEIGHT || cols > 1 ? new int[] {rows, cols} : new int[] {rows};
     }
 }

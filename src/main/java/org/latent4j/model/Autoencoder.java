@@ -148,7 +148,7 @@ public final class Autoencoder implements LatentModel {
 
     @Override
     public int latentDim() {
-        return spec.latent().dim();
+        return graph.node(graph.z).width(); // the latent's width (a discrete latent's whole code grid)
     }
 
     private Executor executor(Plan plan, int rows) {
@@ -247,7 +247,7 @@ public final class Autoencoder implements LatentModel {
         int n = z.length;
         int d = inputDim();
         float[] mean = new float[n * d];
-        if (spec.likelihood().kind() == LikelihoodSpec.Kind.BERNOULLI) {
+        if (spec.likelihood() instanceof LikelihoodSpec.Bernoulli) {
             Activations.forward(Activation.SIGMOID, 0f, mean, 0, out, 0, n * d);
         } else {
             System.arraycopy(out, 0, mean, 0, n * d);
@@ -280,8 +280,8 @@ public final class Autoencoder implements LatentModel {
         int n = z.length;
         LikelihoodSpec lik = spec.likelihood();
         int logvarOffset = -1;
-        int stride = lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED ? 1 : 0;
-        if (lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED || lik.kind() == LikelihoodSpec.Kind.GAUSSIAN_LEARNED_GLOBAL) {
+        int stride = lik instanceof LikelihoodSpec.GaussianLearned ? 1 : 0;
+        if (lik instanceof LikelihoodSpec.GaussianLearned || lik instanceof LikelihoodSpec.GaussianLearnedGlobal) {
             logvarOffset = graph.param(graph.nodes().get(graph.recon).params().get(0)).offset();
         }
         double logTwoPi = Math.log(2 * Math.PI);
@@ -289,14 +289,14 @@ public final class Autoencoder implements LatentModel {
         for (int r = 0; r < n; r++) {
             for (int j = 0; j < d; j++) {
                 double o = out[r * d + j], t = x[r][j];
-                nll[r][j] = switch (lik.kind()) {
-                    case BERNOULLI -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
-                    case GAUSSIAN_FIXED -> 0.5 * ((o - t) * (o - t) / lik.variance() + Math.log(lik.variance()) + logTwoPi);
-                    case GAUSSIAN_LEARNED, GAUSSIAN_LEARNED_GLOBAL -> {
+                nll[r][j] = switch (lik) {
+                    case LikelihoodSpec.Bernoulli _ -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
+                    case LikelihoodSpec.GaussianFixed g -> 0.5 * ((o - t) * (o - t) / g.variance() + Math.log(g.variance()) + logTwoPi);
+                    case LikelihoodSpec.GaussianLearned _, LikelihoodSpec.GaussianLearnedGlobal _ -> {
                         double lv = params[logvarOffset + j * stride];
                         yield 0.5 * ((o - t) * (o - t) * Math.exp(-lv) + lv + logTwoPi);
                     }
-                    case HUBER -> org.latent4j.kernel.LayerKernels.huber(o - t, lik.delta());
+                    case LikelihoodSpec.Huber h -> org.latent4j.kernel.LayerKernels.huber(o - t, h.delta());
                 };
             }
         }

@@ -184,6 +184,18 @@ public final class Executor implements OpContext {
         return slots[s];
     }
 
+    /**
+     * Node {@code id}'s int buffer k ({@link Op#buffers} by index: a quantizer's code indices) as the
+     * last run left it; read, not copied.
+     */
+    public int[] intBuffer(int id, int k) {
+        int[] b = intBuffers[id][k];
+        if (b == null) {
+            throw new IllegalArgumentException("the plan keeps no int buffer " + k + " of node " + nodes[id].name());
+        }
+        return b;
+    }
+
     /** The buffer holding the gradient of node {@code id}'s output. */
     @Override
     public float[] gradient(int id) {

@@ -170,7 +170,7 @@ public final class StackedPretraining {
                     + java.util.Arrays.toString(java.util.Arrays.copyOfRange(h, 1, k + 1)) + " needs a decoder of dense widths ["
                     + want + "], not " + got);
         }
-        LikelihoodSpec features = new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_FIXED, 1f);
+        LikelihoodSpec features = new LikelihoodSpec.GaussianFixed(1f);
         List<Plan> plans = new ArrayList<>();
         Graph g = Graph.build(spec).fuse();
         for (int i = 1; i <= k; i++) {
@@ -191,7 +191,7 @@ public final class StackedPretraining {
                 stageDec.add(dec.get(j));
             }
             names.put("decoder_logvar", "decoder_logvar");
-            ModelSpec st = new ModelSpec(h[i - 1], stageEnc, new LatentSpec(LatentSpec.Kind.DETERMINISTIC, h[i]), stageDec,
+            ModelSpec st = new ModelSpec(h[i - 1], stageEnc, LatentSpec.deterministic(h[i]), stageDec,
                     i == 1 ? spec.likelihood() : features, 0);
             String what = "encoder." + s + "-" + (e - 1) + " with decoder." + mirror + "-" + (mirrorEnd - 1)
                     + " (" + h[i - 1] + " -> " + h[i] + " -> " + h[i - 1] + ")";

@@ -387,6 +387,7 @@ public final class Trainer {
                 long counted = continuing ? from.rowsCounted() : 0;
                 int skipped = continuing ? from.skipped() : 0;
                 int startRow = continuing ? from.position() : 0;
+                long revivedAtStart = QuantizerHealth.revivedSoFar(g, params);
                 for (int start = startRow; start < order.length; start += b) {
                     if (step >= stopAtStep) {
                         stoppedAt = new Checkpoint.Progress(epoch, start, step, recon, kl, counted, skipped,
@@ -474,6 +475,9 @@ public final class Trainer {
                     save(new Checkpoint.Progress(epoch + 1, 0, step, 0, 0, 0, 0, 0, 0));
                 }
                 listener.onEpoch(st);
+                if (QuantizerHealth.quantizer(g) != null) {
+                    listener.onQuantizerHealth(QuantizerHealth.measure(g, params, train, b, par, epoch, revivedAtStart));
+                }
             }
             stoppedAt = new Checkpoint.Progress(cfg.epochs() + 1, 0, step, 0, 0, 0, 0, 0, 0);
         }

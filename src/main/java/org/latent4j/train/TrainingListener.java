@@ -7,5 +7,8 @@ public interface TrainingListener {
 
     default void onEpoch(EpochStats stats) {}
 
+    /** After each epoch's {@link #onEpoch} of a model with a discrete latent (VQ, FSQ): its codebook's health. */
+    default void onQuantizerHealth(QuantizerHealth health) {}
+
     TrainingListener NONE = new TrainingListener() {};
 }

@@ -73,8 +73,8 @@ class ModelSpecTest {
                     .replace("activation", "leaky_relu").replace("_pool", "_pool(").replace("conv2d", "conv2d(")), l.describe());
             // Trained parameters as the graph allocates them: a model with just this layer (then flatten) in the encoder.
             org.latent4j.kernel.Shape in = spatial(l) ? org.latent4j.kernel.Shape.image(2, 6, 6) : org.latent4j.kernel.Shape.features(72);
-            ModelSpec alone = new ModelSpec(72, java.util.List.of(l, new LayerSpec.Flatten()), new LatentSpec(LatentSpec.Kind.DETERMINISTIC, 2),
-                    java.util.List.of(new LayerSpec.Dense(72)), new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_FIXED, 1f), 0, in);
+            ModelSpec alone = new ModelSpec(72, java.util.List.of(l, new LayerSpec.Flatten()), LatentSpec.deterministic(2),
+                    java.util.List.of(new LayerSpec.Dense(72)), new LikelihoodSpec.GaussianFixed(1f), 0, in);
             int w = l.outputShape(in).size();
             long expected = l.trainedParameters(in) + (long) w * 2 + 2 + 2 * 72 + 72;
             assertEquals(expected, Graph.build(alone).trainableCount(), l.describe());

@@ -41,6 +41,16 @@ class AllocationTest {
                 .decoder().dense(4 * 4 * 4).relu().reshape(4, 4, 4).upsample(2).convTranspose2d(1, 3, 1, 1).bernoulli());
     }
 
+    @Test
+    void discreteLatentsAllocateNothingEither() {
+        // VQ with moving averages and revival (the state update), VQ by gradient with cosine search, FSQ.
+        check(Model.encoder(1, 8, 8).conv2d(4, 3, 2, 1).relu().vectorQuantized(16, 3).deadCodeThreshold(0.5f)
+                .decoder().convTranspose2d(1, 4, 2, 1).bernoulli());
+        check(Model.encoder(1, 8, 8).conv2d(4, 3, 2, 1).relu().vectorQuantized(16, 3).codebookByGradient().cosine()
+                .decoder().convTranspose2d(1, 4, 2, 1).bernoulli());
+        check(Model.encoder(64).dense(16).relu().finiteScalar(5, 4, 3).decoder().dense(64).bernoulli());
+    }
+
     static void check(ModelSpec spec) {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Graph g = Graph.build(spec).fuse();

@@ -429,8 +429,8 @@ class ConvGraphTest {
         assertTrue(spec.summary().contains(String.format(java.util.Locale.ROOT, "total: %,d parameters", total)), spec.summary());
         assertTrue(spec.summary().contains("(batch, 64, 7, 7)"), spec.summary());
         var bn = new ModelSpec(48, List.of(new LayerSpec.BatchNorm(0.1f, 1e-5f), new LayerSpec.Flatten()),
-                new org.latent4j.dsl.LatentSpec(org.latent4j.dsl.LatentSpec.Kind.DETERMINISTIC, 2), List.of(new LayerSpec.Dense(48)),
-                new LikelihoodSpec(LikelihoodSpec.Kind.BERNOULLI, 0f), 0, org.latent4j.kernel.Shape.image(3, 4, 4));
+                org.latent4j.dsl.LatentSpec.deterministic(2), List.of(new LayerSpec.Dense(48)),
+                new LikelihoodSpec.Bernoulli(), 0, org.latent4j.kernel.Shape.image(3, 4, 4));
         assertArrayEquals(new int[] {3}, Graph.build(bn).param("encoder.0.running_mean").shape(), "per channel");
     }
 }

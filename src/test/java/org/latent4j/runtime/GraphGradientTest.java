@@ -57,17 +57,17 @@ class GraphGradientTest {
             double recon = 0;
             for (int j = 0; j < d; j++) {
                 double t = x[b * d + j], o = out[j];
-                recon += switch (spec.likelihood().kind()) {
-                    case BERNOULLI -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
-                    case GAUSSIAN_FIXED -> {
-                        double var = spec.likelihood().variance();
+                recon += switch (spec.likelihood()) {
+                    case LikelihoodSpec.Bernoulli _ -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
+                    case LikelihoodSpec.GaussianFixed gf -> {
+                        double var = gf.variance();
                         yield (o - t) * (o - t) / (2 * var) + 0.5 * Math.log(2 * Math.PI * var);
                     }
-                    case GAUSSIAN_LEARNED -> {
+                    case LikelihoodSpec.GaussianLearned _ -> {
                         double lv = p[g.param("decoder_logvar").offset() + j];
                         yield 0.5 * ((o - t) * (o - t) * Math.exp(-lv) + lv + Math.log(2 * Math.PI));
                     }
-                    case GAUSSIAN_LEARNED_GLOBAL, HUBER -> throw new UnsupportedOperationException("checked by LayerGradientTest");
+                    case LikelihoodSpec.GaussianLearnedGlobal _, LikelihoodSpec.Huber _ -> throw new UnsupportedOperationException("checked by LayerGradientTest");
                 };
             }
             total += recon + klWeight * kl;
@@ -279,7 +279,7 @@ class GraphGradientTest {
         ModelSpec bad = Model.encoder(784).dense(32).relu().gaussianLatent(4).decoder().dense(783).bernoulli();
         var e = assertThrows(IllegalArgumentException.class, () -> Graph.build(bad));
         assertTrue(e.getMessage().contains("decoder output has 783 features but the input has 784"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new LikelihoodSpec(LikelihoodSpec.Kind.GAUSSIAN_FIXED, 0f));
+        assertThrows(IllegalArgumentException.class, () -> new LikelihoodSpec.GaussianFixed(0f));
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.latent4j.dsl.LayerSpec;
+import org.latent4j.dsl.LatentSpec;
 import org.latent4j.dsl.LikelihoodSpec;
 import org.latent4j.dsl.Model;
 import org.latent4j.dsl.ModelSpec;
@@ -63,19 +64,21 @@ class LayerGradientTest {
                 double[] mu = GraphGradientTest.dense(g, p, h[b], "fc_mu"), lv = GraphGradientTest.dense(g, p, h[b], "fc_logvar");
                 z[b] = new double[zd + cd];
                 for (int j = 0; j < zd; j++) {
-                    double v = Math.min(Math.max(lv[j], spec.latent().logvarMin()), spec.latent().logvarMax());
+                    LatentSpec.Gaussian gl = (LatentSpec.Gaussian) spec.latent();
+                    double v = Math.min(Math.max(lv[j], gl.logvarMin()), gl.logvarMax());
                     z[b][j] = mu[j] + Math.exp(0.5 * v) * eps[b * zd + j];
                     kl[b] += 0.5 * (mu[j] * mu[j] + Math.exp(v) - 1 - v);
                 }
             }
         } else {
             ParamSpec w = g.param("latent.weight");
+            LatentSpec.Deterministic det = (LatentSpec.Deterministic) spec.latent();
             for (int b = 0; b < batch; b++) {
                 double[] code = GraphGradientTest.dense(g, p, h[b], "latent");
                 z[b] = new double[zd + cd];
                 for (int j = 0; j < zd; j++) {
                     double a = code[j], y, dy;
-                    switch (spec.latent().activation()) {
+                    switch (det.activation()) {
                         case TANH -> { y = Math.tanh(a); dy = 1 - y * y; }
                         case SIGMOID -> { y = 1 / (1 + Math.exp(-a)); dy = y * (1 - y); }
                         default -> { y = a; dy = 1; }
@@ -85,7 +88,7 @@ class LayerGradientTest {
                     for (int i = 0; i < w.cols(); i++) {
                         norm += p[w.offset() + j * w.cols() + i] * p[w.offset() + j * w.cols() + i];
                     }
-                    penalty[0] += spec.latent().contractive() * dy * dy * norm / batch;
+                    penalty[0] += det.contractive() * dy * dy * norm / batch;
                 }
             }
         }
@@ -101,16 +104,16 @@ class LayerGradientTest {
             double recon = 0;
             for (int j = 0; j < d; j++) {
                 double t = x[b * d + j], o = out[b][j];
-                recon += switch (lik.kind()) {
-                    case BERNOULLI -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
-                    case GAUSSIAN_FIXED -> (o - t) * (o - t) / (2 * lik.variance()) + 0.5 * Math.log(2 * Math.PI * lik.variance());
-                    case GAUSSIAN_LEARNED, GAUSSIAN_LEARNED_GLOBAL -> {
+                recon += switch (lik) {
+                    case LikelihoodSpec.Bernoulli _ -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
+                    case LikelihoodSpec.GaussianFixed gf -> (o - t) * (o - t) / (2 * gf.variance()) + 0.5 * Math.log(2 * Math.PI * gf.variance());
+                    case LikelihoodSpec.GaussianLearned _, LikelihoodSpec.GaussianLearnedGlobal _ -> {
                         ParamSpec lvp = g.param("decoder_logvar");
                         double lv = p[lvp.offset() + (lvp.rows() == 1 ? 0 : j)];
                         yield 0.5 * ((o - t) * (o - t) * Math.exp(-lv) + lv + Math.log(2 * Math.PI));
                     }
-                    case HUBER -> {
-                        double e = Math.abs(o - t), delta = lik.delta();
+                    case LikelihoodSpec.Huber hu -> {
+                        double e = Math.abs(o - t), delta = hu.delta();
                         yield e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
                     }
                 };
