@@ -121,6 +121,11 @@ public final class OnnxExport {
     // ------------------------------------------------------------------ autoencoders
 
     private static void autoencoder(Builder b, Autoencoder m, Part part) {
+        if (m.spec().latent() instanceof org.latent4j.dsl.LatentSpec.VectorQuantized
+                || m.spec().latent() instanceof org.latent4j.dsl.LatentSpec.FiniteScalar) {
+            throw new IllegalArgumentException("no ONNX export for a model with a discrete latent (" + m.spec().latent().kindName()
+                    + "): the nearest-code search has no ONNX operator in this exporter yet");
+        }
         Graph g = m.graph();
         float[] params = m.parameters();
         Shape sample = m.spec().sampleShape();
@@ -149,7 +154,7 @@ public final class OnnxExport {
             values.put(g.z, e.value(m.spec().isVariational() ? g.mu : g.code));
         }
         String out = e.value(g.output);
-        if (m.spec().likelihood().kind() == LikelihoodSpec.Kind.BERNOULLI) {
+        if (m.spec().likelihood() instanceof LikelihoodSpec.Bernoulli) {
             out = b.node("Sigmoid", List.of(out), "decoder_mean");
         }
         Shape outShape = g.node(g.output).shape();
