@@ -47,24 +47,25 @@ public final class HelmholtzTrainer {
      */
     public static Result fit(HelmholtzSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure,
                              int evaluationSamples, TrainingListener listener, Consumer<Epoch> onEpoch) {
-        if (train.features() != spec.visible()) {
-            throw new IllegalArgumentException("the Helmholtz machine has " + spec.visible() + " visible units but " + train.source()
-                    + " has " + train.features() + " features per row");
-        }
-        if (validation != null && validation.features() != spec.visible()) {
-            throw new IllegalArgumentException("validation data (" + validation.source() + ") has " + validation.features()
-                    + " features but the Helmholtz machine has " + spec.visible() + " visible units");
-        }
-        checkUnitInterval(train);
-        if (validation != null) {
-            checkUnitInterval(validation);
-        }
+        checkData(spec, train, validation);
+        HelmholtzMachine m = HelmholtzMachine.initial(spec, cfg.seed(), 1f);
+        visibleBiasFromData(m, train);
+        return fit(m, train, validation, cfg, procedure, evaluationSamples, listener, onEpoch);
+    }
+
+    /**
+     * As above from a given machine (its copy is trained; {@code start} is left as it was): to
+     * continue a run, or to start from other initial weights. The seed drives the shuffle and the draws.
+     */
+    public static Result fit(HelmholtzMachine start, Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure,
+                             int evaluationSamples, TrainingListener listener, Consumer<Epoch> onEpoch) {
+        HelmholtzSpec spec = start.spec();
+        checkData(spec, train, validation);
         if (evaluationSamples < 1 || evaluationSamples > HelmholtzMachine.MAX_SAMPLES) {
             throw new IllegalArgumentException("evaluation samples must be from 1 to " + HelmholtzMachine.MAX_SAMPLES + ", got "
                     + evaluationSamples);
         }
-        HelmholtzMachine m = HelmholtzMachine.initial(spec, cfg.seed(), 1f);
-        visibleBiasFromData(m, train);
+        HelmholtzMachine m = start.copy();
         List<Epoch> history = new ArrayList<>();
         try (Parallelism par = Parallelism.of(cfg.threads())) {
             Loop loop = new Loop(m, train, cfg, procedure, par);
@@ -75,16 +76,16 @@ public final class HelmholtzTrainer {
                 Trainer.shuffle(loop.order, cfg.shuffle() ? cfg.seed() : 0, epoch, cfg.shuffle());
                 long t0 = System.nanoTime();
                 double boundSum = 0;
-                for (int start = 0; start < train.rows(); start += loop.batch) {
-                    int n = Math.min(loop.batch, train.rows() - start);
-                    double b = loop.step(start, n, step);
+                for (int from = 0; from < train.rows(); from += loop.batch) {
+                    int n = Math.min(loop.batch, train.rows() - from);
+                    double b = loop.step(from, n, step);
                     if (!Double.isFinite(b)) {
                         throw new TrainingFailedException("training stopped at epoch " + epoch + ", step " + step + ": the bound is " + b
                                 + "; try smaller learning rates", step);
                     }
                     boundSum += b;
                     step++;
-                    l.onBatch(epoch, start + n, train.rows(), -boundSum / (start + n));
+                    l.onBatch(epoch, from + n, train.rows(), -boundSum / (from + n));
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
                 double vb = Double.NaN, vl = Double.NaN;
@@ -102,6 +103,21 @@ public final class HelmholtzTrainer {
             }
         }
         return new Result(m, history);
+    }
+
+    private static void checkData(HelmholtzSpec spec, Dataset train, Dataset validation) {
+        if (train.features() != spec.visible()) {
+            throw new IllegalArgumentException("the Helmholtz machine has " + spec.visible() + " visible units but " + train.source()
+                    + " has " + train.features() + " features per row");
+        }
+        if (validation != null && validation.features() != spec.visible()) {
+            throw new IllegalArgumentException("validation data (" + validation.source() + ") has " + validation.features()
+                    + " features but the Helmholtz machine has " + spec.visible() + " visible units");
+        }
+        checkUnitInterval(train);
+        if (validation != null) {
+            checkUnitInterval(validation);
+        }
     }
 
     private static void checkUnitInterval(Dataset d) {
@@ -122,7 +138,7 @@ public final class HelmholtzTrainer {
     }
 
     /** b_0 = logit(clamp(mean of each column, 1e-3, 1 - 1e-3)). */
-    static void visibleBiasFromData(HelmholtzMachine m, Dataset d) {
+    public static void visibleBiasFromData(HelmholtzMachine m, Dataset d) {
         int cols = d.features();
         double[] mean = new double[cols];
         for (int r = 0; r < d.rows(); r++) {

@@ -26,11 +26,11 @@ import org.latent4j.kernel.Philox;
  * scalar twin of log p(x, h) and log q(h | x), finite differences of the importance-weighted
  * bound, and update rules computed by hand on a machine whose units are all but deterministic.
  */
-class HelmholtzMachineTest {
+public class HelmholtzMachineTest {
     static final HelmholtzSpec SMALL = Model.helmholtz(8).layers(4, 3);
 
     /** A machine with weights of a visible size (so posteriors are far from factorial) and nonzero biases. */
-    static HelmholtzMachine random(HelmholtzSpec spec, long seed, float scale) {
+    public static HelmholtzMachine random(HelmholtzSpec spec, long seed, float scale) {
         HelmholtzMachine m = HelmholtzMachine.initial(spec, seed, scale);
         float[] b = new float[300];
         Philox.fillNormal(b, 0, b.length, seed, 99, 0);
@@ -50,7 +50,7 @@ class HelmholtzMachineTest {
 
     // ------------------------------------------------------------------ double twin
 
-    static double sigmoid(double a) {
+    public static double sigmoid(double a) {
         return 1 / (1 + Math.exp(-a));
     }
 
@@ -60,7 +60,7 @@ class HelmholtzMachineTest {
     }
 
     /** Logits of layer l given layer l+1 (generative) in double. */
-    static double[] genLogits(HelmholtzMachine m, int l, double[] above) {
+    public static double[] genLogits(HelmholtzMachine m, int l, double[] above) {
         HelmholtzSpec s = m.spec();
         int wo = s.width(l), wi = s.width(l + 1);
         double[] a = new double[wo];
@@ -74,7 +74,7 @@ class HelmholtzMachineTest {
     }
 
     /** Logits of layer l+1 given layer l (recognition) in double. */
-    static double[] recLogits(HelmholtzMachine m, int l, double[] below) {
+    public static double[] recLogits(HelmholtzMachine m, int l, double[] below) {
         HelmholtzSpec s = m.spec();
         int wi = s.width(l), wo = s.width(l + 1);
         double[] a = new double[wo];
@@ -88,7 +88,7 @@ class HelmholtzMachineTest {
     }
 
     /** log p(h_0 .. h_L) in double; h[0] = x. */
-    static double logJoint(HelmholtzMachine m, double[][] h) {
+    public static double logJoint(HelmholtzMachine m, double[][] h) {
         int top = m.spec().depth() - 1;
         double s = 0;
         for (int j = 0; j < m.spec().top(); j++) {
@@ -104,7 +104,7 @@ class HelmholtzMachineTest {
     }
 
     /** log q(h_1 .. h_L | x) in double. */
-    static double logRecognition(HelmholtzMachine m, double[][] h) {
+    public static double logRecognition(HelmholtzMachine m, double[][] h) {
         double s = 0;
         for (int l = 0; l + 1 < m.spec().depth(); l++) {
             double[] a = recLogits(m, l, h[l]);
