@@ -37,6 +37,11 @@ public final class HelmholtzBench {
         Path dir = Path.of(args[1]);
         Dataset train = FashionMnist.fromDirectory(dir, false), test = FashionMnist.fromDirectory(dir, true);
         HelmholtzSpec spec = Model.helmholtz(784).layers(200, 200);
+        if (args[0].equals("hs")) {
+            hintonSalakhutdinov(train, test, Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
+                    Integer.parseInt(args[5]), Integer.parseInt(args[6]));
+            return;
+        }
         if (args[0].equals("throughput")) {
             int epochs = Integer.parseInt(args[2]), threads = Integer.parseInt(args[3]);
             TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(1e-3f), 100, epochs, 1, threads, 1f, 0f, true);
@@ -73,6 +78,57 @@ public final class HelmholtzBench {
         double iwae = mean(AnomalyDetector.of(r.model(), AnomalyDetector.Score.IMPORTANCE_WEIGHTED, 500, 7).score(x));
         System.out.printf(Locale.ROOT, "VAE 784-200-(200 Gaussian)-200-784, tanh, %d epochs on grey levels (%.0f s): test -ELBO %.2f, IWAE K=500 -log p(x) %.2f nats%n",
                 epochs, train_s, elbo, iwae);
+    }
+
+    /**
+     * A shortened Hinton-Salakhutdinov run: the 784-1000-500-250-30 logistic autoencoder (linear
+     * code) on the first TRAIN_ROWS training images, RBM-pretrained (RBM_EPOCHS per RBM, Hinton's
+     * recipe) then fine-tuned, or from random weights, FINE_TUNE_EPOCHS of Adam 1e-3 (batch 100)
+     * either way (the paper fine-tunes by conjugate gradients); beside PCA-30 fitted on the same rows.
+     * Prints the test squared reconstruction error per image (sum over the 784 pixels in [0, 1])
+     * on the first TEST_ROWS test images.
+     */
+    static void hintonSalakhutdinov(Dataset train, Dataset test, int trainRows, int rbmEpochs, int fineTuneEpochs, int testRows, int threads) {
+        Dataset tr = train.head(trainRows), te = test.head(testRows);
+        ModelSpec deep = Model.encoder(784).dense(1000).sigmoid().dense(500).sigmoid().dense(250).sigmoid().latent(30)
+                .decoder().dense(250).sigmoid().dense(500).sigmoid().dense(1000).sigmoid().dense(784).bernoulli();
+        TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(1e-3f), 100, fineTuneEpochs, 1, threads, 1f, 0f, true);
+        float[][] x = new float[testRows][];
+        for (int i = 0; i < testRows; i++) {
+            x[i] = te.row(i);
+        }
+        long t0 = System.nanoTime();
+        org.latent4j.train.StackedPretraining.Pretrained p = org.latent4j.train.StackedPretraining.pretrainRbm(deep, tr,
+                org.latent4j.train.RbmTrainer.Config.hinton(org.latent4j.model.Rbm.Kind.BERNOULLI_BERNOULLI, rbmEpochs).withThreads(threads), null);
+        double pre = (System.nanoTime() - t0) / 1e9;
+        double unrolled = squaredError(org.latent4j.model.Autoencoder.of(deep.withInputDim(784), p.params()).reconstruct(x), x);
+        t0 = System.nanoTime();
+        Trainer.Result tuned = Trainer.fit(deep, tr, null, cfg, TrainingListener.NONE, null, null, p.params());
+        double tune = (System.nanoTime() - t0) / 1e9;
+        t0 = System.nanoTime();
+        Trainer.Result scratch = Trainer.fit(deep, tr, null, cfg, TrainingListener.NONE);
+        double rand = (System.nanoTime() - t0) / 1e9;
+        double pca;
+        try (Parallelism par = Parallelism.of(threads)) {
+            pca = squaredError(org.latent4j.model.LinearModel.of(org.latent4j.linear.Pca.fit(tr, 30, par)).reconstruct(x), x);
+        }
+        System.out.printf(Locale.ROOT, "784-1000-500-250-30 on %d training images, test squared error per image (%d test images):%n", trainRows, testRows);
+        System.out.printf(Locale.ROOT, "  RBM-pretrained (%d epochs per RBM, %.0f s), unrolled: %.2f%n", rbmEpochs, pre, unrolled);
+        System.out.printf(Locale.ROOT, "  RBM-pretrained + %d fine-tuning epochs (%.0f s): %.2f%n", fineTuneEpochs, tune,
+                squaredError(tuned.model().reconstruct(x), x));
+        System.out.printf(Locale.ROOT, "  random weights, %d epochs (%.0f s): %.2f%n", fineTuneEpochs, rand, squaredError(scratch.model().reconstruct(x), x));
+        System.out.printf(Locale.ROOT, "  PCA-30: %.2f%n", pca);
+    }
+
+    private static double squaredError(float[][] r, float[][] x) {
+        double s = 0;
+        for (int i = 0; i < x.length; i++) {
+            for (int j = 0; j < x[i].length; j++) {
+                double d = (double) r[i][j] - x[i][j];
+                s += d * d;
+            }
+        }
+        return s / x.length;
     }
 
     private static double mean(double[] v) {

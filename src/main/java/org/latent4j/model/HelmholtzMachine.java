@@ -193,6 +193,11 @@ public final class HelmholtzMachine implements LatentModel {
         final Gemm gemm;
 
         public Workspace(HelmholtzMachine m, int capacity, Parallelism par) {
+            this(m, capacity, par, true);
+        }
+
+        /** Without gradient arenas ({@code gradients} false): for the passes of inference and evaluation only. */
+        Workspace(HelmholtzMachine m, int capacity, Parallelism par, boolean gradients) {
             if (capacity <= 0 || (long) capacity * m.spec.visible() > 1 << 28) {
                 throw new IllegalArgumentException("a Helmholtz workspace of " + capacity + " rows of " + m.spec.visible()
                         + " units: rows must be positive and rows x units at most 2^28");
@@ -219,8 +224,8 @@ public final class HelmholtzMachine implements LatentModel {
             logQ = new double[capacity];
             logP = new double[capacity];
             rowScale = new float[capacity];
-            generativeGradient = new float[m.generative.length];
-            recognitionGradient = new float[m.recognition.length];
+            generativeGradient = new float[gradients ? m.generative.length : 0];
+            recognitionGradient = new float[gradients ? m.recognition.length : 0];
             scratch = new float[widest];
             gemm = new Gemm(par);
         }
@@ -230,8 +235,12 @@ public final class HelmholtzMachine implements LatentModel {
         if (rows <= 0 || rows > w.capacity) {
             throw new IllegalArgumentException("a pass over " + rows + " rows on a workspace of " + w.capacity);
         }
-        if (w.h.length != spec.depth() || w.generativeGradient.length != generative.length) {
-            throw new IllegalArgumentException("the workspace was made for another Helmholtz machine");
+        boolean fits = w.h.length == spec.depth();
+        for (int l = 0; fits && l < spec.depth(); l++) {
+            fits = w.h[l].length == w.capacity * spec.width(l);
+        }
+        if (!fits) {
+            throw new IllegalArgumentException("the workspace was made for another Helmholtz machine than " + spec.describe());
         }
     }
 
@@ -413,7 +422,7 @@ public final class HelmholtzMachine implements LatentModel {
             throw new IllegalArgumentException("log p(x): " + rows + " rows of " + d + " units need " + (long) rows * d + " values, got " + x.length);
         }
         int perPass = Math.max(1, Math.min(rows, 4096 / samples));
-        Workspace w = new Workspace(this, perPass * samples, par);
+        Workspace w = new Workspace(this, perPass * samples, par, false);
         double[] ll = new double[rows], bound = new double[rows], lw = new double[perPass * samples];
         for (int start = 0; start < rows; start += perPass) {
             int n = Math.min(perPass, rows - start), m = n * samples;
@@ -483,7 +492,7 @@ public final class HelmholtzMachine implements LatentModel {
         if (x.length == 0) {
             return new float[0][];
         }
-        Workspace w = new Workspace(this, x.length, Parallelism.serial());
+        Workspace w = new Workspace(this, x.length, Parallelism.serial(), false);
         System.arraycopy(flat(x, spec.visible(), "encode"), 0, w.h[0], 0, x.length * spec.visible());
         recognize(w, x.length, false, 0, 0, 0);
         return unflat(w.h[spec.depth() - 1], x.length, spec.top());
@@ -495,7 +504,7 @@ public final class HelmholtzMachine implements LatentModel {
         if (z.length == 0) {
             return new float[0][];
         }
-        Workspace w = new Workspace(this, z.length, Parallelism.serial());
+        Workspace w = new Workspace(this, z.length, Parallelism.serial(), false);
         int top = spec.depth() - 1;
         System.arraycopy(flat(z, spec.top(), "decode"), 0, w.h[top], 0, z.length * spec.top());
         for (int l = top - 1; l >= 0; l--) {
@@ -521,7 +530,7 @@ public final class HelmholtzMachine implements LatentModel {
         if (n <= 0) {
             throw new IllegalArgumentException("sample: n must be positive, got " + n);
         }
-        Workspace w = new Workspace(this, n, Parallelism.serial());
+        Workspace w = new Workspace(this, n, Parallelism.serial(), false);
         dream(w, n, true, seed, SAMPLE_STREAM, 0);
         return unflat(w.generativeLogits[0], n, spec.visible());
     }
