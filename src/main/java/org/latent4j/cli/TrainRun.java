@@ -157,6 +157,24 @@ final class TrainRun {
                     + " (the decoder must mirror the encoder). Default: ${DEFAULT-VALUE} (no pretraining).")
     int pretrainEpochs;
 
+    @Option(names = "--pretrain", paramLabel = "HOW", defaultValue = "autoencoder",
+            description = "With --pretrain-epochs: autoencoder (each stage a small autoencoder) or rbm (a stack of RBMs by CD-1,"
+                    + " Hinton's recipe, unrolled into the autoencoder; logistic layers and a linear or sigmoid code). Default: ${DEFAULT-VALUE}.")
+    String pretrain;
+
+    @Option(names = "--procedure", paramLabel = "PROCEDURE", defaultValue = "wake-sleep",
+            description = "For a Helmholtz machine (--spec with \"format\": \"latent4j-helmholtz\"): wake-sleep, rws:K (reweighted"
+                    + " wake-sleep, K samples) or rws:K:sleep (with the sleep phase). Default: ${DEFAULT-VALUE}.")
+    String procedure;
+
+    @Option(names = "--sleep-lr", paramLabel = "RATE",
+            description = "For a Helmholtz machine: the recognition network's learning rate (default: --lr).")
+    Float sleepLr;
+
+    @Option(names = "--eval-samples", paramLabel = "K", defaultValue = "25",
+            description = "For a Helmholtz machine: importance samples of the validation log p(x) each epoch. Default: ${DEFAULT-VALUE}.")
+    int evalSamples;
+
     @Option(names = "--skip-non-finite",
             description = "Skip (and count) batches whose loss or gradient is NaN or infinite instead of stopping "
                     + "(default: stop).")
@@ -175,6 +193,16 @@ final class TrainRun {
         if (resume != null && !Files.isRegularFile(resume)) {
             throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
+        if (specFile != null && Files.isRegularFile(specFile)
+                && org.latent4j.dsl.HelmholtzSpec.isHelmholtzJson(Files.readString(specFile))) {
+            org.latent4j.dsl.HelmholtzSpec hs;
+            try {
+                hs = org.latent4j.dsl.HelmholtzSpec.fromJson(Files.readString(specFile));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--spec " + specFile + ": " + e.getMessage(), e);
+            }
+            return HelmholtzRun.run(this, command, o, hs);
+        }
         int t = threadsOption.resolve();
         long seed = seedOption.seed;
         int samples = samplesOption.samples;
@@ -187,6 +215,13 @@ final class TrainRun {
                 .withWeightPenalties(l1, l2);
         if (pretrainEpochs < 0) {
             throw new IllegalArgumentException("--pretrain-epochs must not be negative, got " + pretrainEpochs);
+        }
+        boolean rbm = pretrain.equalsIgnoreCase("rbm");
+        if (!rbm && !pretrain.equalsIgnoreCase("autoencoder")) {
+            throw new IllegalArgumentException("--pretrain " + pretrain + ": expected autoencoder or rbm");
+        }
+        if (rbm && pretrainEpochs == 0) {
+            throw new IllegalArgumentException("--pretrain rbm: say how many epochs each RBM trains with --pretrain-epochs");
         }
         if (pretrainEpochs > 0 && resume != null) {
             throw new IllegalArgumentException("--pretrain-epochs with --resume: the checkpoint already holds the weights; leave it out");
@@ -240,10 +275,28 @@ final class TrainRun {
         Trainer.Result result;
         float[] initial = null;
         List<Object> pretraining = new ArrayList<>();
-        for (int i = 0; i < stages.size(); i++) {
+        for (int i = 0; i < stages.size() && !rbm; i++) {
             o.printf(Locale.ROOT, "pretraining stage %d of %d: %s%n", i + 1, stages.size(), stages.get(i).description());
         }
-        if (!stages.isEmpty()) {
+        if (!stages.isEmpty() && rbm) {
+            o.println("RBM pretraining: CD-1, learning rate 0.1 (0.001 for a linear code), weight cost 0.0002, momentum 0.5 then 0.9,"
+                    + " batches of 100, " + pretrainEpochs + " epochs per RBM");
+            org.latent4j.train.RbmTrainer.Config rc = org.latent4j.train.RbmTrainer.Config.hinton(org.latent4j.model.Rbm.Kind.BERNOULLI_BERNOULLI,
+                    pretrainEpochs).withSeed(seed).withThreads(t);
+            StackedPretraining.Pretrained p = StackedPretraining.pretrainRbm(spec, train, rc, (stage, e) -> o.printf(Locale.ROOT,
+                    "RBM %d epoch %d: reconstruction error %.4f, free energy %.4f, %.1f s%n", stage, e.epoch(), e.reconstructionError(),
+                    e.freeEnergy(), e.seconds()));
+            initial = p.params();
+            for (StackedPretraining.Stage st : p.stages()) {
+                EpochStats end = st.history().get(st.history().size() - 1);
+                o.printf(Locale.ROOT, "pretrained %s: reconstruction error %.4f%n", st.description(), end.trainReconstruction());
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("stage", st.description());
+                m.put("reconstruction_error", end.trainReconstruction());
+                pretraining.add(m);
+            }
+            o.println("fine-tuning the whole model end to end");
+        } else if (!stages.isEmpty()) {
             StackedPretraining.Pretrained p;
             try (ProgressListener bar = new ProgressListener(pretrainEpochs, o).naming(td.images ? "img" : "rows", held)) {
                 p = StackedPretraining.pretrain(spec, train, cfg.withEpochs(pretrainEpochs), bar);
@@ -343,6 +396,7 @@ final class TrainRun {
         metrics.put("l2", (double) l2);
         if (pretrainEpochs > 0) {
             metrics.put("pretrain_epochs", pretrainEpochs);
+            metrics.put("pretrain", rbm ? "rbm" : "autoencoder");
             metrics.put("pretraining", pretraining);
         }
         if (earlyStopping != null) {

@@ -41,4 +41,15 @@ public final class Model {
     public static EncoderStage encoder() {
         return new EncoderStage(0, 0, List.of(), null);
     }
+
+    /**
+     * A Helmholtz machine on {@code visible} binary units: {@code Model.helmholtz(784).layers(200, 200)}
+     * (see {@link HelmholtzSpec}; trained by wake-sleep or reweighted wake-sleep).
+     */
+    public static HelmholtzSpec.Stage helmholtz(int visible) {
+        if (visible <= 0) {
+            throw new IllegalArgumentException("helmholtz(" + visible + "): the visible layer needs at least one unit");
+        }
+        return new HelmholtzSpec.Stage(visible);
+    }
 }

@@ -46,6 +46,9 @@ public final class Models {
         if (c.metadata().containsKey(LinearModel.KIND_KEY)) {
             return LinearModel.from(c, file);
         }
+        if (c.metadata().containsKey(HelmholtzMachine.SPEC_KEY)) {
+            return HelmholtzMachine.from(c, file);
+        }
         throw new IOException(file + ": neither " + Autoencoder.SPEC_KEY + " nor " + LinearModel.KIND_KEY
                 + " in the metadata; is it a latent4j model file?");
     }

@@ -13,6 +13,7 @@ import org.latent4j.graph.Graph;
 import org.latent4j.graph.ParamSpec;
 import org.latent4j.graph.Planner;
 import org.latent4j.kernel.Parallelism;
+import org.latent4j.model.Rbm;
 import org.latent4j.runtime.Executor;
 
 /**
@@ -209,5 +210,100 @@ public final class StackedPretraining {
         plans.add(new Plan("latent with decoder.0-" + (top - 1) + " (" + h[k] + " -> " + spec.latent().dim() + " -> " + h[k] + ")",
                 st, names, g.encoderOutputs.get(enc.size() - 1)));
         return plans;
+    }
+
+    // ------------------------------------------------------------------ RBM pretraining
+
+    /**
+     * Hinton and Salakhutdinov's (2006) pretraining: a stack of RBMs trained greedily by
+     * {@link RbmTrainer}, each on the hidden probabilities of the one below (the first on the
+     * data), then unrolled into the autoencoder: RBM i (widths h_{i-1} -> h_i) gives the encoder's
+     * block i its weights W and hidden biases c, and the mirror decoder block W^T and the visible
+     * biases b; the top RBM, from the last encoder block to the latent code, has linear
+     * (Gaussian) hidden units for an identity latent and binary ones for a sigmoid latent, and
+     * fills the latent layer and the decoder's first block. Each encoder and inner decoder block
+     * must be dense then sigmoid (logistic units, as the RBMs' conditionals are), the latent
+     * deterministic. The RBMs of binary hidden units train by {@code cfg}, the linear top one at
+     * {@code cfg}'s learning rate / 100 (0.1 and 0.001 in the paper's code); seed + stage number.
+     * Returns the model's arena (tensors not named here keep their seeded initial values) and
+     * one stage per RBM, its history as {@link EpochStats} whose reconstruction column holds the
+     * RBM's squared reconstruction error (the free energies are in {@code onEpoch}'s records).
+     */
+    public static Pretrained pretrainRbm(ModelSpec spec, Dataset train, RbmTrainer.Config cfg,
+                                         java.util.function.BiConsumer<Integer, RbmTrainer.Epoch> onEpoch) {
+        ModelSpec full = spec.withInputDim(train.features());
+        plans(full);   // the same mirror checks as autoencoder pretraining
+        if (full.latent().kind() != LatentSpec.Kind.DETERMINISTIC) {
+            throw new IllegalArgumentException("RBM pretraining unrolls into a deterministic autoencoder (Model...latent(30)), not a "
+                    + full.latent().kind().name().toLowerCase(java.util.Locale.ROOT) + " latent");
+        }
+        org.latent4j.kernel.Activation top = full.latent().activation();
+        if (top != org.latent4j.kernel.Activation.IDENTITY && top != org.latent4j.kernel.Activation.SIGMOID) {
+            throw new IllegalArgumentException("RBM pretraining needs a linear or sigmoid latent layer (an RBM's hidden units), not "
+                    + top.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        List<LayerSpec> enc = full.encoder(), dec = full.decoder();
+        List<Integer> es = blockStarts(enc), ds = blockStarts(dec);
+        for (int i = 0; i < es.size(); i++) {
+            requireSigmoid(enc, es.get(i), "encoder");
+        }
+        for (int j = 0; j + 1 < ds.size(); j++) {
+            requireSigmoid(dec, ds.get(j), "decoder");
+        }
+        Graph g = Graph.build(full).fuse();
+        float[] params = Trainer.initialParams(g, cfg.seed(), TrainingConfig.WeightInit.BY_ACTIVATION);
+        int k = es.size();
+        List<Stage> stages = new ArrayList<>();
+        Dataset data = train;
+        for (int i = 1; i <= k + 1; i++) {
+            boolean last = i == k + 1;
+            int hidden = last ? full.latent().dim() : ((LayerSpec.Dense) enc.get(es.get(i - 1))).units();
+            Rbm.Kind kind = last && top == org.latent4j.kernel.Activation.IDENTITY ? Rbm.Kind.BERNOULLI_GAUSSIAN : Rbm.Kind.BERNOULLI_BERNOULLI;
+            RbmTrainer.Config c = cfg.withSeed(cfg.seed() + i);
+            if (kind == Rbm.Kind.BERNOULLI_GAUSSIAN) {
+                c = c.withLearningRate(cfg.learningRate() / 100);
+            }
+            int stage = i;
+            RbmTrainer.Result r = RbmTrainer.fit(kind, hidden, data, null, c, onEpoch == null ? null : e -> onEpoch.accept(stage, e));
+            Rbm rbm = r.rbm();
+            String up = last ? "latent" : "encoder." + es.get(i - 1);
+            String down = "decoder." + ds.get(k + 1 - i);
+            int v = rbm.visible(), h = rbm.hidden();
+            float[] p = rbm.parameters();
+            ParamSpec uw = g.param(up + ".weight"), ub = g.param(up + ".bias"), dw = g.param(down + ".weight"), db = g.param(down + ".bias");
+            if (uw.size() != v * h || dw.size() != v * h || ub.size() != h || db.size() != v) {
+                throw new IllegalStateException("RBM " + i + " (" + v + " x " + h + ") does not fit " + up + " and " + down);
+            }
+            System.arraycopy(p, 0, params, uw.offset(), v * h);
+            System.arraycopy(p, rbm.hiddenBias(), params, ub.offset(), h);
+            for (int a = 0; a < h; a++) {
+                for (int b = 0; b < v; b++) {
+                    params[dw.offset() + b * h + a] = p[a * v + b];
+                }
+            }
+            System.arraycopy(p, rbm.visibleBias(), params, db.offset(), v);
+            List<EpochStats> hist = new ArrayList<>();
+            for (RbmTrainer.Epoch e : r.history()) {
+                hist.add(new EpochStats(e.epoch(), e.reconstructionError(), 0, e.reconstructionError(), Double.NaN, Double.NaN, Double.NaN,
+                        e.seconds(), data.rows() / e.seconds(), 0));
+            }
+            String what = (kind == Rbm.Kind.BERNOULLI_GAUSSIAN ? "Gaussian-hidden" : "binary") + " RBM " + v + " -> " + h + " into " + up
+                    + " and " + down;
+            stages.add(new Stage(what, null, hist));
+            if (!last) {
+                data = RbmTrainer.hiddenFeatures(rbm, data, cfg.threads());
+            }
+        }
+        return new Pretrained(params, stages);
+    }
+
+    /** The layer after a block's dense layer must be a sigmoid activation. */
+    private static void requireSigmoid(List<LayerSpec> layers, int dense, String part) {
+        boolean ok = dense + 1 < layers.size() && layers.get(dense + 1) instanceof LayerSpec.ActivationLayer a
+                && a.activation() == org.latent4j.kernel.Activation.SIGMOID;
+        if (!ok) {
+            throw new IllegalArgumentException("RBM pretraining needs logistic units: " + part + "." + dense + " " + layers.get(dense).describe()
+                    + " must be followed by sigmoid(), not " + (dense + 1 < layers.size() ? layers.get(dense + 1).describe() : "nothing"));
+        }
     }
 }

@@ -1,0 +1,90 @@
+package org.latent4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.latent4j.data.Csv;
+import org.latent4j.data.Dataset;
+import org.latent4j.data.FashionMnist;
+import org.latent4j.dsl.Json;
+import org.latent4j.dsl.Model;
+import org.latent4j.model.HelmholtzMachine;
+import org.latent4j.model.Models;
+
+/** train --spec helmholtz.json, the use commands on its model file, and train --pretrain rbm. */
+class HelmholtzCommandsTest {
+    @Test
+    void trainsAHelmholtzMachineFromASpecFileAndTheUseCommandsTakeIt(@TempDir Path dir) throws Exception {
+        Path spec = dir.resolve("helmholtz.json");
+        Files.writeString(spec, Model.helmholtz(784).layers(32, 16).toJson());
+        Path out = dir.resolve("run");
+        MainTest.Run r = MainTest.run("train", "--spec", spec.toString(), "--epochs", "2", "--procedure", "rws:3", "--eval-samples", "5",
+                "--out", out.toString(), "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Helmholtz machine 784-32-16"), r.out());
+        assertTrue(r.out().contains("epoch 2: train bound"), r.out());
+        Map<?, ?> metrics = (Map<?, ?>) Json.parse(Files.readString(out.resolve("metrics.json")));
+        List<?> h = (List<?>) metrics.get("history");
+        assertEquals(2, h.size());
+        double nll = (Double) metrics.get("test_neg_log_likelihood"), nelbo = (Double) metrics.get("test_neg_elbo");
+        assertTrue(nll > 0 && nll < nelbo && nll < 543, "-log p(x) " + nll + " below -ELBO " + nelbo + " and 784 ln 2");
+        assertTrue(Files.size(out.resolve("samples.png")) > 100);
+        Path model = out.resolve("model.safetensors");
+        HelmholtzMachine m = (HelmholtzMachine) Models.load(model);
+
+        Dataset test = FashionMnist.bundledTest().head(4);
+        float[][] rows = new float[4][];
+        for (int i = 0; i < 4; i++) {
+            rows[i] = test.row(i);
+        }
+        Path data = dir.resolve("x.csv");
+        Csv.write(data, rows);
+        r = MainTest.run("encode", "--model", model.toString(), "--data", data.toString(), "--out", dir.resolve("z.csv").toString());
+        assertEquals(0, r.code(), r.err());
+        Dataset z = Csv.read(dir.resolve("z.csv"));
+        assertEquals(16, z.features());
+        assertArrayEquals(m.encode(rows)[2], z.row(2), 1e-6f, "encode gives the top layer's probabilities");
+        r = MainTest.run("reconstruct", "--model", model.toString(), "--data", data.toString(), "--out", dir.resolve("r.csv").toString());
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(m.reconstruct(rows)[1], Csv.read(dir.resolve("r.csv")).row(1), 1e-6f);
+        r = MainTest.run("sample", "--model", model.toString(), "-n", "5", "--seed", "3", "--out", dir.resolve("s.csv").toString());
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(m.sample(5, 3)[4], Csv.read(dir.resolve("s.csv")).row(4), 1e-6f, "sample gives ancestral dreams");
+        r = MainTest.run("score", "--model", model.toString(), "--data", data.toString(), "--out", dir.resolve("sc.csv").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals((float) m.score(rows)[3], Csv.read(dir.resolve("sc.csv")).row(3)[0], 1e-3f, "score is the -log p(x) estimate");
+        r = MainTest.run("info", "--model", model.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("recognition.0"), r.out());
+
+        CliErrorsTest.oneLine(MainTest.run("train", "--spec", spec.toString(), "--procedure", "rws:x"), "--procedure rws:x", "rws:K");
+        CliErrorsTest.oneLine(MainTest.run("train", "--spec", spec.toString(), "--layers", "3"), "is a Helmholtz machine");
+    }
+
+    @Test
+    void trainPretrainRbmPretrainsAStackOfRbmsThenFineTunes(@TempDir Path dir) throws Exception {
+        Path spec = dir.resolve("deep.json");
+        Files.writeString(spec, Model.encoder().dense(64).sigmoid().dense(16).sigmoid().latent(4)
+                .decoder().dense(16).sigmoid().dense(64).sigmoid().dense(784).bernoulli().toJson());
+        Path out = dir.resolve("run");
+        MainTest.Run r = MainTest.run("train", "--epochs", "1", "--spec", spec.toString(), "--out", out.toString(),
+                "--pretrain", "rbm", "--pretrain-epochs", "1", "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("RBM 1 epoch 1: reconstruction error"), r.out());
+        assertTrue(r.out().contains("pretrained Gaussian-hidden RBM 16 -> 4 into latent and decoder.0"), r.out());
+        assertTrue(r.out().contains("fine-tuning the whole model end to end"), r.out());
+        Map<?, ?> metrics = (Map<?, ?>) Json.parse(Files.readString(out.resolve("metrics.json")));
+        assertEquals("rbm", metrics.get("pretrain"));
+        assertEquals(3, ((List<?>) metrics.get("pretraining")).size());
+        CliErrorsTest.oneLine(MainTest.run("train", "--spec", spec.toString(), "--pretrain", "rbm"), "--pretrain-epochs");
+        CliErrorsTest.oneLine(MainTest.run("train", "--spec", spec.toString(), "--pretrain", "boltzmann", "--pretrain-epochs", "1"),
+                "--pretrain boltzmann", "autoencoder or rbm");
+    }
+}
