@@ -233,11 +233,11 @@ public final class StackedPretraining {
                                          java.util.function.BiConsumer<Integer, RbmTrainer.Epoch> onEpoch) {
         ModelSpec full = spec.withInputDim(train.features());
         plans(full);   // the same mirror checks as autoencoder pretraining
-        if (full.latent().kind() != LatentSpec.Kind.DETERMINISTIC) {
+        if (!(full.latent() instanceof LatentSpec.Deterministic code)) {
             throw new IllegalArgumentException("RBM pretraining unrolls into a deterministic autoencoder (Model...latent(30)), not a "
-                    + full.latent().kind().name().toLowerCase(java.util.Locale.ROOT) + " latent");
+                    + full.latent().kindName() + " latent");
         }
-        org.latent4j.kernel.Activation top = full.latent().activation();
+        org.latent4j.kernel.Activation top = code.activation();
         if (top != org.latent4j.kernel.Activation.IDENTITY && top != org.latent4j.kernel.Activation.SIGMOID) {
             throw new IllegalArgumentException("RBM pretraining needs a linear or sigmoid latent layer (an RBM's hidden units), not "
                     + top.name().toLowerCase(java.util.Locale.ROOT));
