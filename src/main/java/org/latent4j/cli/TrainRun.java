@@ -544,7 +544,7 @@ final class TrainRun {
         // Spherical interpolation between pairs of test images (a conditional model keeps the first image's condition).
         float[][][] strips = new float[4][][];
         for (int p = 0; p < strips.length; p++) {
-            float[] a = test.row(2 * p), b = test.row(2 * p + 1);
+            float[] a = test.row(2 * p % test.rows()), b = test.row((2 * p + 1) % test.rows());
             strips[p] = cond == null ? model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL)
                     : model.interpolate(a, b, 10, org.latent4j.model.LatentModel.Interpolation.SPHERICAL, cond[2 * p]);
         }

@@ -24,6 +24,12 @@ import org.latent4j.io.SafeTensors;
 final class PyTorchImport {
     private PyTorchImport() {}
 
+    /** The first 12 names, then how many more. */
+    private static String names(java.util.Collection<String> all) {
+        List<String> l = new ArrayList<>(all);
+        return l.size() <= 12 ? String.join(", ", l) : String.join(", ", l.subList(0, 12)) + " and " + (l.size() - 12) + " more";
+    }
+
     static Autoencoder load(Path weights, ModelSpec spec) throws IOException {
         if (spec == null) {
             throw new IllegalArgumentException("give the model spec the weights belong to");
@@ -70,7 +76,7 @@ final class PyTorchImport {
         if (!missing.isEmpty() || !extra.isEmpty()) {
             throw new IOException(weights + ": the tensors do not match the spec:" + (missing.isEmpty() ? "" : " missing " + String.join(", ", missing))
                     + (missing.isEmpty() || extra.isEmpty() ? "" : ";") + (extra.isEmpty() ? "" : " not in the spec " + String.join(", ", extra))
-                    + " (the spec needs " + expected.size() + " tensors named as PyTorch names its modules: " + String.join(", ", expected.keySet()) + ")");
+                    + " (the spec needs " + expected.size() + " tensors named as PyTorch names its modules: " + names(expected.keySet()) + ")");
         }
         float[] params = new float[g.paramCount()];
         for (ParamSpec p : expected.values()) {
