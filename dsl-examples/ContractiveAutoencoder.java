@@ -24,7 +24,7 @@ void main() {
         double moved = 0;
         for (int i = 0; i < 200; i++) for (int j = 0; j < 32; j++) moved += Math.pow(a[i][j] - b[i][j], 2);
         IO.println("%s: test reconstruction %.2f nats; code change under 0.02 pixel noise %.5f".formatted(
-                spec.latent().contractive() > 0 ? "contractive" : "plain      ",
+                spec.latent() instanceof org.latent4j.dsl.LatentSpec.Deterministic d && d.contractive() > 0 ? "contractive" : "plain      ",
                 run.history().get(run.history().size() - 1).validationReconstruction(), moved / 200));
     }
 }

@@ -147,7 +147,7 @@ final class RunView {
         if (m != null) {
             s.put("status", "finished");
             s.put("epochs_planned", m.get("epochs"));
-            s.put("history", m.get("history") instanceof List<?> l ? l : List.of());
+            s.put("history", withQuantizer(m.get("history") instanceof List<?> l ? l : List.of(), m.get("quantizer")));
             for (String k : new String[] {"command", "data", "likelihood", "seconds", "best_epoch", "test_neg_elbo"}) {
                 if (m.containsKey(k)) {
                     s.put(k, m.get(k));
@@ -158,8 +158,56 @@ final class RunView {
         Checkpoint c = checkpoint();
         s.put("status", c == null ? "waiting" : "training");
         s.put("epochs_planned", plannedEpochs);
-        s.put("history", c == null ? List.of() : history(c.history()));
+        s.put("history", c == null ? List.of() : withQuantizer(history(c.history()), quantizer()));
         return s;
+    }
+
+    /** The health figures a discrete latent's run adds to each epoch (metrics.json's "quantizer", quantizer.json). */
+    static final String[] QUANTIZER_KEYS = {"codes_used", "used_fraction", "perplexity", "revived", "codebook_loss", "commitment_loss"};
+
+    /**
+     * The history with each epoch's codebook health (entries of {@code quantizer} with the same
+     * "epoch") added as more numbers: the page draws a curve for every number it finds. Epochs
+     * without health, and a quantizer list that is missing or not a list, leave the history as it is.
+     */
+    static List<Object> withQuantizer(List<?> history, Object quantizer) {
+        Map<Object, Map<?, ?>> byEpoch = new java.util.HashMap<>();
+        if (quantizer instanceof List<?> q) {
+            for (Object o : q) {
+                if (o instanceof Map<?, ?> e && e.get("epoch") instanceof Number n) {
+                    byEpoch.put(n.intValue(), e);
+                }
+            }
+        }
+        List<Object> out = new ArrayList<>(history.size());
+        for (Object o : history) {
+            Map<?, ?> health = o instanceof Map<?, ?> e && e.get("epoch") instanceof Number n ? byEpoch.get(n.intValue()) : null;
+            if (health == null) {
+                out.add(o);
+                continue;
+            }
+            Map<Object, Object> merged = new LinkedHashMap<>((Map<?, ?>) o);
+            for (String k : QUANTIZER_KEYS) {
+                if (health.get(k) instanceof Number v) {
+                    merged.put(k, v);
+                }
+            }
+            out.add(merged);
+        }
+        return out;
+    }
+
+    /** quantizer.json (a run of a discrete latent writes it after every epoch), parsed; null when missing or being replaced. */
+    private Object quantizer() {
+        Path f = dir.resolve("quantizer.json");
+        try {
+            if (key(f).isEmpty() || Files.size(f) > 16 << 20) {
+                return null;
+            }
+            return Json.parse(Files.readString(f));
+        } catch (IOException | IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /**

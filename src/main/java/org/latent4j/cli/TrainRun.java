@@ -313,7 +313,7 @@ final class TrainRun {
             o.println("fine-tuning the whole model end to end");
         }
         List<org.latent4j.train.QuantizerHealth> health;
-        try (ProgressListener bar = new ProgressListener(epochs, o).naming(td.images ? "img" : "rows", held)) {
+        try (ProgressListener bar = new ProgressListener(epochs, o).naming(td.images ? "img" : "rows", held).healthFile(dir.resolve("quantizer.json"))) {
             health = bar.health;
             result = resumed != null ? Trainer.resume(resumed, resume, train, test, cfg, bar, checkpoints)
                     : Trainer.fit(spec, train, test, cfg, bar, checkpoints, null, initial);
@@ -587,6 +587,27 @@ final class TrainRun {
             if (h.warning() != null) {
                 out.println(h.warning());
             }
+            if (healthFile != null) {
+                // The health so far, for a page that follows the run (view RUN_DIR) before metrics.json exists.
+                try {
+                    String json = Json.write(VqRun.healthEntries(health)) + "\n";
+                    org.latent4j.io.AtomicFiles.write(healthFile, tmp -> Files.writeString(tmp, json));
+                } catch (IOException e) {
+                    if (!healthFileFailed) {
+                        out.println("note: could not write " + healthFile + " (" + e.getMessage() + "); training goes on");
+                        healthFileFailed = true;
+                    }
+                }
+            }
+        }
+
+        /** Where to keep the codebook's health of the epochs so far (quantizer.json in the run folder), or null. */
+        private Path healthFile;
+        private boolean healthFileFailed;
+
+        ProgressListener healthFile(Path file) {
+            this.healthFile = file;
+            return this;
         }
 
         ProgressListener(int epochs, PrintStream out) {

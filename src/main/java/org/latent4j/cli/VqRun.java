@@ -30,14 +30,8 @@ final class VqRun {
         return r;
     }
 
-    /**
-     * metrics.json: "quantizer" (the health of each epoch), "bits_per_image" (positions x
-     * log2(codes), the indices at a fixed length), the held-out rows' "test_mse" and "test_psnr"
-     * (peak 1), and the mean bits per held-out image under a categorical and a Markov prior fitted on
-     * the training rows' codes ("test_prior_bits").
-     */
-    static void metrics(Map<String, Object> metrics, Autoencoder model, List<QuantizerHealth> health, Dataset train, Dataset test) {
-        DiscreteCodes dc = DiscreteCodes.of(model);
+    /** The codebook's health of each epoch as metrics.json's "quantizer" entries (also quantizer.json's, written while a run trains). */
+    static List<Object> healthEntries(List<QuantizerHealth> health) {
         List<Object> list = new ArrayList<>();
         for (QuantizerHealth h : health) {
             Map<String, Object> e = new LinkedHashMap<>();
@@ -54,7 +48,18 @@ final class VqRun {
             }
             list.add(e);
         }
-        metrics.put("quantizer", list);
+        return list;
+    }
+
+    /**
+     * metrics.json: "quantizer" (the health of each epoch), "bits_per_image" (positions x
+     * log2(codes), the indices at a fixed length), the held-out rows' "test_mse" and "test_psnr"
+     * (peak 1), and the mean bits per held-out image under a categorical and a Markov prior fitted on
+     * the training rows' codes ("test_prior_bits").
+     */
+    static void metrics(Map<String, Object> metrics, Autoencoder model, List<QuantizerHealth> health, Dataset train, Dataset test) {
+        DiscreteCodes dc = DiscreteCodes.of(model);
+        metrics.put("quantizer", healthEntries(health));
         metrics.put("code_positions", dc.positions());
         metrics.put("bits_per_image", dc.bitsPerImage());
         float[][] x = rows(test, TEST_ROWS);

@@ -40,6 +40,21 @@ class VqCommandsTest {
         }
         String metrics = Files.readString(run.resolve("metrics.json"));
         assertTrue(metrics.contains("\"bits_per_image\":294") && metrics.contains("\"quantizer\":[{\"epoch\":1"), metrics);
+        // The run page (view RUN_DIR) shows the codebook's health per epoch: from metrics.json once finished, and
+        // while training from quantizer.json (written after every epoch) beside the checkpoint's history.
+        Object health = ((java.util.Map<?, ?>) org.latent4j.dsl.Json.parse(metrics)).get("quantizer");
+        Object perplexity = ((java.util.Map<?, ?>) ((java.util.List<?>) health).get(0)).get("perplexity");
+        assertTrue(Files.exists(run.resolve("quantizer.json")), "quantizer.json is written while training");
+        java.util.Map<?, ?> finished = new RunView(run, null, null, null).state();
+        assertEquals("finished", finished.get("status"));
+        assertEquals(perplexity, ((java.util.Map<?, ?>) ((java.util.List<?>) finished.get("history")).get(0)).get("perplexity"));
+        Files.move(run.resolve("metrics.json"), dir.resolve("metrics.json"));   // as the run looks before its end
+        java.util.Map<?, ?> training = new RunView(run, null, null, 1).state();
+        assertEquals("training", training.get("status"));
+        java.util.Map<?, ?> epoch1 = (java.util.Map<?, ?>) ((java.util.List<?>) training.get("history")).get(0);
+        assertEquals(((Number) perplexity).doubleValue(), ((Number) epoch1.get("perplexity")).doubleValue(), 1e-9, epoch1.toString());
+        assertTrue(epoch1.get("codes_used") instanceof Number && epoch1.get("commitment_loss") instanceof Number, epoch1.toString());
+        Files.move(dir.resolve("metrics.json"), run.resolve("metrics.json"));
         Path model = run.resolve("model.safetensors");
         Autoencoder ae = Autoencoder.load(model);
         float[][] rows = new float[5][];
