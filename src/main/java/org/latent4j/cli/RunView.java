@@ -111,24 +111,7 @@ final class RunView {
     static List<Object> history(List<EpochStats> stats) {
         List<Object> h = new ArrayList<>();
         for (EpochStats s : stats) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("epoch", s.epoch());
-            e.put("train_reconstruction", s.trainReconstruction());
-            e.put("train_kl", s.trainKl());
-            e.put("train_neg_elbo", s.trainNegElbo());
-            e.put("test_reconstruction", s.validationReconstruction());
-            e.put("test_kl", s.validationKl());
-            e.put("test_neg_elbo", s.validationNegElbo());
-            e.put("epoch_s", s.seconds());
-            e.put("samples_per_s", s.samplesPerSecond());
-            if (s.trainPenalty() != 0) {
-                e.put("train_penalty", s.trainPenalty());
-            }
-            if (s.activeUnits() >= 0) {
-                e.put("kl_per_dimension", s.klPerDimension());
-                e.put("active_units", s.activeUnits());
-            }
-            h.add(e);
+            h.add(TrainRun.historyEntry(s));
         }
         return h;
     }

@@ -359,27 +359,7 @@ final class TrainRun {
         metrics.put("test_kl", last.validationKl());
         List<Object> h = new ArrayList<>();
         for (EpochStats s : history) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("epoch", s.epoch());
-            e.put("train_reconstruction", s.trainReconstruction());
-            e.put("train_kl", s.trainKl());
-            e.put("train_neg_elbo", s.trainNegElbo());
-            e.put("test_reconstruction", s.validationReconstruction());
-            e.put("test_kl", s.validationKl());
-            e.put("test_neg_elbo", s.validationNegElbo());
-            e.put("epoch_s", s.seconds());
-            e.put("samples_per_s", s.samplesPerSecond());
-            if (s.trainPenalty() != 0) {
-                e.put("train_penalty", s.trainPenalty());
-            }
-            if (s.activeUnits() >= 0) {
-                e.put("kl_per_dimension", s.klPerDimension());
-                e.put("active_units", s.activeUnits());
-                if (s.collapseWarning() != null) {
-                    e.put("warning", s.collapseWarning());
-                }
-            }
-            h.add(e);
+            h.add(historyEntry(s));
         }
         metrics.put("history", h);
         if (org.latent4j.model.DiscreteCodes.has(model)) {
@@ -429,6 +409,31 @@ final class TrainRun {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--spec " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** One epoch of metrics.json's "history" (the page of view RUN_DIR reads the same entries from a checkpoint's history). */
+    static Map<String, Object> historyEntry(EpochStats s) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("epoch", s.epoch());
+        e.put("train_reconstruction", s.trainReconstruction());
+        e.put("train_kl", s.trainKl());
+        e.put("train_neg_elbo", s.trainNegElbo());
+        e.put("test_reconstruction", s.validationReconstruction());
+        e.put("test_kl", s.validationKl());
+        e.put("test_neg_elbo", s.validationNegElbo());
+        e.put("epoch_s", s.seconds());
+        e.put("samples_per_s", s.samplesPerSecond());
+        if (s.trainPenalty() != 0) {
+            e.put("train_penalty", s.trainPenalty());
+        }
+        if (s.activeUnits() >= 0) {
+            e.put("kl_per_dimension", s.klPerDimension());
+            e.put("active_units", s.activeUnits());
+            if (s.collapseWarning() != null) {
+                e.put("warning", s.collapseWarning());
+            }
+        }
+        return e;
     }
 
     /** "VAE", "conditional VAE", "denoising autoencoder", ... for the first line of a run. */

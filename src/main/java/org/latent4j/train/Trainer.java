@@ -32,7 +32,6 @@ public final class Trainer {
     static final long INIT_STREAM = 0x1_0000_0000L;
     static final long VALIDATION_STREAM = 0x2_0000_0000L;
 
-    /** A trained model and its history. */
     /**
      * A trained model and its history; with early stopping, the best epoch (whose weights the
      * model holds when restoreBest) and whether the run stopped before its last epoch.

@@ -36,7 +36,7 @@ class ContextCommandsTest {
             System.arraycopy(x[i], 0, flat, i * 4, 4);
         }
         ModelSpec spec = Model.encoder(4).conditionedOn(2).dense(8).tanh().latent(1).decoder().dense(4).gaussian();
-        Autoencoder m = (Autoencoder) Trainer.fit(spec, new Dataset(flat, n, 4, null, "rows").withContext(c), null,
+        Autoencoder m = Trainer.fit(spec, new Dataset(flat, n, 4, null, "rows").withContext(c), null,
                 TrainingConfig.defaults().withEpochs(2).withBatchSize(10).withThreads(1), TrainingListener.NONE).model();
         Path model = dir.resolve("m.safetensors"), data = dir.resolve("x.csv"), ctx = dir.resolve("c.csv");
         m.save(model);

@@ -56,7 +56,7 @@ class ContextConditionTest {
         }
         Dataset data = new Dataset(x, n, 8, null, "synthetic").withContext(c);
         ModelSpec cae = Model.encoder(8).conditionedOn(2).dense(32).tanh().latent(1).decoder().dense(32).tanh().dense(8).gaussian();
-        Autoencoder m = (Autoencoder) Trainer.fit(cae, data, null, config(30), TrainingListener.NONE).model();
+        Autoencoder m = Trainer.fit(cae, data, null, config(30), TrainingListener.NONE).model();
         float[][] rows = new float[n][];
         float[][] shuffled = new float[n][];
         for (int i = 0; i < n; i++) {
