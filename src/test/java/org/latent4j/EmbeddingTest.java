@@ -112,4 +112,17 @@ class EmbeddingTest {
         assertTrue(printed.toString(StandardCharsets.UTF_8).contains("2 codes of 2"), printed.toString(StandardCharsets.UTF_8));
         assertTrue(Files.size(model) > 100);
     }
+
+    @Test
+    void loadOnnxWithoutTheOnnxArtifactSaysWhichJarsToAdd() throws Exception {
+        // The engine jar alone in a class loader that cannot see the test class path: no OnnxModel there.
+        try (URLClassLoader engineOnly = new URLClassLoader(new URL[] {engineJar().toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
+            Class<?> models = Class.forName("org.latent4j.model.Models", true, engineOnly);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(java.lang.reflect.InvocationTargetException.class,
+                    () -> models.getMethod("loadOnnx", Path.class).invoke(null, Path.of("model.onnx")));
+            assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
+            assertTrue(e.getCause().getMessage().contains("needs the onnx artifact") && e.getCause().getMessage().contains("protobuf-java"),
+                    e.getCause().getMessage());
+        }
+    }
 }

@@ -38,6 +38,40 @@ public final class Models {
         return PyTorchImport.load(weights, spec);
     }
 
+    /**
+     * An ONNX file compiled for the engine's kernels ({@code org.latent4j.onnx.OnnxModel.load}):
+     * the ONNX reader lives in the {@code onnx} artifact (with protobuf-java), never in the engine,
+     * so this finds it on the class path. Without it: an IOException saying which jars to add. The
+     * file is checked as hostile data and unsupported operators are refused before anything runs
+     * (see OnnxModel).
+     */
+    public static GraphModel loadOnnx(Path file) throws IOException {
+        java.lang.reflect.Method load;
+        try {
+            load = Class.forName("org.latent4j.onnx.OnnxModel").getMethod("load", Path.class);
+        } catch (ClassNotFoundException | NoClassDefFoundError | NoSuchMethodException e) {
+            throw new IOException(file + ": reading ONNX needs the onnx artifact (org.latent4j:latent4j:<version>:onnx) and "
+                    + "com.google.protobuf:protobuf-java on the class path beside the engine");
+        }
+        try {
+            return (GraphModel) load.invoke(null, file);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("OnnxModel.load is not accessible", e);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error er) {
+                throw er;
+            }
+            throw new IOException(file + ": " + cause, cause);
+        }
+    }
+
     /** The model in the checked contents of a file (read once by the caller, who may want its metadata too). */
     public static LatentModel from(SafeTensors.Contents c, Path file) throws IOException {
         if (c.metadata().containsKey(Autoencoder.SPEC_KEY)) {

@@ -52,7 +52,7 @@ import org.latent4j.onnx.Steps.Step;
  * <p>An instance keeps its buffers between calls (they grow to the largest batch run); {@link #run}
  * is synchronized, so share one across threads only if the calls may wait on each other.
  */
-public final class OnnxModel {
+public final class OnnxModel implements org.latent4j.model.GraphModel {
     private final Plan plan;
     private final Steps.Workspace workspace;
     private final Parallelism parallelism;
