@@ -50,6 +50,16 @@ public final class Ops {
         return c.node(n.input(k)).width();
     }
 
+    /** Backward of an op whose value is its input 0's (or, for straight-through, stands in for it): dx0 (+)= dy. */
+    static void passGradient(Node n, OpContext c) {
+        int count = c.batch() * n.width();
+        if (c.accumulate(0)) {
+            addTo(c.gradient(n.input(0)), c.gradient(n.id()), count);
+        } else {
+            System.arraycopy(c.gradient(n.id()), 0, c.gradient(n.input(0)), 0, count);
+        }
+    }
+
     static Shape one(List<Shape> inputs) {
         return inputs.get(0);
     }
@@ -1079,12 +1089,7 @@ public final class Ops {
 
         @Override
         public void backward(Node n, OpContext c) {
-            int count = c.batch() * n.width();
-            if (c.accumulate(0)) {
-                addTo(c.gradient(n.input(0)), c.gradient(n.id()), count);
-            } else {
-                System.arraycopy(c.gradient(n.id()), 0, c.gradient(n.input(0)), 0, count);
-            }
+            passGradient(n, c);
         }
     }
 
@@ -1348,12 +1353,7 @@ public final class Ops {
 
         @Override
         public void backward(Node n, OpContext c) {
-            int count = c.batch() * n.width();
-            if (c.accumulate(0)) {
-                addTo(c.gradient(n.input(0)), c.gradient(n.id()), count);
-            } else {
-                System.arraycopy(c.gradient(n.id()), 0, c.gradient(n.input(0)), 0, count);
-            }
+            passGradient(n, c);
         }
     }
 
