@@ -31,7 +31,10 @@ import org.latent4j.onnx.Steps.Step;
  * <p>The batch: the first dimension of every graph input is the batch (whatever the file
  * declares there), and every computed value keeps it as its first dimension; an operator that
  * would mix it with others (a Reshape or Flatten across it, a Concat, Split or partial Slice
- * along it, broadcasting it against a fixed size) is refused at load.
+ * along it, broadcasting it against a fixed size) is refused at load. The one value that holds the
+ * batch size is the Shape of a batched value: it is kept as a constant marked {@code batchShape}
+ * and read as Expand's shape only (PPCA's log-variance row Expanded to the batch), anything else
+ * reading it is refused.
  */
 final class Compiler {
     /** The default operator set versions latent4j reads (13: Split, Slice and Reshape with their inputs as today). */

@@ -15,8 +15,9 @@ import org.latent4j.kernel.Gemm;
  *
  * <p>Gemm, MatMul, Conv and ConvTranspose run on the engine's kernels ({@link Gemm} with the weight
  * packed once, {@link Conv2d}); the activations on {@link Activations} (the engine's Vector API
- * kernels). The element-wise arithmetic with broadcasting, BatchNormalization at inference and the
- * copies (Concat, Split, Slice) are plain loops on flat arrays here: the engine's graph has no
+ * kernels). The element-wise arithmetic with broadcasting, BatchNormalization at inference, Clip,
+ * MaxPool and AveragePool, nearest Resize, Expand and the copies (Concat, Split, Slice) are plain
+ * loops on flat arrays here: the engine's graph has no
  * broadcasting arithmetic and its Concat joins feature vectors only.
  */
 final class Steps {
