@@ -31,7 +31,10 @@ import org.latent4j.onnx.Steps.Step;
  * <p>The batch: the first dimension of every graph input is the batch (whatever the file
  * declares there), and every computed value keeps it as its first dimension; an operator that
  * would mix it with others (a Reshape or Flatten across it, a Concat, Split or partial Slice
- * along it, broadcasting it against a fixed size) is refused at load.
+ * along it, broadcasting it against a fixed size) is refused at load. The one value that holds the
+ * batch size is the Shape of a batched value: it is kept as a constant marked {@code batchShape}
+ * and read as Expand's shape only (PPCA's log-variance row Expanded to the batch), anything else
+ * reading it is refused.
  */
 final class Compiler {
     /** The default operator set versions latent4j reads (13: Split, Slice and Reshape with their inputs as today). */
@@ -40,7 +43,7 @@ final class Compiler {
     /** The supported operators of the default domain. */
     static final Set<String> SUPPORTED = Set.of("Gemm", "MatMul", "Add", "Mul", "Sub", "Div", "Relu", "LeakyRelu", "Elu", "Sigmoid",
             "Tanh", "Softplus", "Exp", "Log", "Conv", "ConvTranspose", "BatchNormalization", "Reshape", "Flatten", "Concat", "Split",
-            "Slice", "Identity", "Constant");
+            "Slice", "Identity", "Constant", "Clip", "MaxPool", "AveragePool", "Resize", "Shape", "Expand");
 
     /** Largest tensor constant folding may make (floats), and largest computed value per sample (floats). */
     static final long MAX_FOLDED = 1L << 24, MAX_PER_SAMPLE = 1L << 26;
@@ -64,6 +67,8 @@ final class Compiler {
         int consumers;
         boolean graphOutput;
         boolean graphInput;
+        /** Whether it is the Shape of a batched value: int64 dims whose first entry, the batch, is known only at run time. */
+        boolean batchShape;
         /** Index in the step list of the step that wrote it, or -1. */
         int producer = -1;
 
@@ -337,6 +342,10 @@ final class Compiler {
     }
 
     private static long[] longs(Node n, Value v, String what) {
+        if (v.batchShape) {
+            throw new IllegalArgumentException(n.describe() + ": " + what + " '" + v.name + "' is the Shape of a batched value (its first entry "
+                    + "the batch size, known only at run time); latent4j reads such a shape as Expand's shape only");
+        }
         if (!v.isConstant()) {
             throw new IllegalArgumentException(n.describe() + ": " + what + " '" + v.name + "' is computed; latent4j needs it constant "
                     + "(an initializer or a Constant node)");
@@ -460,6 +469,12 @@ final class Compiler {
                 define(n, 0, alias(x, x.dims, outName(n, 0)));
             }
             case "Constant" -> constantNode(n);
+            case "Clip" -> clip(n);
+            case "MaxPool" -> pool(n, true);
+            case "AveragePool" -> pool(n, false);
+            case "Resize" -> resize(n);
+            case "Shape" -> shape(n);
+            case "Expand" -> expand(n);
             default -> throw new IllegalStateException("unreachable: " + n.opType());
         }
     }
@@ -1070,5 +1085,182 @@ final class Compiler {
             default -> throw new IllegalArgumentException(n.describe() + ": Constant attribute " + a.name() + " is not supported");
         };
         define(n, 0, constant(t));
+    }
+
+    // ------------------------------------------------------------------ clip, pooling, resize, shape, expand
+
+    /** A constant scalar (or 1-element) float input, or {@code otherwise} when absent. */
+    private static float scalarIn(Node n, Value v, String what, float otherwise) {
+        if (v == null) {
+            return otherwise;
+        }
+        if (!v.isConstant()) {
+            throw new IllegalArgumentException(n.describe() + ": " + what + " '" + v.name + "' is computed; latent4j needs it constant");
+        }
+        float[] f = floats(n, v, what);
+        if (f.length != 1 || v.dims.length > 1) {
+            throw new IllegalArgumentException(n.describe() + ": " + what + " '" + v.name + "' must be a scalar, got shape " + Shapes.describe(v.dims));
+        }
+        return f[0];
+    }
+
+    private void clip(Node n) {
+        onlyAttributes(n);
+        expectOutputs(n, 1);
+        Value x = in(n, 0);
+        floats(n, x, "input");
+        float min = scalarIn(n, optionalIn(n, 1), "min", Float.NEGATIVE_INFINITY);
+        float max = scalarIn(n, optionalIn(n, 2), "max", Float.POSITIVE_INFINITY);
+        emit(n, x.isConstant(), List.of(x.dims), s -> new Steps.Clip(operand(x), x.dims, min, max, s[0]));
+    }
+
+    /** The rank-4 (N, C, H, W) input of a pooling or resize node. */
+    private static Value image(Node n, Value x) {
+        floats(n, x, "X");
+        if (x.dims.length != 4) {
+            throw new IllegalArgumentException(n.describe() + ": X " + Shapes.describe(x.dims) + " must be (batch, channels, height, width); "
+                    + "latent4j runs 2-D " + n.opType() + " only");
+        }
+        return x;
+    }
+
+    private void pool(Node n, boolean max) {
+        onlyAttributes(n, "kernel_shape", "strides", "pads", "auto_pad", "dilations", "ceil_mode", "storage_order", "count_include_pad");
+        expectOutputs(n, 1);
+        Value x = image(n, in(n, 0));
+        long[] kernel = intsAttr(n, "kernel_shape");
+        if (kernel == null || kernel.length != 2 || kernel[0] < 1 || kernel[1] < 1 || kernel[0] > x.dims[2] || kernel[1] > x.dims[3]) {
+            throw new IllegalArgumentException(n.describe() + ": kernel_shape " + java.util.Arrays.toString(kernel) + " must be 2 positive sizes "
+                    + "within X " + Shapes.describe(x.dims));
+        }
+        long[] strides = intsAttr(n, "strides");
+        if (strides == null) {
+            strides = new long[] {1, 1};
+        }
+        if (strides.length != 2 || strides[0] < 1 || strides[1] < 1 || strides[0] > Integer.MAX_VALUE || strides[1] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(n.describe() + ": strides " + java.util.Arrays.toString(strides) + " must be 2 positive numbers");
+        }
+        long[] dilations = intsAttr(n, "dilations");
+        if (dilations != null && !(dilations.length == 2 && dilations[0] == 1 && dilations[1] == 1)) {
+            throw new IllegalArgumentException(n.describe() + ": dilations " + java.util.Arrays.toString(dilations) + " are not supported (only 1)");
+        }
+        if (intAttr(n, "ceil_mode", 0) != 0) {
+            throw new IllegalArgumentException(n.describe() + ": ceil_mode " + intAttr(n, "ceil_mode", 0) + " is not supported (only 0)");
+        }
+        if (intAttr(n, "storage_order", 0) != 0) {
+            throw new IllegalArgumentException(n.describe() + ": storage_order " + intAttr(n, "storage_order", 0) + " is not supported (only 0)");
+        }
+        long countPad = intAttr(n, "count_include_pad", 0);
+        if (countPad != 0 && countPad != 1) {
+            throw new IllegalArgumentException(n.describe() + ": count_include_pad " + countPad + " must be 0 or 1");
+        }
+        if (max && n.attributes().containsKey("count_include_pad")) {
+            throw new IllegalArgumentException(n.describe() + ": attribute count_include_pad is not supported");
+        }
+        String autoPad = stringAttr(n, "auto_pad", "NOTSET");
+        if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) {
+            throw new IllegalArgumentException(n.describe() + ": auto_pad " + autoPad + " is not supported (NOTSET or VALID)");
+        }
+        long[] pads = intsAttr(n, "pads");
+        long pad = 0;
+        if (pads != null) {
+            if (autoPad.equals("VALID")) {
+                throw new IllegalArgumentException(n.describe() + ": pads with auto_pad VALID");
+            }
+            if (pads.length != 4 || pads[1] != pads[0] || pads[2] != pads[0] || pads[3] != pads[0]) {
+                throw new IllegalArgumentException(n.describe() + ": pads " + java.util.Arrays.toString(pads) + " are not supported (4 equal numbers "
+                        + "only)");
+            }
+            pad = pads[0];
+            if (pad < 0 || pad >= kernel[0] || pad >= kernel[1]) {
+                throw new IllegalArgumentException(n.describe() + ": pad " + pad + " must be at least 0 and less than the kernel "
+                        + java.util.Arrays.toString(kernel));
+            }
+        }
+        int kh = (int) kernel[0], kw = (int) kernel[1], sh = (int) strides[0], sw = (int) strides[1], p = (int) pad;
+        int oh = (int) ((x.dims[2] + 2L * p - kh) / sh + 1), ow = (int) ((x.dims[3] + 2L * p - kw) / sw + 1);
+        int[] out = {x.dims[0], x.dims[1], oh, ow};
+        boolean include = countPad == 1;
+        emit(n, x.isConstant(), List.of(out), s -> new Steps.Pool(operand(x), x.dims, max, kh, kw, sh, sw, p, include, oh, ow, s[0]));
+    }
+
+    private void resize(Node n) {
+        onlyAttributes(n, "mode", "coordinate_transformation_mode", "nearest_mode", "antialias", "exclude_outside", "cubic_coeff_a",
+                "extrapolation_value");
+        expectOutputs(n, 1);
+        Value x = image(n, in(n, 0));
+        String mode = stringAttr(n, "mode", "nearest"), transform = stringAttr(n, "coordinate_transformation_mode", "half_pixel"),
+                nearest = stringAttr(n, "nearest_mode", "round_prefer_floor");
+        if (!mode.equals("nearest") || !transform.equals("asymmetric") || !nearest.equals("floor")) {
+            throw new IllegalArgumentException(n.describe() + ": Resize with mode " + mode + ", coordinate_transformation_mode " + transform
+                    + ", nearest_mode " + nearest + " is not supported (latent4j runs nearest, asymmetric, floor: the upsampling it exports)");
+        }
+        if (intAttr(n, "antialias", 0) != 0 || intAttr(n, "exclude_outside", 0) != 0) {
+            throw new IllegalArgumentException(n.describe() + ": antialias and exclude_outside must be 0");
+        }
+        Value roi = optionalIn(n, 1);
+        if (roi != null && !(roi.isConstant() && Shapes.count(roi.dims, n.describe()) == 0)) {
+            throw new IllegalArgumentException(n.describe() + ": roi '" + roi.name + "' is not supported (leave it empty)");
+        }
+        if (optionalIn(n, 3) != null) {
+            throw new IllegalArgumentException(n.describe() + ": sizes are not supported (give scales)");
+        }
+        Value sv = in(n, 2);
+        if (!sv.isConstant()) {
+            throw new IllegalArgumentException(n.describe() + ": scales '" + sv.name + "' is computed; latent4j needs it constant");
+        }
+        float[] scales = floats(n, sv, "scales");
+        if (scales.length != 4 || scales[0] != 1f || scales[1] != 1f || !integral(scales[2]) || !integral(scales[3])) {
+            throw new IllegalArgumentException(n.describe() + ": scales " + java.util.Arrays.toString(scales) + " are not supported (latent4j "
+                    + "runs [1, 1, fh, fw] with whole factors from 1 to 1024)");
+        }
+        int fh = (int) scales[2], fw = (int) scales[3];
+        int[] out = {x.dims[0], x.dims[1], x.dims[2] * fh, x.dims[3] * fw};
+        emit(n, x.isConstant(), List.of(out), s -> new Steps.Upsample(operand(x), x.dims, fh, fw, s[0]));
+    }
+
+    private static boolean integral(float f) {
+        return f >= 1f && f <= 1024f && f == Math.rint(f);
+    }
+
+    private void shape(Node n) {
+        onlyAttributes(n);   // start and end (opset 15) are not read
+        expectOutputs(n, 1);
+        Value x = in(n, 0);
+        long[] d = new long[x.dims.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = x.dims[i];
+        }
+        Value v = constant(Tensor.ofLongs(outName(n, 0), new int[] {d.length}, d));
+        v.batchShape = Shapes.batched(x.dims);
+        define(n, 0, v);
+    }
+
+    private void expand(Node n) {
+        onlyAttributes(n);
+        expectOutputs(n, 1);
+        Value x = in(n, 0);
+        floats(n, x, "input");
+        Value sv = in(n, 1);
+        long[] shape;
+        if (sv.batchShape) {
+            shape = sv.constant.longs();
+        } else {
+            shape = longs(n, sv, "shape");
+        }
+        if (shape.length > 64) {
+            throw new IllegalArgumentException(n.describe() + ": shape has " + shape.length + " entries");
+        }
+        int[] target = new int[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            boolean batch = sv.batchShape && i == 0;
+            if (!batch && (shape[i] < 1 || shape[i] > Integer.MAX_VALUE)) {
+                throw new IllegalArgumentException(n.describe() + ": shape entry " + shape[i] + " is out of range");
+            }
+            target[i] = batch ? Shapes.BATCH : (int) shape[i];
+        }
+        int[] out = Shapes.broadcast(x.dims, target, n.describe());
+        boolean constantInputs = x.isConstant() && !Shapes.batched(out);
+        emit(n, constantInputs, List.of(out), s -> new Steps.Expand(operand(x), x.dims, out, s[0]));
     }
 }

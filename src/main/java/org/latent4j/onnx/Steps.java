@@ -15,8 +15,9 @@ import org.latent4j.kernel.Gemm;
  *
  * <p>Gemm, MatMul, Conv and ConvTranspose run on the engine's kernels ({@link Gemm} with the weight
  * packed once, {@link Conv2d}); the activations on {@link Activations} (the engine's Vector API
- * kernels). The element-wise arithmetic with broadcasting, BatchNormalization at inference and the
- * copies (Concat, Split, Slice) are plain loops on flat arrays here: the engine's graph has no
+ * kernels). The element-wise arithmetic with broadcasting, BatchNormalization at inference, Clip,
+ * MaxPool and AveragePool, nearest Resize, Expand and the copies (Concat, Split, Slice) are plain
+ * loops on flat arrays here: the engine's graph has no
  * broadcasting arithmetic and its Concat joins feature vectors only.
  */
 final class Steps {
@@ -365,6 +366,101 @@ final class Steps {
                         break;
                     }
                     at -= steps[k] * stride[k] * o[k];
+                    idx[k] = 0;
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ clip, pooling, resize, expand
+
+    /** y = min(max(x, min), max) element-wise (Clip; NaN stays NaN). */
+    record Clip(Operand x, int[] dims, float min, float max, int out) implements Step {
+        @Override
+        public void run(float[][] slots, int batch, Workspace w) {
+            float[] in = x.get(slots), y = slots[out];
+            int n = Shapes.count(dims, batch);
+            for (int i = 0; i < n; i++) {
+                y[i] = Math.min(Math.max(in[i], min), max);
+            }
+        }
+    }
+
+    /**
+     * MaxPool or AveragePool of (batch, C, H, W) in kernelH x kernelW windows moved by stride,
+     * with pad zeros-or-nothing on every side: output (r, c) covers input rows r strideH - pad ...
+     * + kernelH - 1 (and likewise columns), positions outside the input skipped (max), or counted
+     * as zeros only when {@code countPad} (average; ONNX's count_include_pad).
+     */
+    record Pool(Operand x, int[] dims, boolean max, int kernelH, int kernelW, int strideH, int strideW, int pad, boolean countPad,
+                int outH, int outW, int out) implements Step {
+        @Override
+        public void run(float[][] slots, int batch, Workspace w) {
+            int samples = dims[0] == Shapes.BATCH ? batch : dims[0];
+            int channels = dims[1], h = dims[2], wd = dims[3];
+            float[] in = x.get(slots), y = slots[out];
+            int o = 0;
+            for (int p = 0; p < samples * channels; p++) {
+                int plane = p * h * wd;
+                for (int r = 0; r < outH; r++) {
+                    int r0 = r * strideH - pad, r1 = Math.min(r0 + kernelH, h);
+                    for (int c = 0; c < outW; c++) {
+                        int c0 = c * strideW - pad, c1 = Math.min(c0 + kernelW, wd);
+                        float best = Float.NEGATIVE_INFINITY, sum = 0f;
+                        int count = 0;
+                        for (int i = Math.max(r0, 0); i < r1; i++) {
+                            for (int j = Math.max(c0, 0); j < c1; j++) {
+                                float v = in[plane + i * wd + j];
+                                best = (v > best || v != v) && best == best ? v : best;   // NaN wins, as in max
+                                sum += v;
+                                count++;
+                            }
+                        }
+                        y[o++] = max ? best : sum / (countPad ? kernelH * kernelW : count);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Nearest-neighbour upsampling of (batch, C, H, W) by integer factors: y[r][c] = x[r / factorH][c / factorW] (Resize). */
+    record Upsample(Operand x, int[] dims, int factorH, int factorW, int out) implements Step {
+        @Override
+        public void run(float[][] slots, int batch, Workspace w) {
+            int samples = dims[0] == Shapes.BATCH ? batch : dims[0];
+            int h = dims[2], wd = dims[3], oh = h * factorH, ow = wd * factorW;
+            float[] in = x.get(slots), y = slots[out];
+            int o = 0;
+            for (int p = 0; p < samples * dims[1]; p++) {
+                int plane = p * h * wd;
+                for (int r = 0; r < oh; r++) {
+                    int row = plane + (r / factorH) * wd;
+                    for (int c = 0; c < ow; c++) {
+                        y[o++] = in[row + c / factorW];
+                    }
+                }
+            }
+        }
+    }
+
+    /** Expand: y = x broadcast to outDims (x's dims right-aligned, each 1 or equal). */
+    record Expand(Operand x, int[] dims, int[] outDims, int out) implements Step {
+        @Override
+        public void run(float[][] slots, int batch, Workspace w) {
+            int[] o = Shapes.resolve(outDims, batch), d = Shapes.resolve(dims, batch);
+            int rank = o.length;
+            int[] stride = Binary.broadcastStrides(d, rank), idx = new int[rank];
+            float[] in = x.get(slots), y = slots[out];
+            int n = Shapes.count(o, batch), at = 0;
+            for (int i = 0; i < n; i++) {
+                y[i] = in[at];
+                for (int k = rank - 1; k >= 0; k--) {
+                    idx[k]++;
+                    at += stride[k];
+                    if (idx[k] < o[k]) {
+                        break;
+                    }
+                    at -= stride[k] * o[k];
                     idx[k] = 0;
                 }
             }

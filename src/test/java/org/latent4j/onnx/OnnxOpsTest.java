@@ -362,4 +362,169 @@ class OnnxOpsTest {
         }
         close(want, run(m, b, x, "y"), 1e-6, "folded constants");
     }
+
+    // ------------------------------------------------------------------ clip, pooling, resize, shape, expand
+
+    @Test
+    void clipWithBothBoundsOneBoundOrNone() {
+        int b = 3, w = 7;
+        float[] x = G.random(R, b * w, -2, 2);
+        double[][] bounds = {{-0.5, 0.75}, {-0.25, Double.POSITIVE_INFINITY}, {Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}};
+        for (int k = 0; k < bounds.length; k++) {
+            G g = new G().input("x", w).output("y").init("lo", new int[0], new float[] {(float) bounds[k][0]})
+                    .init("hi", new int[0], new float[] {(float) bounds[k][1]});
+            List<String> in = k == 0 ? List.of("x", "lo", "hi") : k == 1 ? List.of("x", "lo") : List.of("x");
+            OnnxModel m = g.node("Clip", in, List.of("y")).model();
+            double[] want = new double[b * w];
+            for (int i = 0; i < want.length; i++) {
+                want[i] = x[i] < bounds[k][0] ? bounds[k][0] : x[i] > bounds[k][1] ? bounds[k][1] : x[i];
+            }
+            close(want, run(m, b, x, "y"), 0, "Clip " + k);
+        }
+    }
+
+    /** Pooling of (n, c, h, w) in the ONNX definition: windows at r s - pad, padded cells skipped (max) or counted as 0 (countPad). */
+    static double[] pool(float[] x, int n, int c, int h, int w, boolean max, int kh, int kw, int sh, int sw, int pad, boolean countPad) {
+        int oh = (h + 2 * pad - kh) / sh + 1, ow = (w + 2 * pad - kw) / sw + 1;
+        double[] y = new double[n * c * oh * ow];
+        int o = 0;
+        for (int p = 0; p < n * c; p++) {
+            for (int r = 0; r < oh; r++) {
+                for (int q = 0; q < ow; q++) {
+                    double best = Double.NEGATIVE_INFINITY, sum = 0;
+                    int cells = 0;
+                    for (int i = 0; i < kh; i++) {
+                        for (int j = 0; j < kw; j++) {
+                            int rr = r * sh - pad + i, cc = q * sw - pad + j;
+                            if (rr >= 0 && rr < h && cc >= 0 && cc < w) {
+                                double v = x[(p * h + rr) * w + cc];
+                                best = Math.max(best, v);
+                                sum += v;
+                                cells++;
+                            }
+                        }
+                    }
+                    y[o++] = max ? best : sum / (countPad ? kh * kw : cells);
+                }
+            }
+        }
+        return y;
+    }
+
+    @Test
+    void maxAndAveragePoolWithStridesPaddingAndOddSizes() {
+        int b = 2, c = 3, h = 7, w = 6;
+        float[] x = G.random(R, b * c * h * w, -1, 1);
+        int[][] cases = {{2, 2, 2, 2, 0}, {3, 2, 2, 1, 1}, {3, 3, 1, 1, 1}, {2, 3, 3, 2, 0}};   // kh, kw, sh, sw, pad
+        for (int[] k : cases) {
+            for (String op : List.of("MaxPool", "AveragePool")) {
+                for (int countPad = 0; countPad < (op.equals("AveragePool") ? 2 : 1); countPad++) {
+                    List<Attribute> attrs = new java.util.ArrayList<>(List.of(Attribute.ofInts("kernel_shape", k[0], k[1]),
+                            Attribute.ofInts("strides", k[2], k[3]), Attribute.ofInts("pads", k[4], k[4], k[4], k[4])));
+                    if (op.equals("AveragePool")) {
+                        attrs.add(Attribute.ofInt("count_include_pad", countPad));
+                    }
+                    OnnxModel m = new G().input("x", c, h, w).output("y").node(op, List.of("x"), List.of("y"), attrs.toArray(Attribute[]::new))
+                            .model();
+                    String what = op + " " + java.util.Arrays.toString(k) + " count_include_pad " + countPad;
+                    int oh = (h + 2 * k[4] - k[0]) / k[2] + 1, ow = (w + 2 * k[4] - k[1]) / k[3] + 1;
+                    assertArrayEquals(new int[] {c, oh, ow}, m.outputShape("y"), what);
+                    close(pool(x, b, c, h, w, op.equals("MaxPool"), k[0], k[1], k[2], k[3], k[4], countPad == 1), run(m, b, x, "y"), 1e-6, what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void poolingRefusesDilationsCeilModeAndUnequalPadsNamingTheNode() {
+        Attribute kernel = Attribute.ofInts("kernel_shape", 2, 2);
+        Attribute[][] bad = {{kernel, Attribute.ofInts("dilations", 2, 2)}, {kernel, Attribute.ofInt("ceil_mode", 1)},
+            {kernel, Attribute.ofInts("pads", 0, 1, 0, 1)}, {kernel, Attribute.ofString("auto_pad", "SAME_UPPER")}, {}};
+        String[] says = {"dilations", "ceil_mode 1", "pads [0, 1, 0, 1]", "auto_pad SAME_UPPER", "kernel_shape null"};
+        for (int i = 0; i < bad.length; i++) {
+            G g = new G().input("x", 1, 5, 5).output("y").node("MaxPool", List.of("x"), List.of("y"), bad[i]);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, g::model);
+            assertTrue(e.getMessage().startsWith("node 0 (MaxPool '") && e.getMessage().contains(says[i]), e.getMessage());
+        }
+    }
+
+    @Test
+    void resizeNearestAsymmetricFloorByWholeFactors() {
+        int b = 2, c = 2, h = 3, w = 5, fh = 2, fw = 3;
+        float[] x = G.random(R, b * c * h * w, -1, 1);
+        OnnxModel m = new G().input("x", c, h, w).output("y").init("scales", new int[] {4}, new float[] {1, 1, fh, fw})
+                .node("Resize", List.of("x", "", "scales"), List.of("y"), Attribute.ofString("mode", "nearest"),
+                        Attribute.ofString("coordinate_transformation_mode", "asymmetric"), Attribute.ofString("nearest_mode", "floor"))
+                .model();
+        assertArrayEquals(new int[] {c, h * fh, w * fw}, m.outputShape("y"));
+        double[] want = new double[b * c * h * fh * w * fw];
+        int o = 0;
+        for (int p = 0; p < b * c; p++) {
+            for (int r = 0; r < h * fh; r++) {
+                for (int q = 0; q < w * fw; q++) {
+                    want[o++] = x[(p * h + (int) Math.floor(r / (double) fh)) * w + (int) Math.floor(q / (double) fw)];   // x_original = x_resized / scale
+                }
+            }
+        }
+        close(want, run(m, b, x, "y"), 0, "Resize");
+    }
+
+    @Test
+    void resizeRefusesOtherModesAndScalesNamingTheNode() {
+        Attribute nearest = Attribute.ofString("mode", "nearest"), asym = Attribute.ofString("coordinate_transformation_mode", "asymmetric"),
+                floor = Attribute.ofString("nearest_mode", "floor");
+        Object[][] cases = {{new float[] {1, 1, 2, 2}, new Attribute[] {Attribute.ofString("mode", "linear"), asym, floor}, "mode linear"},
+            {new float[] {1, 1, 2, 2}, new Attribute[] {nearest, floor}, "half_pixel"},
+            {new float[] {1, 1, 2, 2}, new Attribute[] {nearest, asym}, "round_prefer_floor"},
+            {new float[] {1, 1, 1.5f, 2}, new Attribute[] {nearest, asym, floor}, "scales [1.0, 1.0, 1.5, 2.0]"},
+            {new float[] {2, 1, 2, 2}, new Attribute[] {nearest, asym, floor}, "scales [2.0"}};
+        for (Object[] k : cases) {
+            G g = new G().input("x", 1, 3, 3).output("y").init("s", new int[] {4}, (float[]) k[0])
+                    .node("Resize", List.of("x", "", "s"), List.of("y"), (Attribute[]) k[1]);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, g::model);
+            assertTrue(e.getMessage().startsWith("node 0 (Resize '") && e.getMessage().contains((String) k[2]), e.getMessage());
+        }
+    }
+
+    @Test
+    void expandOfAConstantToTheShapeOfABatchedValueFollowsTheBatch() {
+        int w = 5;
+        float[] row = G.random(R, w, -1, 1);
+        OnnxModel m = new G().input("x", w).output("y", "z").init("row", new int[] {1, w}, row)
+                .node("Shape", List.of("x"), List.of("s"))
+                .node("Expand", List.of("row", "s"), List.of("e"))
+                .node("Add", List.of("e", "x"), List.of("y"))
+                .node("Identity", List.of("e"), List.of("z"))
+                .model();
+        for (int b : new int[] {1, 4}) {
+            float[] x = G.random(R, b * w, -1, 1);
+            Map<String, float[]> out = m.run(b, x);
+            double[] want = new double[b * w], rows = new double[b * w];
+            for (int i = 0; i < b * w; i++) {
+                rows[i] = row[i % w];
+                want[i] = x[i] + (double) row[i % w];
+            }
+            close(rows, out.get("z"), 0, "Expand batch " + b);
+            close(want, out.get("y"), 1e-6, "Expand + x batch " + b);
+        }
+    }
+
+    @Test
+    void expandToAConstantShapeBroadcastsBothWaysAndTheBatchShapeIsReadByExpandOnly() {
+        float[] col = G.random(R, 3, -1, 1);
+        OnnxModel m = new G().input("x", 3, 4).output("y").init("col", new int[] {3, 1}, col).ints("shape", 1, 4)
+                .node("Expand", List.of("col", "shape"), List.of("e"))
+                .node("Mul", List.of("x", "e"), List.of("y"))
+                .model();
+        int b = 2;
+        float[] x = G.random(R, b * 12, -1, 1);
+        double[] want = new double[b * 12];
+        for (int i = 0; i < want.length; i++) {
+            want[i] = x[i] * (double) col[(i / 4) % 3];
+        }
+        close(want, run(m, b, x, "y"), 1e-6, "Expand (3,1) to (1,4)");
+        G g = new G().input("x", 6).output("y").node("Shape", List.of("x"), List.of("s")).node("Reshape", List.of("x", "s"), List.of("y"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, g::model);
+        assertTrue(e.getMessage().startsWith("node 1 (Reshape '") && e.getMessage().contains("Shape of a batched value"), e.getMessage());
+    }
 }

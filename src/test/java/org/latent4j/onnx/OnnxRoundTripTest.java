@@ -11,8 +11,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.latent4j.dsl.Model;
+import org.latent4j.data.Dataset;
 import org.latent4j.dsl.ModelSpec;
+import org.latent4j.kernel.Parallelism;
+import org.latent4j.linear.Pca;
+import org.latent4j.linear.Ppca;
 import org.latent4j.model.Autoencoder;
+import org.latent4j.model.LinearModel;
 import org.latent4j.model.Scaling;
 
 /**
@@ -21,7 +26,9 @@ import org.latent4j.model.Scaling;
  * 1e-5 for the model kinds whose operators OnnxModel runs: dense VAEs and autoencoders (batch norm,
  * activations with parameters, dropout), the three input scalings, a conditional VAE (two inputs,
  * Concat), a convolutional autoencoder (conv, batch norm on channels, a residual block, reshape, a
- * transposed conv). A clamped log-variance (Clip) and pooling are refused, naming the node.
+ * transposed conv), a VAE with a clamped log-variance (Clip), max and average pooling, a nearest
+ * upsampling decoder (Resize), PCA and PPCA (its log-variance Expanded to the batch through Shape).
+ * An operator OnnxModel does not run is refused, naming the node.
  */
 class OnnxRoundTripTest {
     static float[] flat(float[][] rows) {
@@ -99,14 +106,70 @@ class OnnxRoundTripTest {
     }
 
     @Test
-    void aClampedLogVarianceAndPoolingAreRefusedNamingTheNode(@TempDir Path dir) throws IOException {
-        ModelSpec clamped = Model.encoder(4).dense(3).relu().gaussianLatent(2).clampLogVariance(-1f, 1f).decoder().dense(4).bernoulli();
-        OnnxExport.write(OnnxExportTest.random(clamped, 5), dir.resolve("clamped"));
-        IOException e = assertThrows(IOException.class, () -> OnnxModel.load(dir.resolve("clamped/encoder.onnx")));
-        assertTrue(e.getMessage().matches(".*encoder\\.onnx: node \\d+ \\(Clip '[^']*'\\): operator Clip is not supported.*"), e.getMessage());
-        ModelSpec pooled = Model.encoder(1, 4, 4).conv2d(2, 3, 1, 1).relu().maxPool(2, 2).flatten().latent(2).decoder().dense(16).bernoulli();
-        OnnxExport.write(OnnxExportTest.random(pooled, 6), dir.resolve("pooled"));
-        IOException p = assertThrows(IOException.class, () -> OnnxModel.load(dir.resolve("pooled/reconstruct.onnx")));
-        assertTrue(p.getMessage().contains("(MaxPool '") && p.getMessage().contains("operator MaxPool is not supported"), p.getMessage());
+    void vaeWithAClampedLogVariance(@TempDir Path dir) throws IOException {
+        ModelSpec clamped = Model.encoder(4).dense(3).relu().gaussianLatent(2).clampLogVariance(-0.05f, 0.05f).decoder().dense(4).bernoulli();
+        Autoencoder m = OnnxExportTest.random(clamped, 5);
+        float[][] x = OnnxExportTest.rows(7, 4, -3, 3);
+        check(m, x, null, dir);
+        boolean clippedSome = false;
+        for (float[] row : m.encodeLogVariance(x)) {
+            for (float v : row) {
+                clippedSome |= v == -0.05f || v == 0.05f;
+            }
+        }
+        assertTrue(clippedSome, "the clamp bites on some row (else the Clip is not exercised)");
+    }
+
+    @Test
+    void convolutionalAutoencoderWithMaxAndAveragePoolingAndAnUpsamplingDecoder(@TempDir Path dir) throws IOException {
+        ModelSpec spec = Model.encoder(1, 9, 9).conv2d(3, 3, 1, 1).relu().maxPool(3, 2).conv2d(4, 3, 1, 1).avgPool(2, 1).flatten().dense(5)
+                .relu().latent(3).decoder().dense(18).relu().reshape(2, 3, 3).upsample(3).conv2d(1, 3, 1, 1).bernoulli();
+        check(OnnxExportTest.random(spec, 6), OnnxExportTest.rows(3, 81, 0, 1), null, dir);
+    }
+
+    @Test
+    void pcaAndPpca(@TempDir Path dir) throws IOException {
+        int n = 60, d = 5;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        float[] x = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            double a = r.nextGaussian(), b = r.nextGaussian();
+            for (int j = 0; j < d; j++) {
+                x[i * d + j] = (float) (a * (j + 1) - b * (j % 2) + 0.1 * r.nextGaussian() + j);
+            }
+        }
+        Pca pca = Pca.fit(new Dataset(x, n, d, null, "test"), 2, Parallelism.serial());
+        float[][] in = OnnxExportTest.rows(3, d, -2, 6);
+        for (LinearModel m : new LinearModel[] {LinearModel.of(pca), LinearModel.of(Ppca.closedForm(pca))}) {
+            Path sub = dir.resolve(m.kind());
+            OnnxExport.write(m, sub);
+            for (int batch : new int[] {1, 3}) {   // PPCA's log-variance is Expanded to the batch of the call
+                float[][] xs = java.util.Arrays.copyOf(in, batch);
+                Map<String, float[]> enc = OnnxModel.load(sub.resolve("encoder.onnx")).run(batch, Map.of("x", flat(xs)));
+                if (m.kind().equals("ppca")) {
+                    close(m.encode(xs), enc.get("mu"), "ppca mu");
+                    float[][] lv = new float[batch][];
+                    java.util.Arrays.fill(lv, m.encodeLogVariance());
+                    close(lv, enc.get("logvar"), "ppca logvar");
+                } else {
+                    close(m.encode(xs), enc.get("code"), "pca code");
+                }
+                float[][] z = OnnxExportTest.rows(batch, 2, -3, 3);
+                close(m.decode(z), OnnxModel.load(sub.resolve("decoder.onnx")).run(batch, Map.of("z", flat(z))).get("reconstruction"),
+                        m.kind() + " decode");
+                close(m.reconstruct(xs), OnnxModel.load(sub.resolve("reconstruct.onnx")).run(batch, Map.of("x", flat(xs)))
+                        .get("reconstruction"), m.kind() + " reconstruct");
+            }
+        }
+    }
+
+    @Test
+    void anUnsupportedOperatorIsRefusedNamingTheNodeAndListingTheSupportedOnes() {
+        OnnxGraph g = new G().input("x", 2, 3).output("y").node("Transpose", java.util.List.of("x"), java.util.List.of("y")).graph();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnnxModel.of(g, Parallelism.serial()));
+        assertTrue(e.getMessage().matches("node 0 \\(Transpose '[^']*'\\): operator Transpose is not supported \\(latent4j runs .*"), e.getMessage());
+        for (String op : new String[] {"Clip", "MaxPool", "AveragePool", "Resize", "Shape", "Expand"}) {
+            assertTrue(e.getMessage().contains(op), op + " listed: " + e.getMessage());
+        }
     }
 }
