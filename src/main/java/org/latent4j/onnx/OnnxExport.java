@@ -242,6 +242,15 @@ public final class OnnxExport {
                     }
                     yield b.node("Concat", in, tag + "_concat", b.intAttr("axis", 1));
                 }
+                case Ops.ConcatPlanes _ -> {
+                    // An image joined with its condition as constant planes: the condition (batch, k) reshaped to
+                    // (batch, k, 1, 1), expanded to (batch, k, h, w) (Expand broadcasts both ways: the batch follows), then Concat.
+                    Shape img = g.node(n.input(0)).shape();
+                    int k = g.node(n.input(1)).width();
+                    String planes = b.node("Expand", List.of(b.reshape(value(n.input(1)), Shape.image(k, 1, 1), tag + "_condition"),
+                            b.int64s(tag + ".planes", 1, k, img.height(), img.width())), tag + "_planes");
+                    yield b.node("Concat", List.of(value(n.input(0)), planes), tag + "_concat", b.intAttr("axis", 1));
+                }
                 case Ops.BatchNormalize bn -> b.node("BatchNormalization", List.of(value(n.input(0)), weight(n.params().get(0)),
                         weight(n.params().get(1)), weight(n.params().get(2)), weight(n.params().get(3))), tag + "_batchnorm",
                         b.floatAttr("epsilon", bn.epsilon()));
@@ -351,6 +360,17 @@ public final class OnnxExport {
             }
             initializers.put(s.getName(), s.build());
             return node("Reshape", List.of(x, s.getName()), tag);
+        }
+
+        /** A 1-D int64 initializer holding these values (a shape operand), under a fresh name made from tag. */
+        String int64s(String tag, long... values) {
+            Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(fresh(tag)).setDataType(Onnx.TensorProto.DataType.INT64_VALUE)
+                    .addDims(values.length);
+            for (long v : values) {
+                t.addInt64Data(v);
+            }
+            initializers.put(t.getName(), t.build());
+            return t.getName();
         }
 
         /** A float32 initializer of these dims from data[offset...] (raw little-endian data); the same name twice is one tensor. */

@@ -99,6 +99,14 @@ class OnnxRoundTripTest {
     }
 
     @Test
+    void conditionalConvolutionalVae(@TempDir Path dir) throws IOException {
+        // The condition joins the image as 3 constant planes (Reshape, Expand, Concat) and z as 3 values.
+        ModelSpec spec = Model.encoder(1, 6, 6).conditionedOn(3).conv2d(2, 3, 2, 1).relu().flatten().gaussianLatent(2)
+                .decoder().dense(18).relu().reshape(2, 3, 3).convTranspose2d(1, 4, 2, 1).bernoulli();
+        check(OnnxExportTest.random(spec, 7), OnnxExportTest.rows(4, 36, 0, 1), OnnxExportTest.rows(4, 3, 0, 1), dir);
+    }
+
+    @Test
     void convolutionalAutoencoderWithAResidualBlockAndATransposedConv(@TempDir Path dir) throws IOException {
         ModelSpec spec = Model.encoder(1, 8, 8).conv2d(4, 3, 2, 1).relu().batchNorm().residualBlock().flatten().dense(6).relu().latent(3)
                 .decoder().dense(64).relu().reshape(4, 4, 4).convTranspose2d(3, 4, 2, 1).leakyRelu(0.1f).conv2d(1, 3, 1, 1).bernoulli();
