@@ -287,30 +287,14 @@ final class TrainRun {
                     "RBM %d epoch %d: reconstruction error %.4f, free energy %.4f, %.1f s%n", stage, e.epoch(), e.reconstructionError(),
                     e.freeEnergy(), e.seconds()));
             initial = p.params();
-            for (StackedPretraining.Stage st : p.stages()) {
-                EpochStats end = st.history().get(st.history().size() - 1);
-                o.printf(Locale.ROOT, "pretrained %s: reconstruction error %.4f%n", st.description(), end.trainReconstruction());
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("stage", st.description());
-                m.put("reconstruction_error", end.trainReconstruction());
-                pretraining.add(m);
-            }
-            o.println("fine-tuning the whole model end to end");
+            reportStages(p, o, pretraining, "reconstruction error", "reconstruction_error", EpochStats::trainReconstruction);
         } else if (!stages.isEmpty()) {
             StackedPretraining.Pretrained p;
             try (ProgressListener bar = new ProgressListener(pretrainEpochs, o).naming(td.images ? "img" : "rows", held)) {
                 p = StackedPretraining.pretrain(spec, train, cfg.withEpochs(pretrainEpochs), bar);
             }
             initial = p.params();
-            for (StackedPretraining.Stage st : p.stages()) {
-                EpochStats end = st.history().get(st.history().size() - 1);
-                o.printf(Locale.ROOT, "pretrained %s: train loss %.4f%n", st.description(), end.trainNegElbo());
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("stage", st.description());
-                m.put("train_loss", end.trainNegElbo());
-                pretraining.add(m);
-            }
-            o.println("fine-tuning the whole model end to end");
+            reportStages(p, o, pretraining, "train loss", "train_loss", EpochStats::trainNegElbo);
         }
         List<org.latent4j.train.QuantizerHealth> health;
         try (ProgressListener bar = new ProgressListener(epochs, o).naming(td.images ? "img" : "rows", held).healthFile(dir.resolve("quantizer.json"))) {
@@ -409,6 +393,23 @@ final class TrainRun {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--spec " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Prints each pretrained stage's last-epoch figure ("pretrained STAGE: LABEL x") and adds it to
+     * metrics.json's "pretraining" list under {@code key}, then the line that fine-tuning follows.
+     */
+    private static void reportStages(StackedPretraining.Pretrained p, PrintStream o, List<Object> pretraining, String label, String key,
+                                     java.util.function.ToDoubleFunction<EpochStats> figure) {
+        for (StackedPretraining.Stage st : p.stages()) {
+            double v = figure.applyAsDouble(st.history().get(st.history().size() - 1));
+            o.printf(Locale.ROOT, "pretrained %s: %s %.4f%n", st.description(), label, v);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("stage", st.description());
+            m.put(key, v);
+            pretraining.add(m);
+        }
+        o.println("fine-tuning the whole model end to end");
     }
 
     /** One epoch of metrics.json's "history" (the page of view RUN_DIR reads the same entries from a checkpoint's history). */
