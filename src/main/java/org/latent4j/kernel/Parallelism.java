@@ -6,6 +6,7 @@ import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
@@ -24,14 +25,16 @@ public final class Parallelism implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger("org.latent4j");
     private static final AtomicBoolean LOGGED = new AtomicBoolean();
-    private static final Parallelism SERIAL = new Parallelism(null, 1, false);
+    private static final Parallelism SERIAL = new Parallelism(null, null, 1, false);
 
-    private final ForkJoinPool pool;   // null when serial
+    private final ForkJoinPool pool;   // an application's pool (using), else null
+    private final Team team;           // the dedicated workers (of), else null
     private final int threads;
     private final boolean owned;
 
-    private Parallelism(ForkJoinPool pool, int threads, boolean owned) {
+    private Parallelism(ForkJoinPool pool, Team team, int threads, boolean owned) {
         this.pool = pool;
+        this.team = team;
         this.threads = threads;
         this.owned = owned;
     }
@@ -42,8 +45,14 @@ public final class Parallelism implements AutoCloseable {
     }
 
     /**
-     * {@code threads}-way parallelism: the calling thread plus a dedicated pool of threads - 1
+     * {@code threads}-way parallelism: the calling thread plus a dedicated team of threads - 1
      * daemon workers; 1 means serial. Close it when done.
+     *
+     * <p>The workers stay hot between calls: after a {@link #forEach} a worker spins for
+     * {@link #SPIN_PROPERTY} microseconds (default {@value #DEFAULT_SPIN_MICROS}) waiting for the next
+     * one before it parks. A training step makes some fifty parallel calls a few microseconds
+     * apart; waking a parked thread costs 50-100 microseconds on a virtual machine, more than many
+     * of those calls take, so a pool that parks between calls spent most of a step waking up.
      */
     public static Parallelism of(int threads) {
         if (threads < 1) {
@@ -53,17 +62,28 @@ public final class Parallelism implements AutoCloseable {
         if (threads == 1) {
             return SERIAL;
         }
-        AtomicInteger n = new AtomicInteger();
-        ForkJoinPool.ForkJoinWorkerThreadFactory factory = p -> {
-            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            t.setName("latent4j-worker-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-        // The calling thread always runs a share itself (see forEach), so the pool needs one
-        // worker fewer: threads - 1 workers plus the caller keep exactly `threads` cores busy,
-        // without a spare worker spinning against the caller.
-        return new Parallelism(new ForkJoinPool(threads - 1, factory, null, false), threads, true);
+        // The calling thread always runs a share itself, so the team has one worker fewer.
+        return new Parallelism(null, new Team(threads - 1, spinNanos()), threads, true);
+    }
+
+    /** System property: microseconds a worker of {@link #of(int)} spins for the next call before it parks. */
+    public static final String SPIN_PROPERTY = "latent4j.spin.micros";
+    static final int DEFAULT_SPIN_MICROS = 500;
+
+    private static long spinNanos() {
+        String s = System.getProperty(SPIN_PROPERTY);
+        if (s == null || s.isBlank()) {
+            return DEFAULT_SPIN_MICROS * 1000L;
+        }
+        try {
+            long us = Long.parseLong(s.trim());
+            if (us >= 0) {
+                return us * 1000L;
+            }
+        } catch (NumberFormatException ignored) {
+            // fall through to the error below
+        }
+        throw new IllegalArgumentException(SPIN_PROPERTY + " must be a whole number of microseconds (0 or more), got '" + s + "'");
     }
 
     /** Runs on a pool the caller owns, using up to its parallelism; {@link #close()} leaves it running. */
@@ -72,7 +92,7 @@ public final class Parallelism implements AutoCloseable {
             throw new IllegalArgumentException("pool must not be null");
         }
         logOnce(pool.getParallelism());
-        return new Parallelism(pool, pool.getParallelism(), false);
+        return new Parallelism(pool, null, pool.getParallelism(), false);
     }
 
     /** {@code latent4j.threads} if set, else the number of available processors. */
@@ -110,10 +130,14 @@ public final class Parallelism implements AutoCloseable {
         if (tasks <= 0) {
             return;
         }
-        if (pool == null || tasks == 1 || threads == 1) {
+        if (tasks == 1 || threads == 1 || (team == null && pool == null)) {
             for (int i = 0; i < tasks; i++) {
                 body.accept(i);
             }
+            return;
+        }
+        if (team != null) {
+            team.run(tasks, body);
             return;
         }
         if (inPool(pool)) {
@@ -147,6 +171,9 @@ public final class Parallelism implements AutoCloseable {
 
     @Override
     public void close() {
+        if (team != null) {
+            team.close();
+        }
         if (owned && pool != null) {
             pool.shutdown();
             try {
@@ -159,7 +186,170 @@ public final class Parallelism implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Parallelism[" + threads + " thread(s)" + (owned ? ", own pool" : pool == null ? ", serial" : ", shared pool") + "]";
+        return "Parallelism[" + threads + " thread(s)" + (team != null ? ", own workers" : pool == null ? ", serial" : ", shared pool") + "]";
+    }
+
+    /**
+     * The workers of {@link #of(int)}: threads that spin for the next call, then park. One call
+     * runs at a time: a call made while another is running (from a second application thread, or
+     * from inside a task) runs all its tasks on its own thread, which gives the same results.
+     * Tasks are claimed one at a time from a shared counter by the caller and the workers, so a
+     * worker that is slow to wake costs nothing but its share of the work.
+     */
+    private static final class Team {
+        private final Thread[] workers;
+        private final long spinNanos;
+        private final AtomicBoolean busy = new AtomicBoolean();
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger pending = new AtomicInteger();
+        private final AtomicInteger parked = new AtomicInteger();   // workers parked or about to park
+        private volatile long generation;                          // one more per call
+        private volatile boolean closed;
+        private IntConsumer body;                                   // the current call (published by generation)
+        private int tasks;
+        private volatile Throwable failure;
+
+        Team(int workerCount, long spinNanos) {
+            this.spinNanos = spinNanos;
+            this.workers = new Thread[workerCount];
+            for (int i = 0; i < workerCount; i++) {
+                Thread t = new Thread(this::work, "latent4j-worker-" + (i + 1));
+                t.setDaemon(true);
+                workers[i] = t;
+            }
+            for (Thread t : workers) {
+                t.start();
+            }
+        }
+
+        void run(int tasks, IntConsumer body) {
+            if (closed) {
+                throw new IllegalStateException("this Parallelism is closed");
+            }
+            if (isWorker() || !busy.compareAndSet(false, true)) {
+                for (int i = 0; i < tasks; i++) {
+                    body.accept(i);
+                }
+                return;
+            }
+            try {
+                this.body = body;
+                this.tasks = tasks;
+                this.failure = null;
+                next.set(0);
+                pending.set(workers.length);
+                generation = generation + 1;        // publishes body and tasks
+                if (parked.get() > 0) {
+                    for (Thread w : workers) {
+                        LockSupport.unpark(w);
+                    }
+                }
+                claim(body, tasks);
+                // Wait for the workers to leave this call, so no task still writes after we return.
+                while (pending.get() != 0) {
+                    Thread.onSpinWait();
+                }
+            } finally {
+                this.body = null;
+                busy.set(false);
+            }
+            Throwable f = failure;
+            if (f != null) {
+                failure = null;
+                if (f instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (f instanceof Error e) {
+                    throw e;
+                }
+                throw new IllegalStateException(f);
+            }
+        }
+
+        private void claim(IntConsumer body, int tasks) {
+            try {
+                for (int t; (t = next.getAndIncrement()) < tasks; ) {
+                    body.accept(t);
+                }
+            } catch (Throwable e) {
+                next.set(tasks);   // the others stop claiming
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+
+        private boolean isWorker() {
+            Thread me = Thread.currentThread();
+            for (Thread w : workers) {
+                if (w == me) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private void work() {
+            long seen = 0;
+            while (true) {
+                long g = generation;
+                if (g == seen) {
+                    g = await(seen);
+                    if (g == seen) {
+                        return;   // closed
+                    }
+                }
+                seen = g;
+                claim(body, tasks);
+                pending.decrementAndGet();
+            }
+        }
+
+        /** Spins, then parks, until a new call (its generation) or close (returns seen). */
+        private long await(long seen) {
+            long start = System.nanoTime();
+            int spins = 0;
+            while (true) {
+                long g = generation;
+                if (g != seen || closed) {
+                    return closed ? seen : g;
+                }
+                if (++spins < 256) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                spins = 0;
+                if (System.nanoTime() - start < spinNanos) {
+                    continue;
+                }
+                parked.incrementAndGet();
+                try {
+                    // The caller bumps generation and then reads parked; we raised parked and then
+                    // read generation: one of us sees the other, so no call is missed.
+                    while (generation == seen && !closed) {
+                        LockSupport.park(this);
+                    }
+                } finally {
+                    parked.decrementAndGet();
+                }
+                start = System.nanoTime();
+            }
+        }
+
+        void close() {
+            closed = true;
+            for (Thread w : workers) {
+                LockSupport.unpark(w);
+            }
+            for (Thread w : workers) {
+                try {
+                    w.join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
     }
 
     private static final class RangeTask extends RecursiveAction {
