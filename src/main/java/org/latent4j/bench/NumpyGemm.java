@@ -81,6 +81,10 @@ public final class NumpyGemm {
             for (String v : new String[] {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}) {
                 pb.environment().put(v, Integer.toString(threads));
             }
+            // The peer at its best: these two (set on some machines) force OpenBLAS onto slower kernels.
+            pb.environment().remove("OPENBLAS_CORETYPE");
+            pb.environment().remove("OPENBLAS_L2_SIZE");
+            pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
             pb.redirectErrorStream(true);
             Process p = pb.start();
             Map<String, Double> out = new HashMap<>();

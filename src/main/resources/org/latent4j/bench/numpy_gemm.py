@@ -1,5 +1,7 @@
 # Times numpy's float32 matmul (OpenBLAS sgemm in the pip wheel) on the shapes given.
-# Run by latent4j's `bench gemm` with OPENBLAS_NUM_THREADS set to the thread count.
+# Run by latent4j's `bench gemm` with OPENBLAS_NUM_THREADS set to the thread count, and with
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment (a machine may set them to force
+# slower kernels): the peer runs at its best, and the header says which kernel set OpenBLAS chose.
 # argv: JSON list of [m, k, n], minimum seconds per repetition, repetitions.
 # Prints one JSON object per shape: {"shape": "MxKxN", "gflops": median}, after a header line.
 import json
@@ -22,7 +24,30 @@ try:
     blas = "%s %s" % (cfg["Build Dependencies"]["blas"]["name"], cfg["Build Dependencies"]["blas"].get("version", ""))
 except Exception:
     pass
-print(json.dumps({"numpy": np.__version__, "blas": blas.strip()}), flush=True)
+
+
+def openblas_core():
+    """The kernel set OpenBLAS picked at load (e.g. SkylakeX, Zen, Haswell), read from the loaded library."""
+    import ctypes
+    try:
+        maps = open("/proc/self/maps").read().split()
+        libs = sorted({w for w in maps if "openblas" in w and ".so" in w})
+        for lib in libs:
+            dll = ctypes.CDLL(lib)
+            for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_", "openblas_get_corename"):
+                f = getattr(dll, name, None)
+                if f is not None:
+                    f.restype = ctypes.c_char_p
+                    return f().decode()
+    except Exception:
+        pass
+    return "unknown"
+
+
+np.matmul(np.ones((2, 2), np.float32), np.ones((2, 2), np.float32))   # loads OpenBLAS
+core = openblas_core()
+blas = "%s, core %s" % (blas.strip(), core)
+print(json.dumps({"numpy": np.__version__, "blas": blas}), flush=True)
 
 rng = np.random.default_rng(1)
 for m, k, n in shapes:
