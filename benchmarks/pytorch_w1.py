@@ -3,8 +3,15 @@ Fashion-MNIST 60000/10000, pixels / 255, VAE 784-512-256 (ReLU) -> mu, logvar (3
 Bernoulli (BCE summed over pixels) + analytic KL, batch loss = mean over the batch, Adam 1e-3, batch 128.
 Prints one JSON object per epoch: epoch, threads, samples_per_s, epoch_s, test_neg_elbo (one z sample per image).
 Usage: OMP_WAIT_POLICY=PASSIVE python3 pytorch_w1.py THREADS EPOCHS [DATA_DIR]
+First prints one JSON object with the OpenBLAS kernel set ("corename") and threads it ran. OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE (which force slower kernels on some machines) are dropped here, before torch loads OpenBLAS.
 """
-import gzip, json, struct, sys, time
+import os, sys
+
+_DROPPED = {k: os.environ.pop(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import gzip, json, struct, time
 
 import torch
 import torch.nn as nn
@@ -41,6 +48,10 @@ def main():
     data_dir = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/datasets/fashion-mnist"
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from pytorch_w2 import openblas_info  # noqa: E402 (sets OpenBLAS's own threads to THREADS too)
+    print(json.dumps({"torch": torch.__version__, "threads": threads, "dropped_env": _DROPPED,
+                      "openblas": openblas_info(threads)}), flush=True)
     torch.manual_seed(42)
     train, test = images(data_dir, "train-images-idx3-ubyte.gz"), images(data_dir, "t10k-images-idx3-ubyte.gz")
     model = VAE()
