@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Benchmarks of the engine (JSON lines with --json).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Conv.class, BenchCommand.Elementwise.class, BenchCommand.Train.class, BenchCommand.Infer.class,
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Conv.class, BenchCommand.Elementwise.class, BenchCommand.Train.class, BenchCommand.Infer.class, BenchCommand.StepTimes.class,
             BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -272,6 +272,63 @@ final class BenchCommand implements Runnable {
                     System.out.flush();
                 }
             });
+            return 0;
+        }
+    }
+
+    @Command(name = "step", description = "Where a W1 training step's time goes (batch 128, full Fashion-MNIST): batch copy, "
+            + "forward and backward each split into their GEMMs (the plan's products timed alone) and the element-wise rest, "
+            + "loss sums, gradient check, Adam; beside the physical limit (the step's FLOPs at the FMA probe's rate).")
+    static final class StepTimes implements Callable<Integer> {
+        @Option(names = "--json", description = "One JSON object per thread count.")
+        boolean json;
+
+        @Option(names = "--threads", split = ",", description = "Thread counts (default: 1 and all cores).")
+        int[] threads;
+
+        @Option(names = "--steps", description = "Timed steps (default: ${DEFAULT-VALUE}, after as many untimed).", defaultValue = "400")
+        int steps;
+
+        @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist).")
+        java.nio.file.Path data;
+
+        @Override
+        public Integer call() throws Exception {
+            if (steps < 1) {
+                throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+            }
+            int[] ts = threads != null ? threads : Runtime.getRuntime().availableProcessors() > 1
+                    ? new int[] {1, Runtime.getRuntime().availableProcessors()} : new int[] {1};
+            java.nio.file.Path dir = data != null ? data : org.latent4j.data.FashionMnist.DEBIAN_DIR;
+            org.latent4j.data.Dataset train = java.nio.file.Files.isDirectory(dir)
+                    ? org.latent4j.data.FashionMnist.fromDirectory(dir, false) : org.latent4j.data.FashionMnist.bundledTrain();
+            if (!json) {
+                System.out.println("W1 training step (VAE 784-512-256-32, batch 128, Adam), " + Simd.describe() + ", " + LocalDate.now()
+                        + ", data " + train.rows() + " rows; ms per step");
+            }
+            for (int t : ts) {
+                if (t < 1) {
+                    throw new IllegalArgumentException("--threads: thread counts must be at least 1, got " + t);
+                }
+                org.latent4j.bench.StepSplit.Result r = org.latent4j.bench.StepSplit.measure(TrainRun.defaultVae(32), train, t, 128, steps, steps, 42);
+                if (json) {
+                    System.out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"batch\":%d,\"step_ms\":%.4f,\"samples_per_s\":%.0f,"
+                                    + "\"batch_copy_ms\":%.4f,\"forward_ms\":%.4f,\"forward_gemm_ms\":%.4f,\"backward_ms\":%.4f,"
+                                    + "\"backward_gemm_ms\":%.4f,\"elementwise_ms\":%.4f,\"loss_sums_ms\":%.4f,\"finite_check_ms\":%.4f,"
+                                    + "\"optimizer_ms\":%.4f,\"step_gflop\":%.4f,\"probe_gflops\":%.1f,\"limit_ms\":%.4f,\"products\":%d}",
+                            r.threads(), r.batch(), r.stepMs(), r.samplesPerSecond(), r.batchCopyMs(), r.forwardMs(), r.forwardGemmMs(),
+                            r.backwardMs(), r.backwardGemmMs(), r.elementwiseMs(), r.lossSumsMs(), r.finiteCheckMs(), r.optimizerMs(),
+                            r.stepGflop(), r.probeGflops(), r.limitMs(), r.products()));
+                } else {
+                    System.out.printf(Locale.ROOT, "%d thread(s): step %.3f ms (%.0f samples/s); forward GEMMs %.3f, backward GEMMs %.3f "
+                                    + "(%d products, %.3f GFLOP: %.0f GFLOPS), element-wise %.3f, Adam %.3f, batch copy %.3f, loss sums %.3f, "
+                                    + "gradient check %.3f; limit %.3f ms at the probe's %.0f GFLOPS (step at %.0f %% of it)%n",
+                            r.threads(), r.stepMs(), r.samplesPerSecond(), r.forwardGemmMs(), r.backwardGemmMs(), r.products(), r.stepGflop(),
+                            r.stepGflop() / (r.forwardGemmMs() + r.backwardGemmMs()) * 1e3, r.elementwiseMs(), r.optimizerMs(), r.batchCopyMs(),
+                            r.lossSumsMs(), r.finiteCheckMs(), r.limitMs(), r.probeGflops(), 100 * r.limitMs() / r.stepMs());
+                }
+                System.out.flush();
+            }
             return 0;
         }
     }

@@ -59,6 +59,25 @@ public final class Gemm {
         return parallelism;
     }
 
+    /** The shape of one product a {@link Gemm} ran: op(A) is m x k, op(B) k x n; packed when B was packed beforehand. */
+    public record Call(boolean transA, boolean transB, int m, int n, int k, boolean packed) {
+        /** 2 m n k. */
+        public double flops() {
+            return 2.0 * m * n * k;
+        }
+    }
+
+    private java.util.List<Call> recorder;
+
+    /**
+     * From now on appends the shape of every product to {@code calls} (null stops): for profiling
+     * which products a plan runs (the per-step time split of {@code bench step}). Costs one null
+     * check per call when off.
+     */
+    public void record(java.util.List<Call> calls) {
+        this.recorder = calls;
+    }
+
     /**
      * Runs small products on the calling thread (about 0.2 GFLOP, a few hundred milliseconds on a
      * cold JVM) so that the JIT compiles the micro-kernel and the packing loops. Until then a
@@ -96,6 +115,9 @@ public final class Gemm {
             packedB = new float[(int) needB];
         }
         bPanelsOff = 0;
+        if (recorder != null) {
+            recorder.add(new Call(transA, transB, m, n, k, false));
+        }
         run(c, cOff, ldc, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, packedB, true);
     }
 
@@ -163,6 +185,9 @@ public final class Gemm {
                     + (packed == null ? 0 : packed.length));
         }
         bPanelsOff = packedOff;
+        if (recorder != null) {
+            recorder.add(new Call(transA, false, m, n, k, true));
+        }
         run(c, cOff, ldc, transA, false, m, n, k, alpha, a, aOff, lda, null, 0, 0, beta, packed, false);
     }
 
@@ -179,6 +204,9 @@ public final class Gemm {
                     + " floats, not the packing of a " + k + "x" + n + " matrix");
         }
         bPanelsOff = 0;
+        if (recorder != null) {
+            recorder.add(new Call(transA, false, m, n, k, true));
+        }
         run(c, cOff, ldc, transA, false, m, n, k, alpha, a, aOff, lda, null, 0, 0, beta, packed, false);
     }
 
