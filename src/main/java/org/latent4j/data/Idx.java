@@ -1,7 +1,6 @@
 package org.latent4j.data;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -78,10 +77,15 @@ public final class Idx {
             throw new IOException(name + ": header declares " + n + " images of " + dims[1] + " x " + dims[2]
                     + " bytes, more than the " + MAX_BYTES + " latent4j reads");
         }
-        byte[] data = payload(in, name, n * per, 16);
-        float[] x = new float[data.length];
-        for (int i = 0; i < data.length; i++) {
-            x[i] = (data[i] & 0xff) / 255f;
+        // The bytes stay in the chunks they were read in (no growing buffer and its copies): the
+        // floats are the only full-size array, so reading 60,000 images peaks near their 188 MB.
+        java.util.List<byte[]> chunks = payloadChunks(in, name, n * per, 16);
+        float[] x = new float[(int) (n * per)];
+        int at = 0;
+        for (byte[] c : chunks) {
+            for (byte b : c) {
+                x[at++] = (b & 0xff) / 255f;
+            }
         }
         // IDX images are n x rows x cols bytes: one channel of rows x cols pixels each.
         return new Dataset(x, dims[0], (int) per, null, null, name, 0, org.latent4j.kernel.Shape.image(1, dims[1], dims[2]));
@@ -130,29 +134,44 @@ public final class Idx {
     }
 
     private static byte[] payload(InputStream in, String name, long bytes, int offset) throws IOException {
+        byte[] all = new byte[(int) bytes];
+        int at = 0;
+        for (byte[] c : payloadChunks(in, name, bytes, offset)) {
+            System.arraycopy(c, 0, all, at, c.length);
+            at += c.length;
+        }
+        return all;
+    }
+
+    /** The payload in chunks of at most 1 MiB, in order. */
+    private static java.util.List<byte[]> payloadChunks(InputStream in, String name, long bytes, int offset) throws IOException {
         if (bytes > MAX_BYTES) {
             throw new IOException(name + ": header declares " + bytes + " bytes of data, more than the " + MAX_BYTES + " latent4j reads");
         }
         // Read in chunks, so a header that lies about the size fails at the real end of the file
         // without a huge allocation first.
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(bytes, 1 << 20));
-        byte[] buf = new byte[1 << 16];
+        java.util.List<byte[]> chunks = new java.util.ArrayList<>();
         long left = bytes;
         while (left > 0) {
-            int r;
-            try {
-                r = in.read(buf, 0, (int) Math.min(buf.length, left));
-            } catch (EOFException | ZipException e) {
-                throw new IOException(name + ": gzip data is corrupt or truncated after " + (offset + bytes - left) + " bytes (" + e.getMessage() + ")", e);
+            byte[] c = new byte[(int) Math.min(1 << 20, left)];
+            int got = 0;
+            while (got < c.length) {
+                int r;
+                try {
+                    r = in.read(c, got, c.length - got);
+                } catch (EOFException | ZipException e) {
+                    throw new IOException(name + ": gzip data is corrupt or truncated after " + (offset + bytes - left + got) + " bytes (" + e.getMessage() + ")", e);
+                }
+                if (r < 0) {
+                    throw new IOException(name + ": truncated: the header declares " + bytes + " bytes of data but the file ends after "
+                            + (bytes - left + got) + " (at offset " + (offset + bytes - left + got) + ")");
+                }
+                got += r;
             }
-            if (r < 0) {
-                throw new IOException(name + ": truncated: the header declares " + bytes + " bytes of data but the file ends after "
-                        + (bytes - left) + " (at offset " + (offset + bytes - left) + ")");
-            }
-            out.write(buf, 0, r);
-            left -= r;
+            chunks.add(c);
+            left -= c.length;
         }
-        return out.toByteArray();
+        return chunks;
     }
 
     private static void readFully(InputStream in, byte[] b, String name, int offset) throws IOException {
