@@ -16,6 +16,7 @@ import org.latent4j.io.SafeTensors;
 import org.latent4j.kernel.Activation;
 import org.latent4j.kernel.Activations;
 import org.latent4j.kernel.Parallelism;
+import org.latent4j.kernel.SpinTeam;
 import org.latent4j.kernel.Shape;
 import org.latent4j.kernel.Philox;
 import org.latent4j.runtime.Executor;
@@ -42,6 +43,13 @@ public final class Autoencoder implements LatentModel {
     /** The rows' image shape when they are images (the spec's input shape, or one recorded for a flat model), else null. */
     private final Shape imageShape;
     private final ThreadLocal<Map<Plan, Executor>> executors = ThreadLocal.withInitial(LinkedHashMap::new);
+    /** Threads one call may use (1: the calling thread only, the default) and whether batch-1 products read bfloat16 weights. */
+    private final int threadsPerCall;
+    private final boolean bf16Weights;
+    /** Per calling thread, the helpers of its calls (one team for all plans, so no helper spins against another); null for 1 thread. */
+    private final ThreadLocal<SpinTeam> teams;
+    /** The GEMM workers of batches above one when threadsPerCall > 1, shared by the calling threads; made on first use. */
+    private volatile Parallelism callPool;
 
     private Autoencoder(ModelSpec spec, float[] params) {
         this.spec = spec;
@@ -55,9 +63,16 @@ public final class Autoencoder implements LatentModel {
         this.decodePlan = Planner.forward(graph, graph.decoderStart, graph.output);
         this.inputScaling = Scaling.none();
         this.imageShape = spec.inputShape();
+        this.threadsPerCall = 1;
+        this.bf16Weights = false;
+        this.teams = null;
     }
 
     private Autoencoder(Autoencoder m, Scaling inputScaling, Shape imageShape) {
+        this(m, inputScaling, imageShape, m.threadsPerCall, m.bf16Weights);
+    }
+
+    private Autoencoder(Autoencoder m, Scaling inputScaling, Shape imageShape, int threadsPerCall, boolean bf16Weights) {
         this.spec = m.spec;
         this.graph = m.graph;
         this.params = m.params;
@@ -65,6 +80,44 @@ public final class Autoencoder implements LatentModel {
         this.decodePlan = m.decodePlan;
         this.inputScaling = inputScaling;
         this.imageShape = imageShape;
+        this.threadsPerCall = threadsPerCall;
+        this.bf16Weights = bf16Weights;
+        this.teams = threadsPerCall > 1 ? ThreadLocal.withInitial(() -> new SpinTeam(threadsPerCall)) : null;
+    }
+
+    /**
+     * The same model (sharing its weights) spending up to {@code threads} threads on one call:
+     * a batch of one splits each dense layer's outputs over the calling thread and threads - 1
+     * helpers of that calling thread, which spin between calls for up to
+     * {@link SpinTeam#SPIN_PROPERTY} microseconds (1 ms) and then sleep; larger batches split their
+     * products over a pool of threads - 1 workers. Results are bitwise the same for any count.
+     * Off (1) by default: a server that runs requests in parallel already keeps its cores busy.
+     */
+    public Autoencoder withThreadsPerCall(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads per call must be at least 1, got " + threads);
+        }
+        return new Autoencoder(this, inputScaling, imageShape, threads, bf16Weights);
+    }
+
+    /** Threads one call may use ({@link #withThreadsPerCall}; 1 unless set). */
+    public int threadsPerCall() {
+        return threadsPerCall;
+    }
+
+    /**
+     * The same model (sharing its weights) whose batch-1 calls read the dense weights in
+     * bfloat16 (a second, 16-bit copy packed once per calling thread: half the bytes of the float
+     * weights per call, each weight rounded to 8 significant bits); calls of more rows keep the
+     * float weights. Off by default. See benchmarks/RESULTS.md for its speed and accuracy.
+     */
+    public Autoencoder withBf16Weights(boolean on) {
+        return new Autoencoder(this, inputScaling, imageShape, threadsPerCall, on);
+    }
+
+    /** Whether batch-1 calls read bfloat16 weights ({@link #withBf16Weights}). */
+    public boolean bf16Weights() {
+        return bf16Weights;
     }
 
     /**
@@ -155,10 +208,25 @@ public final class Autoencoder implements LatentModel {
         Map<Plan, Executor> m = executors.get();
         Executor ex = m.get(plan);
         if (ex == null || ex.maxBatch() < rows) {
-            ex = new Executor(plan, Parallelism.serial(), Math.max(rows, ex == null ? 1 : ex.maxBatch() * 2), true);
+            ex = new Executor(plan, threadsPerCall > 1 ? callPool() : Parallelism.serial(), Math.max(rows, ex == null ? 1 : ex.maxBatch() * 2),
+                    true, teams == null ? null : teams.get(), bf16Weights);
             m.put(plan, ex);
         }
         return ex;
+    }
+
+    private Parallelism callPool() {
+        Parallelism p = callPool;
+        if (p == null) {
+            synchronized (this) {
+                p = callPool;
+                if (p == null) {
+                    p = Parallelism.of(threadsPerCall);
+                    callPool = p;
+                }
+            }
+        }
+        return p;
     }
 
     /** Width of the condition vector of a conditional model (0: unconditional). */
