@@ -3,6 +3,7 @@ package org.latent4j.model;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -237,12 +238,12 @@ public final class Autoencoder implements LatentModel {
     /** Latent means (VAE: mu; autoencoder: the code), one row per input row. */
     @Override
     public float[][] encode(float[][] x) {
-        return encodeParts(x, unconditional("encode"))[0];
+        return encodePart(x, unconditional("encode"), false);
     }
 
     /** Latent means of a conditional model: row i of x with row i of the conditions. */
     public float[][] encode(float[][] x, float[][] conditions) {
-        return encodeParts(x, conditions(conditions, x == null ? 0 : x.length))[0];
+        return encodePart(x, conditions(conditions, x == null ? 0 : x.length), false);
     }
 
     /** Latent log-variances of a VAE. */
@@ -250,7 +251,7 @@ public final class Autoencoder implements LatentModel {
         if (!spec.isVariational()) {
             throw new IllegalStateException("a deterministic autoencoder has no latent variance");
         }
-        return encodeParts(x, unconditional("encodeLogVariance"))[1];
+        return encodePart(x, unconditional("encodeLogVariance"), true);
     }
 
     /** Latent log-variances of a conditional VAE. */
@@ -258,7 +259,7 @@ public final class Autoencoder implements LatentModel {
         if (!spec.isVariational()) {
             throw new IllegalStateException("a deterministic autoencoder has no latent variance");
         }
-        return encodeParts(x, conditions(conditions, x == null ? 0 : x.length))[1];
+        return encodePart(x, conditions(conditions, x == null ? 0 : x.length), true);
     }
 
     /** Null for an unconditional model; a conditional one refuses the call without conditions. */
@@ -282,21 +283,22 @@ public final class Autoencoder implements LatentModel {
         return flatten(c, spec.conditionDim(), "condition");
     }
 
-    private float[][][] encodeParts(float[][] x, float[] conditions) {
+    /** The latent means (VAE: mu; autoencoder: the code), or the log-variances; the rows go straight into the executor's input buffer. */
+    private float[][] encodePart(float[][] x, float[] conditions, boolean logVariance) {
         checkRows(x, inputDim(), "input");
-        float[] flat = flatten(inputScaling.apply(x), inputDim(), "input");
-        int n = x.length;
+        float[][] in = inputScaling.apply(x);
+        int n = x.length, d = inputDim();
         Executor ex = executor(encodePlan, n);
-        ex.load(graph.input, flat, 0, n);
+        float[] buffer = ex.value(graph.input);
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(in[r], 0, buffer, r * d, d);
+        }
         if (conditions != null) {
             ex.load(graph.condition, conditions, 0, n);
         }
         ex.run(params, null, n, 0, 0, 1f);
-        int zd = latentDim();
-        if (spec.isVariational()) {
-            return new float[][][] {rows(ex.value(graph.mu), n, zd), rows(ex.value(graph.logvar), n, zd)};
-        }
-        return new float[][][] {rows(ex.value(graph.code), n, zd)};
+        int node = !spec.isVariational() ? graph.code : logVariance ? graph.logvar : graph.mu;
+        return rows(ex.value(node), n, latentDim());
     }
 
     /** Decoder means for latent codes z: Bernoulli probabilities or Gaussian means. */
@@ -314,13 +316,17 @@ public final class Autoencoder implements LatentModel {
         float[] out = decoderOutput(z, conditions);
         int n = z.length;
         int d = inputDim();
-        float[] mean = new float[n * d];
-        if (spec.likelihood() instanceof LikelihoodSpec.Bernoulli) {
-            Activations.forward(Activation.SIGMOID, 0f, mean, 0, out, 0, n * d);
-        } else {
-            System.arraycopy(out, 0, mean, 0, n * d);
+        float[][] mean = new float[n][];
+        boolean bernoulli = spec.likelihood() instanceof LikelihoodSpec.Bernoulli;
+        for (int r = 0; r < n; r++) {
+            if (bernoulli) {   // row by row into the caller's arrays: the same element-wise kernel, the same bits
+                mean[r] = new float[d];
+                Activations.forward(Activation.SIGMOID, 0f, mean[r], 0, out, r * d, d);
+            } else {
+                mean[r] = Arrays.copyOfRange(out, r * d, (r + 1) * d);
+            }
         }
-        return inputScaling.invert(rows(mean, n, d));
+        return inputScaling.invert(mean);
     }
 
     /**
@@ -376,10 +382,14 @@ public final class Autoencoder implements LatentModel {
      * inputDim, in this thread's executor buffer (read it before the next call on this thread).
      */
     private float[] decoderOutput(float[][] z, float[] conditions) {
-        float[] flat = flatten(z, latentDim(), "latent code");
+        int w = latentDim();
+        checkRows(z, w, "latent code");
         int n = z.length;
         Executor ex = executor(decodePlan, n);
-        ex.load(graph.z, flat, 0, n);
+        float[] buffer = ex.value(graph.z);
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(z[r], 0, buffer, r * w, w);
+        }
         if (conditions != null) {
             ex.load(graph.condition, conditions, 0, n);
         }
