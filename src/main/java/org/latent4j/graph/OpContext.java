@@ -89,6 +89,22 @@ public interface OpContext {
      */
     float[] packedWeight(int k, int in, int out);
 
+    /**
+     * The one-row product over packed weights (a batch of one at inference), on the threads one
+     * call may use; null when the context has none (then {@link #gemm} does every product).
+     */
+    default org.latent4j.kernel.Gemv gemv() {
+        return null;
+    }
+
+    /**
+     * {@link #packedWeight} in bfloat16 ({@link org.latent4j.kernel.Gemv#packBf16}) when the
+     * context reads 16-bit weights in one-row products; null when it keeps float weights.
+     */
+    default int[] packedWeightBf16(int k, int in, int out) {
+        return null;
+    }
+
     /** Runs {@link Op#rowShare} of the current node's op for part {@code part} over rows [0, rows), on the threads when large. */
     void forRows(int part, int rows, int width);
 }

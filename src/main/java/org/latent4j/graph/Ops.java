@@ -244,6 +244,12 @@ public final class Ops {
             int in = inWidth(c, n, 0), out = n.width(), batch = c.batch();
             float[] x = c.value(n.input(0)), y = c.value(n.id());
             float[] packed = c.packedWeight(0, in, out);
+            org.latent4j.kernel.Gemv gemv = batch == 1 && packed != null ? c.gemv() : null;
+            if (gemv != null) {   // one row: bias and activation fused, bitwise the GEMM's result with float weights
+                gemv.dense(y, 0, x, 0, in, out, 1f, packed, c.packedWeightBf16(0, in, out), 0, c.params(), c.paramOffset(1),
+                        activation, parameter);
+                return;
+            }
             if (packed != null) {
                 c.gemm().gemmPacked(y, 0, out, false, batch, out, in, 1f, x, 0, in, packed, 0f);
             } else {

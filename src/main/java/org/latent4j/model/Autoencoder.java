@@ -3,6 +3,7 @@ package org.latent4j.model;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import org.latent4j.io.SafeTensors;
 import org.latent4j.kernel.Activation;
 import org.latent4j.kernel.Activations;
 import org.latent4j.kernel.Parallelism;
+import org.latent4j.kernel.SpinTeam;
 import org.latent4j.kernel.Shape;
 import org.latent4j.kernel.Philox;
 import org.latent4j.runtime.Executor;
@@ -42,6 +44,13 @@ public final class Autoencoder implements LatentModel {
     /** The rows' image shape when they are images (the spec's input shape, or one recorded for a flat model), else null. */
     private final Shape imageShape;
     private final ThreadLocal<Map<Plan, Executor>> executors = ThreadLocal.withInitial(LinkedHashMap::new);
+    /** Threads one call may use (1: the calling thread only, the default) and whether batch-1 products read bfloat16 weights. */
+    private final int threadsPerCall;
+    private final boolean bf16Weights;
+    /** Per calling thread, the helpers of its calls (one team for all plans, so no helper spins against another); null for 1 thread. */
+    private final ThreadLocal<SpinTeam> teams;
+    /** The GEMM workers of batches above one when threadsPerCall > 1, shared by the calling threads; made on first use. */
+    private volatile Parallelism callPool;
 
     private Autoencoder(ModelSpec spec, float[] params) {
         this.spec = spec;
@@ -55,9 +64,16 @@ public final class Autoencoder implements LatentModel {
         this.decodePlan = Planner.forward(graph, graph.decoderStart, graph.output);
         this.inputScaling = Scaling.none();
         this.imageShape = spec.inputShape();
+        this.threadsPerCall = 1;
+        this.bf16Weights = false;
+        this.teams = null;
     }
 
     private Autoencoder(Autoencoder m, Scaling inputScaling, Shape imageShape) {
+        this(m, inputScaling, imageShape, m.threadsPerCall, m.bf16Weights);
+    }
+
+    private Autoencoder(Autoencoder m, Scaling inputScaling, Shape imageShape, int threadsPerCall, boolean bf16Weights) {
         this.spec = m.spec;
         this.graph = m.graph;
         this.params = m.params;
@@ -65,6 +81,44 @@ public final class Autoencoder implements LatentModel {
         this.decodePlan = m.decodePlan;
         this.inputScaling = inputScaling;
         this.imageShape = imageShape;
+        this.threadsPerCall = threadsPerCall;
+        this.bf16Weights = bf16Weights;
+        this.teams = threadsPerCall > 1 ? ThreadLocal.withInitial(() -> new SpinTeam(threadsPerCall)) : null;
+    }
+
+    /**
+     * The same model (sharing its weights) spending up to {@code threads} threads on one call:
+     * a batch of one splits each dense layer's outputs over the calling thread and threads - 1
+     * helpers of that calling thread, which spin between calls for up to
+     * {@link SpinTeam#SPIN_PROPERTY} microseconds (1 ms) and then sleep; larger batches split their
+     * products over a pool of threads - 1 workers. Results are bitwise the same for any count.
+     * Off (1) by default: a server that runs requests in parallel already keeps its cores busy.
+     */
+    public Autoencoder withThreadsPerCall(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads per call must be at least 1, got " + threads);
+        }
+        return new Autoencoder(this, inputScaling, imageShape, threads, bf16Weights);
+    }
+
+    /** Threads one call may use ({@link #withThreadsPerCall}; 1 unless set). */
+    public int threadsPerCall() {
+        return threadsPerCall;
+    }
+
+    /**
+     * The same model (sharing its weights) whose batch-1 calls read the dense weights in
+     * bfloat16 (a second, 16-bit copy packed once per calling thread: half the bytes of the float
+     * weights per call, each weight rounded to 8 significant bits); calls of more rows keep the
+     * float weights. Off by default. See benchmarks/RESULTS.md for its speed and accuracy.
+     */
+    public Autoencoder withBf16Weights(boolean on) {
+        return new Autoencoder(this, inputScaling, imageShape, threadsPerCall, on);
+    }
+
+    /** Whether batch-1 calls read bfloat16 weights ({@link #withBf16Weights}). */
+    public boolean bf16Weights() {
+        return bf16Weights;
     }
 
     /**
@@ -155,10 +209,25 @@ public final class Autoencoder implements LatentModel {
         Map<Plan, Executor> m = executors.get();
         Executor ex = m.get(plan);
         if (ex == null || ex.maxBatch() < rows) {
-            ex = new Executor(plan, Parallelism.serial(), Math.max(rows, ex == null ? 1 : ex.maxBatch() * 2), true);
+            ex = new Executor(plan, threadsPerCall > 1 ? callPool() : Parallelism.serial(), Math.max(rows, ex == null ? 1 : ex.maxBatch() * 2),
+                    true, teams == null ? null : teams.get(), bf16Weights);
             m.put(plan, ex);
         }
         return ex;
+    }
+
+    private Parallelism callPool() {
+        Parallelism p = callPool;
+        if (p == null) {
+            synchronized (this) {
+                p = callPool;
+                if (p == null) {
+                    p = Parallelism.of(threadsPerCall);
+                    callPool = p;
+                }
+            }
+        }
+        return p;
     }
 
     /** Width of the condition vector of a conditional model (0: unconditional). */
@@ -169,12 +238,12 @@ public final class Autoencoder implements LatentModel {
     /** Latent means (VAE: mu; autoencoder: the code), one row per input row. */
     @Override
     public float[][] encode(float[][] x) {
-        return encodeParts(x, unconditional("encode"))[0];
+        return encodePart(x, unconditional("encode"), false);
     }
 
     /** Latent means of a conditional model: row i of x with row i of the conditions. */
     public float[][] encode(float[][] x, float[][] conditions) {
-        return encodeParts(x, conditions(conditions, x == null ? 0 : x.length))[0];
+        return encodePart(x, conditions(conditions, x == null ? 0 : x.length), false);
     }
 
     /** Latent log-variances of a VAE. */
@@ -182,7 +251,7 @@ public final class Autoencoder implements LatentModel {
         if (!spec.isVariational()) {
             throw new IllegalStateException("a deterministic autoencoder has no latent variance");
         }
-        return encodeParts(x, unconditional("encodeLogVariance"))[1];
+        return encodePart(x, unconditional("encodeLogVariance"), true);
     }
 
     /** Latent log-variances of a conditional VAE. */
@@ -190,7 +259,7 @@ public final class Autoencoder implements LatentModel {
         if (!spec.isVariational()) {
             throw new IllegalStateException("a deterministic autoencoder has no latent variance");
         }
-        return encodeParts(x, conditions(conditions, x == null ? 0 : x.length))[1];
+        return encodePart(x, conditions(conditions, x == null ? 0 : x.length), true);
     }
 
     /** Null for an unconditional model; a conditional one refuses the call without conditions. */
@@ -214,21 +283,22 @@ public final class Autoencoder implements LatentModel {
         return flatten(c, spec.conditionDim(), "condition");
     }
 
-    private float[][][] encodeParts(float[][] x, float[] conditions) {
+    /** The latent means (VAE: mu; autoencoder: the code), or the log-variances; the rows go straight into the executor's input buffer. */
+    private float[][] encodePart(float[][] x, float[] conditions, boolean logVariance) {
         checkRows(x, inputDim(), "input");
-        float[] flat = flatten(inputScaling.apply(x), inputDim(), "input");
-        int n = x.length;
+        float[][] in = inputScaling.apply(x);
+        int n = x.length, d = inputDim();
         Executor ex = executor(encodePlan, n);
-        ex.load(graph.input, flat, 0, n);
+        float[] buffer = ex.value(graph.input);
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(in[r], 0, buffer, r * d, d);
+        }
         if (conditions != null) {
             ex.load(graph.condition, conditions, 0, n);
         }
         ex.run(params, null, n, 0, 0, 1f);
-        int zd = latentDim();
-        if (spec.isVariational()) {
-            return new float[][][] {rows(ex.value(graph.mu), n, zd), rows(ex.value(graph.logvar), n, zd)};
-        }
-        return new float[][][] {rows(ex.value(graph.code), n, zd)};
+        int node = !spec.isVariational() ? graph.code : logVariance ? graph.logvar : graph.mu;
+        return rows(ex.value(node), n, latentDim());
     }
 
     /** Decoder means for latent codes z: Bernoulli probabilities or Gaussian means. */
@@ -246,13 +316,17 @@ public final class Autoencoder implements LatentModel {
         float[] out = decoderOutput(z, conditions);
         int n = z.length;
         int d = inputDim();
-        float[] mean = new float[n * d];
-        if (spec.likelihood() instanceof LikelihoodSpec.Bernoulli) {
-            Activations.forward(Activation.SIGMOID, 0f, mean, 0, out, 0, n * d);
-        } else {
-            System.arraycopy(out, 0, mean, 0, n * d);
+        float[][] mean = new float[n][];
+        boolean bernoulli = spec.likelihood() instanceof LikelihoodSpec.Bernoulli;
+        for (int r = 0; r < n; r++) {
+            if (bernoulli) {   // row by row into the caller's arrays: the same element-wise kernel, the same bits
+                mean[r] = new float[d];
+                Activations.forward(Activation.SIGMOID, 0f, mean[r], 0, out, r * d, d);
+            } else {
+                mean[r] = Arrays.copyOfRange(out, r * d, (r + 1) * d);
+            }
         }
-        return inputScaling.invert(rows(mean, n, d));
+        return inputScaling.invert(mean);
     }
 
     /**
@@ -308,10 +382,14 @@ public final class Autoencoder implements LatentModel {
      * inputDim, in this thread's executor buffer (read it before the next call on this thread).
      */
     private float[] decoderOutput(float[][] z, float[] conditions) {
-        float[] flat = flatten(z, latentDim(), "latent code");
+        int w = latentDim();
+        checkRows(z, w, "latent code");
         int n = z.length;
         Executor ex = executor(decodePlan, n);
-        ex.load(graph.z, flat, 0, n);
+        float[] buffer = ex.value(graph.z);
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(z[r], 0, buffer, r * w, w);
+        }
         if (conditions != null) {
             ex.load(graph.condition, conditions, 0, n);
         }

@@ -5,6 +5,7 @@ import org.latent4j.kernel.Activations;
 import org.latent4j.kernel.Conv2d;
 import org.latent4j.kernel.ConvShape;
 import org.latent4j.kernel.Gemm;
+import org.latent4j.kernel.Gemv;
 
 /**
  * The steps an ONNX plan runs, one per operator that computes something (Reshape, Flatten and
@@ -34,10 +35,18 @@ final class Steps {
         private float[] scratch = new float[0];
         private float[] full = new float[0];
 
+        /**
+         * One-row products; on more than one thread with a team of helpers that spin between
+         * calls (as ONNX Runtime's intra-op threads do), since a pool's worker takes longer to wake
+         * than such a product takes.
+         */
+        final Gemv gemv;
+
         Workspace(org.latent4j.kernel.Parallelism parallelism) {
             gemm = new Gemm(parallelism);
             conv = new Conv2d(parallelism);
             threads = parallelism.threads();
+            gemv = new Gemv(threads > 1 ? new org.latent4j.kernel.SpinTeam(threads) : null);
         }
 
         float[] scratch(int floats) {
@@ -98,6 +107,10 @@ final class Steps {
         public void run(float[][] slots, int batch, Workspace w) {
             int rows = Shapes.count(xDims, batch) / k;
             float[] y = slots[out];
+            if (rows == 1) {   // bitwise the GEMM's row, without its panel of MR rows
+                w.gemv.dense(y, 0, x.get(slots), 0, k, n, alpha, packed, null, 0, bias, 0, act, actParam);
+                return;
+            }
             Gemm g = rows < SPLIT_ROWS ? w.serialGemm : w.gemm;
             g.gemmPacked(y, 0, n, false, rows, n, k, alpha, x.get(slots), 0, k, packed, 0f);
             if (bias != null || act != Activation.IDENTITY) {

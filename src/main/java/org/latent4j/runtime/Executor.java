@@ -11,7 +11,9 @@ import org.latent4j.graph.ParamSpec;
 import org.latent4j.graph.Plan;
 import org.latent4j.graph.Step;
 import org.latent4j.kernel.Gemm;
+import org.latent4j.kernel.Gemv;
 import org.latent4j.kernel.Parallelism;
+import org.latent4j.kernel.SpinTeam;
 
 /**
  * Runs a {@link Plan}: every step calls its node's op rule ({@link Op#forward} or
@@ -39,7 +41,10 @@ public final class Executor implements OpContext {
     private final Node[] nodes;
     private final boolean constantParams;
     private float[][] packedWeights;
+    private int[][] packedWeights16;
     private float[] packedFrom;
+    private final Gemv gemv;
+    private final boolean bf16Weights;
     /** Index of the first backward step (steps.length for a forward-only plan). */
     private final int firstBackward;
     private final float[][] scratch;
@@ -74,7 +79,19 @@ public final class Executor implements OpContext {
      *                       once, not on every call (same results, far less work at small batches)
      */
     public Executor(Plan plan, Parallelism parallelism, int maxBatch, boolean constantParams) {
+        this(plan, parallelism, maxBatch, constantParams, null, false);
+    }
+
+    /**
+     * @param constantParams as above; then a batch of one runs its dense layers on {@link Gemv}
+     * @param team           the threads a one-row product may use (null: the calling thread); only with constantParams
+     * @param bf16Weights    one-row products read the weights in bfloat16 (half the bytes, each
+     *                       weight to 2^-9 relative); only with constantParams. Larger batches keep float weights.
+     */
+    public Executor(Plan plan, Parallelism parallelism, int maxBatch, boolean constantParams, SpinTeam team, boolean bf16Weights) {
         this.constantParams = constantParams;
+        this.gemv = constantParams ? new Gemv(team) : null;
+        this.bf16Weights = constantParams && bf16Weights;
         if (maxBatch <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
         }
@@ -455,6 +472,7 @@ public final class Executor implements OpContext {
         }
         if (packedFrom != params) {
             packedWeights = new float[nodes.length][];
+            packedWeights16 = new int[nodes.length][];
             packedFrom = params;
         }
         int id = node.id();
@@ -464,6 +482,27 @@ public final class Executor implements OpContext {
             packedWeights[id] = p;
         }
         return p;
+    }
+
+    @Override
+    public Gemv gemv() {
+        return gemv;
+    }
+
+    /** The current node's weight k packed in bfloat16, made on first use; null unless the executor reads 16-bit weights. */
+    @Override
+    public int[] packedWeightBf16(int k, int in, int out) {
+        if (!bf16Weights) {
+            return null;
+        }
+        float[] p = packedWeight(k, in, out);
+        int id = node.id();
+        int[] h = packedWeights16[id];
+        if (h == null) {
+            h = Gemv.packBf16(p, in, out);
+            packedWeights16[id] = h;
+        }
+        return h;
     }
 
     /** Below this many floats a row-parallel part runs on the calling thread. */
