@@ -378,10 +378,17 @@ final class UseCommands {
         @Mixin
         SharedOptions.Threads threads;
 
+        @Option(names = "--eval-samples", paramLabel = "K", defaultValue = "" + org.latent4j.model.HelmholtzMachine.SCORE_SAMPLES,
+                description = "For a Helmholtz machine: importance samples per row of the -log p(x) estimate. Default: ${DEFAULT-VALUE}.")
+        int evalSamples;
+
         @Override
         public Integer call() throws Exception {
             LatentModel m = io.load();
             Dataset d = io.rows(m);
+            if (m instanceof org.latent4j.model.HelmholtzMachine hm) {
+                return helmholtz(hm, d);
+            }
             if (m instanceof Autoencoder ae) {
                 float[][] x = asRows(d), c = io.conditions(m, d);
                 Dataset inModelUnits = ae.inputScaling().isNone() ? d : scaledCopy(d, ae.inputScaling());
@@ -417,6 +424,31 @@ final class UseCommands {
             }
             System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"%s\",\"squared_error\":%.4f%s%s}%n", d.rows(), m.kind(), se / d.rows(), extra,
                     sizeAndImageMetrics(m, x, m.reconstruct(x), pictureShape(m, d)));
+            return 0;
+        }
+
+        /**
+         * A Helmholtz machine: the rows binarized as its trainer binarizes validation rows (x ~ Bernoulli(value) from the
+         * seed's fixed stream; binary rows are unchanged), then the mean K-sample importance-sampled -log p(x) and the mean
+         * -ELBO (the bound's negative) per row, in nats, with the reconstructions' metrics.
+         */
+        private int helmholtz(org.latent4j.model.HelmholtzMachine hm, Dataset d) {
+            if (evalSamples < 1 || evalSamples > org.latent4j.model.HelmholtzMachine.MAX_SAMPLES) {
+                throw new IllegalArgumentException("--eval-samples " + evalSamples + ": importance samples per row must be from 1 to "
+                        + org.latent4j.model.HelmholtzMachine.MAX_SAMPLES);
+            }
+            float[] x = org.latent4j.train.HelmholtzTrainer.binarizedChecked(d, seed.seed);
+            org.latent4j.model.HelmholtzMachine.Estimate e;
+            try (Parallelism par = Parallelism.of(threads.resolve())) {
+                e = hm.logLikelihood(x, d.rows(), evalSamples, seed.seed + org.latent4j.train.HelmholtzTrainer.EVALUATION_SEED_OFFSET, par);
+            }
+            float[][] rows = new float[d.rows()][];
+            for (int r = 0; r < rows.length; r++) {
+                rows[r] = java.util.Arrays.copyOfRange(x, r * d.features(), (r + 1) * d.features());
+            }
+            System.out.printf(Locale.ROOT, "{\"rows\":%d,\"kind\":\"helmholtz\",\"neg_log_likelihood\":%.4f,\"samples\":%d,\"neg_elbo\":%.4f%s}%n",
+                    d.rows(), -e.meanLogLikelihood(), evalSamples, -e.meanBound(), sizeAndImageMetrics(hm, rows, hm.reconstruct(rows),
+                            pictureShape(hm, d)));
             return 0;
         }
 

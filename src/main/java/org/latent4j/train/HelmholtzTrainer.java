@@ -33,7 +33,8 @@ public final class HelmholtzTrainer {
 
     static final long TRAIN_STREAM = 0x8_0000_0000L;
     static final long VALIDATION_BINARIZE_STREAM = 0x9_0000_0000L;
-    static final long EVALUATION_SEED_OFFSET = 0x5EED;
+    /** Added to the seed for the importance samples of evaluations (per epoch and by {@code eval}). */
+    public static final long EVALUATION_SEED_OFFSET = 0x5EED;
 
     /** One epoch's figures (nats per row; the validation ones NaN without validation data). */
     public record Epoch(int epoch, double trainBound, double validationBound, double validationLogLikelihood, int evaluationSamples,
@@ -128,6 +129,12 @@ public final class HelmholtzTrainer {
                         + "; a Helmholtz machine's binary units take values in [0, 1] (probabilities, binarized as it trains)");
             }
         }
+    }
+
+    /** As {@link #binarized}, after checking that every value is in [0, 1] (the message names the row and column). */
+    public static float[] binarizedChecked(Dataset d, long seed) {
+        checkUnitInterval(d);
+        return binarized(d, seed);
     }
 
     /** The rows binarized once: x ~ Bernoulli(value) from (seed, the validation stream, index). */

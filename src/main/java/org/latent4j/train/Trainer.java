@@ -289,17 +289,15 @@ public final class Trainer {
      * The training loop of one run: its buffers, optimizer and position. Its own work allocates
      * nothing per step (Parallelism.forEach still makes a few task objects when threads > 1).
      */
-    private static final class Loop {
+    private static final class Loop extends EpochLoop {
         final ModelSpec spec;
         final Graph g;
         final float[] params;
         final float[] grads;
         final Dataset train;
         final Dataset validation;
-        final TrainingConfig cfg;
         final Parallelism par;
         final TrainingListener listener;
-        final CheckpointPolicy checkpoints;
         final List<EpochStats> history;
         final Executor ex;
         final Optimizer opt;
@@ -318,33 +316,28 @@ public final class Trainer {
         final int[][] weightRanges;
         /** The penalty nodes, as an array (no iterator per step). */
         final int[] penaltyNodes;
-        final int[] order;
         final int stepsPerEpoch;
         final String fingerprint;
         final float[] bestParams;
         double bestValue = Double.POSITIVE_INFINITY;
         int bestEpoch;
-        boolean stopped;
         final boolean[] chunkFinite;
         final java.util.function.IntConsumer finiteBody = this::checkChunk;
-        /** For {@link Trainer#steps}: the step before which the run stops, where it stopped, no epoch-end measurements, and the sums of the applied batches. */
-        long stopAtStep = Long.MAX_VALUE;
-        Checkpoint.Progress stoppedAt;
+        /** For {@link Trainer#steps}: no epoch-end measurements, and the sums of the applied batches. */
         boolean measureEpochs = true;
         double totalRecon, totalKl, totalPenalty;
         long totalRows;
 
         Loop(ModelSpec spec, Graph g, float[] params, Dataset train, Dataset validation, TrainingConfig cfg, Parallelism par,
              TrainingListener listener, CheckpointPolicy checkpoints, List<EpochStats> history, String fingerprint) throws IOException {
+            super(cfg, train.rows(), checkpoints);
             this.spec = spec;
             this.g = g;
             this.params = params;
             this.train = train;
             this.validation = validation;
-            this.cfg = cfg;
             this.par = par;
             this.listener = listener;
-            this.checkpoints = checkpoints;
             this.history = history;
             b = Math.min(cfg.batchSize(), train.rows());
             samples = g.kl >= 0 ? cfg.samples() : 1;
@@ -363,7 +356,6 @@ public final class Trainer {
             klDimMeans = g.kl >= 0 ? new double[spec.latent().dim()] : null;
             weightRanges = weightRanges(g);
             penaltyNodes = g.penalties.stream().mapToInt(Integer::intValue).toArray();
-            order = new int[train.rows()];
             stepsPerEpoch = (train.rows() + b - 1) / b;
             bestParams = cfg.earlyStopping() == null ? null : new float[params.length];
             chunkFinite = new boolean[par.threads()];
@@ -373,112 +365,99 @@ public final class Trainer {
             }
         }
 
-        void run(Checkpoint.Progress from) throws IOException {
+        private long revivedAtStart;
+
+        @Override
+        void beginEpoch(int epoch) {
+            revivedAtStart = QuantizerHealth.revivedSoFar(g, params);
+        }
+
+        /** Back-propagation: the graph's forward and backward passes on the batch, then the optimizer step (or a skip). */
+        @Override
+        void batch(int epoch, int start, int n, long step) {
             int d = train.features();
-            long step = from.step();
-            for (int epoch = from.epoch(); epoch <= cfg.epochs() && !stopped; epoch++) {
-                shuffle(order, cfg.shuffle() ? cfg.seed() : 0, epoch, cfg.shuffle());
-                boolean continuing = epoch == from.epoch();
-                long t0 = System.nanoTime();
-                double secondsBefore = continuing ? from.seconds() : 0;
-                double recon = continuing ? from.reconSum() : 0, kl = continuing ? from.klSum() : 0;
-                double penalty = continuing ? from.penaltySum() : 0;
-                long counted = continuing ? from.rowsCounted() : 0;
-                int skipped = continuing ? from.skipped() : 0;
-                int startRow = continuing ? from.position() : 0;
-                long revivedAtStart = QuantizerHealth.revivedSoFar(g, params);
-                for (int start = startRow; start < order.length; start += b) {
-                    if (step >= stopAtStep) {
-                        stoppedAt = new Checkpoint.Progress(epoch, start, step, recon, kl, counted, skipped,
-                                secondsBefore + (System.nanoTime() - t0) / 1e9, penalty);
-                        return;
-                    }
-                    int n = Math.min(b, order.length - start);
-                    int rows = n * samples;
-                    for (int r = 0; r < n; r++) {
-                        for (int l = 0; l < samples; l++) {
-                            System.arraycopy(train.x(), order[start + r] * d, batchX, (r * samples + l) * d, d);
-                            if (conditions != null) {
-                                System.arraycopy(conditions, order[start + r] * conditionWidth, batchC, (r * samples + l) * conditionWidth,
-                                        conditionWidth);
-                            }
-                        }
-                    }
-                    ex.load(g.input, batchX, 0, rows);
+            int rows = n * samples;
+            for (int r = 0; r < n; r++) {
+                for (int l = 0; l < samples; l++) {
+                    System.arraycopy(train.x(), order[start + r] * d, batchX, (r * samples + l) * d, d);
                     if (conditions != null) {
-                        ex.load(g.condition, batchC, 0, rows);
+                        System.arraycopy(conditions, order[start + r] * conditionWidth, batchC, (r * samples + l) * conditionWidth,
+                                conditionWidth);
                     }
-                    ex.forward(params, rows, cfg.seed(), step);
-                    double br = Reductions.sumDouble(ex.value(g.recon), 0, rows), bk = g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, rows) : 0;
-                    double bp = 0;
-                    for (int pen : penaltyNodes) {
-                        bp += Reductions.sumDouble(ex.value(pen), 0, rows);
-                    }
-                    float klWeight = klWeightFor(step, rows, bk);
-                    ex.backward(params, grads, rows, cfg.seed(), step, klWeight);
-                    bp += weightPenalties() * rows;
-                    boolean finite = Double.isFinite(br) && Double.isFinite(bk) && Double.isFinite(bp) && gradientsFinite();
-                    if (finite) {
-                        recon += br;
-                        kl += bk;
-                        penalty += bp;
-                        counted += rows;
-                        totalRecon += br;
-                        totalKl += bk;
-                        totalPenalty += bp;
-                        totalRows += rows;
-                        if (cfg.clipNorm() > 0) {
-                            Optimizer.clipByNorm(grads, cfg.clipNorm());
-                        }
-                        opt.step(params, grads, cfg.schedule().rate(cfg.optimizer().learningRate(), step, stepsPerEpoch, cfg.epochs()));
-                        ex.updateRunningStatistics(params);
-                    } else if (cfg.onNonFinite() == TrainingConfig.OnNonFinite.SKIP) {
-                        skipped++;
-                    } else {
-                        throw failure(epoch, step, start, rows, br, bk);
-                    }
-                    step++;
-                    int done = start + n;
-                    if (checkpoints != null && checkpoints.everySteps() > 0 && step % checkpoints.everySteps() == 0
-                            && done < order.length) {
-                        save(new Checkpoint.Progress(epoch, done, step, recon, kl, counted, skipped,
-                                secondsBefore + (System.nanoTime() - t0) / 1e9, penalty));
-                    }
-                    listener.onBatch(epoch, done, order.length, counted == 0 ? Double.NaN : (recon + cfg.klWeight() * kl + penalty) / counted);
-                }
-                if (counted == 0) {
-                    throw new TrainingFailedException("training stopped at epoch " + epoch + ": every batch of the epoch was skipped"
-                            + " (its loss or gradient was NaN or infinite)" + lastSavedNote()
-                            + ". Try a smaller learning rate or look for non-finite values in the data.", step);
-                }
-                double sec = secondsBefore + (System.nanoTime() - t0) / 1e9;
-                Evaluation val = validation == null || !measureEpochs ? null : evaluation(g, params, validation, b, cfg.seed(), par);
-                Evaluation latent = val != null || g.kl < 0 || !measureEpochs ? val : evaluation(g, params, train, b, cfg.seed(), par);
-                double rows = counted;
-                EpochStats st = new EpochStats(epoch, recon / rows, kl / rows, (recon + kl) / rows,
-                        val == null ? Double.NaN : val.reconstruction(), val == null ? Double.NaN : val.kl(),
-                        val == null ? Double.NaN : val.reconstruction() + val.kl(), sec, order.length / sec, skipped,
-                        penalty / rows, latent == null ? new double[0] : latent.klPerDimension(), latent == null ? -1 : latent.activeUnits());
-                history.add(st);
-                EarlyStopping es = cfg.earlyStopping();
-                if (es != null) {
-                    if (st.validationNegElbo() < bestValue - es.minDelta()) {
-                        bestValue = st.validationNegElbo();
-                        bestEpoch = epoch;
-                        System.arraycopy(params, 0, bestParams, 0, params.length);
-                    } else if (epoch - bestEpoch >= es.patience()) {
-                        stopped = true;
-                    }
-                }
-                if (checkpoints != null && (epoch % checkpoints.everyEpochs() == 0 || epoch == cfg.epochs() || stopped)) {
-                    save(new Checkpoint.Progress(epoch + 1, 0, step, 0, 0, 0, 0, 0, 0));
-                }
-                listener.onEpoch(st);
-                if (QuantizerHealth.quantizer(g) != null) {
-                    listener.onQuantizerHealth(QuantizerHealth.measure(g, params, train, b, par, epoch, revivedAtStart));
                 }
             }
-            stoppedAt = new Checkpoint.Progress(cfg.epochs() + 1, 0, step, 0, 0, 0, 0, 0, 0);
+            ex.load(g.input, batchX, 0, rows);
+            if (conditions != null) {
+                ex.load(g.condition, batchC, 0, rows);
+            }
+            ex.forward(params, rows, cfg.seed(), step);
+            double br = Reductions.sumDouble(ex.value(g.recon), 0, rows), bk = g.kl >= 0 ? Reductions.sumDouble(ex.value(g.kl), 0, rows) : 0;
+            double bp = 0;
+            for (int pen : penaltyNodes) {
+                bp += Reductions.sumDouble(ex.value(pen), 0, rows);
+            }
+            float klWeight = klWeightFor(step, rows, bk);
+            ex.backward(params, grads, rows, cfg.seed(), step, klWeight);
+            bp += weightPenalties() * rows;
+            boolean finite = Double.isFinite(br) && Double.isFinite(bk) && Double.isFinite(bp) && gradientsFinite();
+            if (finite) {
+                recon += br;
+                kl += bk;
+                penalty += bp;
+                counted += rows;
+                totalRecon += br;
+                totalKl += bk;
+                totalPenalty += bp;
+                totalRows += rows;
+                if (cfg.clipNorm() > 0) {
+                    Optimizer.clipByNorm(grads, cfg.clipNorm());
+                }
+                opt.step(params, grads, cfg.schedule().rate(cfg.optimizer().learningRate(), step, stepsPerEpoch, cfg.epochs()));
+                ex.updateRunningStatistics(params);
+            } else if (cfg.onNonFinite() == TrainingConfig.OnNonFinite.SKIP) {
+                skipped++;
+            } else {
+                throw failure(epoch, step, start, rows, br, bk);
+            }
+        }
+
+        @Override
+        void afterBatch(int epoch, int done) {
+            listener.onBatch(epoch, done, order.length, counted == 0 ? Double.NaN : (recon + cfg.klWeight() * kl + penalty) / counted);
+        }
+
+        @Override
+        void endEpoch(int epoch, double sec, Checkpoint.Progress next) throws IOException {
+            if (counted == 0) {
+                throw new TrainingFailedException("training stopped at epoch " + epoch + ": every batch of the epoch was skipped"
+                        + " (its loss or gradient was NaN or infinite)" + lastSavedNote()
+                        + ". Try a smaller learning rate or look for non-finite values in the data.", next.step());
+            }
+            Evaluation val = validation == null || !measureEpochs ? null : evaluation(g, params, validation, b, cfg.seed(), par);
+            Evaluation latent = val != null || g.kl < 0 || !measureEpochs ? val : evaluation(g, params, train, b, cfg.seed(), par);
+            double rows = counted;
+            EpochStats st = new EpochStats(epoch, recon / rows, kl / rows, (recon + kl) / rows,
+                    val == null ? Double.NaN : val.reconstruction(), val == null ? Double.NaN : val.kl(),
+                    val == null ? Double.NaN : val.reconstruction() + val.kl(), sec, order.length / sec, skipped,
+                    penalty / rows, latent == null ? new double[0] : latent.klPerDimension(), latent == null ? -1 : latent.activeUnits());
+            history.add(st);
+            EarlyStopping es = cfg.earlyStopping();
+            if (es != null) {
+                if (st.validationNegElbo() < bestValue - es.minDelta()) {
+                    bestValue = st.validationNegElbo();
+                    bestEpoch = epoch;
+                    System.arraycopy(params, 0, bestParams, 0, params.length);
+                } else if (epoch - bestEpoch >= es.patience()) {
+                    stopped = true;
+                }
+            }
+            if (savesAtEnd(epoch)) {
+                save(next);
+            }
+            listener.onEpoch(st);
+            if (QuantizerHealth.quantizer(g) != null) {
+                listener.onQuantizerHealth(QuantizerHealth.measure(g, params, train, b, par, epoch, revivedAtStart));
+            }
         }
 
         /**
@@ -543,7 +522,8 @@ public final class Trainer {
         private long lastSavedStep = -1;
 
         /** Saves a checkpoint, never one with a NaN or infinite parameter (an update too large can make one). */
-        private void save(Checkpoint.Progress p) throws IOException {
+        @Override
+        void save(Checkpoint.Progress p) throws IOException {
             if (!Reductions.allFinite(params, 0, params.length)) {
                 Executor.NonFinite where = ex.findNonFinite(params, grads, 1, cfg.seed(), p.step(), cfg.klWeight());
                 throw new TrainingFailedException("training stopped at epoch " + p.epoch() + ", step " + p.step()

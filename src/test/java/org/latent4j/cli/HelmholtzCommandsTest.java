@@ -60,6 +60,19 @@ class HelmholtzCommandsTest {
         r = MainTest.run("score", "--model", model.toString(), "--data", data.toString(), "--out", dir.resolve("sc.csv").toString());
         assertEquals(0, r.code(), r.err());
         assertEquals((float) m.score(rows)[3], Csv.read(dir.resolve("sc.csv")).row(3)[0], 1e-3f, "score is the -log p(x) estimate");
+        // eval: the K-sample -log p(x) and the -ELBO of the rows binarized by the trainer's validation stream, not a squared error.
+        r = MainTest.run("eval", "--model", model.toString(), "--data", data.toString(), "--eval-samples", "50", "--seed", "7");
+        assertEquals(0, r.code(), r.err());
+        Map<?, ?> ev = (Map<?, ?>) Json.parse(r.out().strip());
+        Dataset csv = Csv.read(data);
+        HelmholtzMachine.Estimate est = m.logLikelihood(org.latent4j.train.HelmholtzTrainer.binarized(csv, 7), 4, 50,
+                7 + 0x5EED, org.latent4j.kernel.Parallelism.serial());
+        assertEquals("helmholtz", ev.get("kind"));
+        assertEquals(50, ((Number) ev.get("samples")).intValue());
+        assertEquals(-est.meanLogLikelihood(), (Double) ev.get("neg_log_likelihood"), 1e-3, r.out());
+        assertEquals(-est.meanBound(), (Double) ev.get("neg_elbo"), 1e-3, r.out());
+        assertTrue((Double) ev.get("neg_log_likelihood") < (Double) ev.get("neg_elbo"), r.out());
+        assertTrue(!ev.containsKey("squared_error"), r.out());
         r = MainTest.run("info", "--model", model.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("recognition.0"), r.out());
