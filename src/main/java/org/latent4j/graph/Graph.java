@@ -190,6 +190,17 @@ public final class Graph {
             return add(new Ops.Conv(geometry), List.of(x), prefix + " " + (geometry.transposed() ? "conv_transpose2d" : "conv2d"), List.of(w, b));
         }
 
+        /** A masked convolution (stride 1, same padding) with its weight's masked taps zero from the start ({@link Ops.MaskedConv}). */
+        int maskedConv(int x, int out, int k, boolean typeA, String prefix, Activation next) {
+            Shape shape = nodes.get(x).shape();
+            ConvShape geometry = shape.convolved(prefix, out, k, 1, k / 2, false);
+            int c = conv(x, geometry, prefix, next);
+            Node n = nodes.get(c);
+            nodes.set(c, new Node(c, new Ops.MaskedConv(geometry, typeA), n.inputs(), n.shape(), prefix + " masked_conv2d_" + (typeA ? "A" : "B"),
+                    n.params()));
+            return c;
+        }
+
         private String name(String n) {
             if (params.containsKey(n)) {
                 throw new IllegalStateException("two tensors named " + n);
@@ -401,6 +412,39 @@ public final class Graph {
         int trainable = g.placeState();
         Graph graph = new Graph(spec, g.nodes, g.params, g.offset, trainable, x, mu, logvar, code, z, out, recon, kl, decoderStart,
                 cond, g.penalties, g.encoderOutputs);
+        graph.infer();
+        return graph;
+    }
+
+    /**
+     * The graph of a PixelCNN prior over code grids ({@link org.latent4j.dsl.PixelCnnSpec}): the
+     * input is a 1 x H x W grid of indices (as floats), {@link #output} the codes x H x W logits,
+     * {@link #recon} the per-sample -log likelihood of the input grid (its one objective term).
+     * Tensors are named as a PyTorch module's: {@code prior.embedding.weight}, {@code prior.conv_in.*},
+     * {@code prior.blocks.i.conv1.*} / {@code conv2.*}, {@code prior.conv_hidden.*}, {@code prior.conv_out.*}.
+     * The graph has no model spec ({@link #spec()} is null), no latent and no decoder.
+     */
+    public static Graph pixelCnn(org.latent4j.dsl.PixelCnnSpec s) {
+        Builder g = new Builder();
+        int x = g.add(new Ops.Input(Shape.image(1, s.height(), s.width())), List.of(), "prior input (code indices)", List.of());
+        String emb = g.param("prior.embedding.weight", s.codes(), s.embedding(), ParamSpec.Init.XAVIER, s.codes(), s.embedding());
+        int h = g.add(new Ops.Embedding(s.codes(), s.embedding()), List.of(x), "prior.embedding", List.of(emb));
+        h = g.maskedConv(h, s.channels(), s.kernel(), true, "prior.conv_in", Activation.RELU);
+        h = g.add(new Activate(Activation.RELU, 0f), List.of(h), "prior.conv_in relu", List.of());
+        for (int b = 0; b < s.blocks(); b++) {
+            String p = "prior.blocks." + b;
+            int c1 = g.maskedConv(h, s.channels(), 3, false, p + ".conv1", Activation.RELU);
+            int a1 = g.add(new Activate(Activation.RELU, 0f), List.of(c1), p + ".conv1 relu", List.of());
+            int c2 = g.maskedConv(a1, s.channels(), 3, false, p + ".conv2", Activation.RELU);
+            int sum = g.add(new Ops.Add(), List.of(h, c2), p + " residual", List.of());
+            h = g.add(new Activate(Activation.RELU, 0f), List.of(sum), p + " relu", List.of());
+        }
+        h = g.maskedConv(h, s.channels(), 1, false, "prior.conv_hidden", Activation.RELU);
+        h = g.add(new Activate(Activation.RELU, 0f), List.of(h), "prior.conv_hidden relu", List.of());
+        int out = g.maskedConv(h, s.codes(), 1, false, "prior.conv_out", null);
+        int loss = g.add(new Ops.CategoricalNll(s.codes()), List.of(out, x), "prior log-likelihood", List.of());
+        int trainable = g.placeState();
+        Graph graph = new Graph(null, g.nodes, g.params, g.offset, trainable, x, -1, -1, -1, -1, out, loss, -1, -1, -1, List.of(), List.of());
         graph.infer();
         return graph;
     }

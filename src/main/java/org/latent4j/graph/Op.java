@@ -23,7 +23,7 @@ import java.util.List;
 public sealed interface Op permits Ops.Input, Ops.MatMul, Ops.BiasAdd, Ops.Activate, Ops.Dense, Ops.Reparameterize,
         Ops.GaussianKl, Ops.ReconstructionLoss, Ops.Concat, Ops.ConcatPlanes, Ops.Noise, Ops.Clamp, Ops.Penalty, Ops.BatchNormalize, Ops.StopGradient,
         Ops.Conv, Ops.Pool, Ops.Upsample, Ops.Reshape, Ops.Add,
-        Ops.VectorQuantize, Ops.StraightThrough, Ops.FiniteScalarQuantize {
+        Ops.VectorQuantize, Ops.StraightThrough, Ops.FiniteScalarQuantize, Ops.MaskedConv, Ops.Embedding, Ops.CategoricalNll {
 
     /** What a node's value is to the training objective. */
     enum Term {

@@ -9,6 +9,7 @@ import org.latent4j.kernel.ConvKernels;
 import org.latent4j.kernel.ConvShape;
 import org.latent4j.kernel.LayerKernels;
 import org.latent4j.kernel.Philox;
+import org.latent4j.kernel.PixelCnnKernels;
 import org.latent4j.kernel.Reductions;
 import org.latent4j.kernel.VMath;
 import org.latent4j.kernel.VaeKernels;
@@ -1440,6 +1441,154 @@ public final class Ops {
         @Override
         public String toString() {
             return "FiniteScalarQuantize" + java.util.Arrays.toString(levels);
+        }
+    }
+
+    // ------------------------------------------------------------------ autoregressive prior over code grids
+
+    /**
+     * A convolution whose weight is causally masked ({@link PixelCnnKernels#kept}: type A, {@code typeA},
+     * keeps only the taps before the centre in raster order, type B the centre too), stride 1 and
+     * "same" padding, with its bias: parameters weight (out, in, k, k) and bias (out). Forward and
+     * the data gradient use the masked weight (a copy in buffer 0); the weight's gradient is masked
+     * as well, so a masked tap never changes (and stays 0 when it starts at 0).
+     */
+    public record MaskedConv(ConvShape geometry, boolean typeA) implements Op {
+        public MaskedConv {
+            if (geometry.transposed() || geometry.stride() != 1 || geometry.kernelHeight() % 2 == 0
+                    || geometry.outHeight() != geometry.inHeight() || geometry.outWidth() != geometry.inWidth()) {
+                throw new IllegalArgumentException("a masked convolution needs an odd kernel, stride 1 and same padding, got " + geometry);
+            }
+        }
+
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            return new Conv(geometry).shape(name, inputs, params);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return true;
+        }
+
+        @Override
+        public List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
+            return List.of(new Buffer("masked weight", Buffer.Type.FLOATS, 0, geometry.weightSize(), false));
+        }
+
+        @Override
+        public long stepScratchFloats(Node node, List<Shape> inputs, int maxBatch, int threads) {
+            return Conv2d.scratchSize(geometry, maxBatch, threads);
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            ConvShape g = geometry;
+            PixelCnnKernels.applyMask(c.floats(0), 0, c.params(), c.paramOffset(0), g.outChannels(), g.inChannels(), g.kernelHeight(), typeA);
+            c.conv().forward(c.value(n.id()), 0, c.value(n.input(0)), 0, c.floats(0), 0, c.params(), c.paramOffset(1), g, c.batch(),
+                    c.stepScratch());
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            if (c.accumulateParam(0) || c.accumulateParam(1)) {
+                throw new IllegalStateException(n.name() + ": a convolution's weight shared with another layer is not supported");
+            }
+            ConvShape g = geometry;
+            float[] dy = c.gradient(n.id());
+            c.conv().backwardWeights(c.gradients(), c.paramOffset(0), c.gradients(), c.paramOffset(1), c.value(n.input(0)), 0, dy, 0, g,
+                    c.batch(), c.stepScratch());
+            PixelCnnKernels.mask(c.gradients(), c.paramOffset(0), g.outChannels(), g.inChannels(), g.kernelHeight(), typeA);
+            if (c.needsGradient(0)) {
+                c.conv().backwardData(c.gradient(n.input(0)), 0, c.accumulate(0), dy, 0, c.floats(0), 0, g, c.batch(), c.stepScratch());
+            }
+        }
+    }
+
+    /**
+     * The embedding of a grid of code indices (one index per position, held as a float, 1 x H x W)
+     * as {@code dim} channels per position: parameter weight (codes, dim), row k the vector of
+     * code k. Takes no input gradient; the weight's gradient sums the positions' gradients by index.
+     */
+    public record Embedding(int codes, int dim) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape x = inputs.get(0);
+            if (!x.spatial() || x.channels() != 1) {
+                throw new IllegalArgumentException(name + " takes a 1 x H x W grid of indices, got " + x);
+            }
+            ParamSpec w = params.get(0);
+            if (w.rows() != codes || w.cols() != dim) {
+                throw new IllegalArgumentException(name + ": " + w.name() + " is " + w.rows() + " x " + w.cols() + " but the embedding has "
+                        + codes + " codes of " + dim);
+            }
+            return Shape.image(dim, x.height(), x.width());
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return false;
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            PixelCnnKernels.embedForward(c.value(n.id()), c.value(n.input(0)), c.params(), c.paramOffset(0), c.batch(),
+                    c.node(n.input(0)).width(), dim);
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            if (c.accumulateParam(0)) {
+                throw new IllegalStateException(n.name() + ": an embedding shared with another layer is not supported");
+            }
+            PixelCnnKernels.embedBackward(c.gradients(), c.paramOffset(0), c.gradient(n.id()), c.value(n.input(0)), c.batch(),
+                    c.node(n.input(0)).width(), dim, codes);
+        }
+    }
+
+    /**
+     * Per-sample categorical cross-entropy of a grid: input 0 the logits (codes x H x W, channels
+     * first), input 1 the indices (1 x H x W, as floats; takes no gradient); the sum over positions
+     * of -log softmax(logits at p)[index at p] ({@link PixelCnnKernels#categoricalNll}): (B) values,
+     * the -log likelihood of the grid under an autoregressive prior. The gradient is softmax - one-hot.
+     */
+    public record CategoricalNll(int codes) implements Op {
+        @Override
+        public Shape shape(String name, List<Shape> inputs, List<ParamSpec> params) {
+            Shape l = inputs.get(0), t = inputs.get(1);
+            if (!l.spatial() || l.channels() != codes || !t.spatial() || t.channels() != 1 || l.height() != t.height() || l.width() != t.width()) {
+                throw new IllegalArgumentException(name + " takes " + codes + " x H x W logits and a 1 x H x W grid of indices, got " + l + " and " + t);
+            }
+            return Shape.features(1);
+        }
+
+        @Override
+        public boolean takesGradient(int input) {
+            return input == 0;
+        }
+
+        @Override
+        public Term term() {
+            return Term.RECONSTRUCTION;
+        }
+
+        @Override
+        public List<Buffer> buffers(Node node, List<Shape> inputs, boolean training) {
+            return training ? List.of(Buffer.floatsPerSample("probabilities", inputs.get(0).size())) : List.of();
+        }
+
+        @Override
+        public void forward(Node n, OpContext c) {
+            int positions = c.node(n.input(1)).width();
+            PixelCnnKernels.categoricalNll(c.value(n.id()), c.training() ? c.floats(0) : null, c.value(n.input(0)), c.value(n.input(1)),
+                    c.batch(), codes, positions);
+        }
+
+        @Override
+        public void backward(Node n, OpContext c) {
+            int positions = c.node(n.input(1)).width();
+            PixelCnnKernels.categoricalNllBackward(c.gradient(n.input(0)), c.accumulate(0), c.floats(0), c.value(n.input(1)), c.lossScale(),
+                    c.batch(), codes, positions);
         }
     }
 }

@@ -556,7 +556,8 @@ public final class Autoencoder implements LatentModel {
         }
         boolean checkpoint = c.metadata().containsKey(CHECKPOINT_KEY);
         for (String name : c.tensors().keySet()) {
-            if (!g.params().containsKey(name) && !(checkpoint && (name.startsWith("optimizer.") || name.startsWith("early_stopping.")))) {
+            if (!g.params().containsKey(name) && !(checkpoint && (name.startsWith("optimizer.") || name.startsWith("early_stopping.")))
+                    && !(PixelCnnPrior.isPriorTensor(name) && c.metadata().containsKey(PixelCnnPrior.SPEC_KEY))) {
                 throw new IOException(file + ": tensor " + name + " is not part of the model spec");
             }
         }
