@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 @Command(name = "latent4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Pure-Java autoencoders and VAEs.",
         subcommands = {DemoCommand.class, TrainCommand.class, UseCommands.Eval.class, UseCommands.Encode.class,
-            UseCommands.Reconstruct.class, UseCommands.Denoise.class, UseCommands.Interpolate.class, UseCommands.Sample.class, UseCommands.Score.class, UseCommands.Calibrate.class, ProbeCommand.class, InfoCommand.class, LinearCommands.PcaCommand.class,
+            UseCommands.Reconstruct.class, UseCommands.Denoise.class, UseCommands.Interpolate.class, UseCommands.Sample.class, VqCommands.Decode.class, VqCommands.FitPrior.class, UseCommands.Score.class, UseCommands.Calibrate.class, ProbeCommand.class, InfoCommand.class, LinearCommands.PcaCommand.class,
             LinearCommands.PpcaCommand.class, ViewCommand.class, ImportCommand.class, ExportCommand.class, BenchCommand.class, EnvCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -40,7 +40,7 @@ public final class Main implements Runnable {
     }
 
     private static final java.util.Set<String> COMPUTING = java.util.Set.of(
-            "demo", "train", "eval", "encode", "reconstruct", "denoise", "interpolate", "sample", "score", "calibrate", "probe", "pca", "ppca");
+            "demo", "train", "eval", "encode", "reconstruct", "denoise", "interpolate", "sample", "decode", "fit-prior", "score", "calibrate", "probe", "pca", "ppca");
 
     public static void main(String[] args) {
         // The JIT compiles the GEMM kernels on a spare core while a command that computes reads

@@ -403,6 +403,13 @@ final class UseCommands {
                         }
                         latent = ",\"kl_per_dimension\":[" + kl + "],\"active_units\":" + r.activeUnits();
                     }
+                    if (DiscreteCodes.has(m)) {
+                        DiscreteCodes dc = DiscreteCodes.of(m);
+                        org.latent4j.model.PixelCnnPrior prior = VqCommands.savedPrior(org.latent4j.io.SafeTensors.read(io.model), io.model, dc);
+                        if (prior != null) {   // the exact bits of the data's code indices under the saved PixelCNN prior
+                            latent += String.format(Locale.ROOT, ",\"pixelcnn_bits_per_image\":%.4f", prior.meanBits(dc.encodeIndices(x), par));
+                        }
+                    }
                     System.out.printf(Locale.ROOT, "{\"rows\":%d,\"neg_elbo\":%.4f,\"reconstruction\":%.4f,\"kl\":%.4f%s%s}%n", d.rows(),
                             r.reconstruction() + r.kl(), r.reconstruction(), r.kl(), latent,
                             sizeAndImageMetrics(m, x, c == null ? m.reconstruct(x) : ae.reconstruct(x, c), pictureShape(m, d)));
@@ -921,8 +928,10 @@ final class UseCommands {
                 + " model of 784 inputs).")
         Path priorData;
 
-        @Option(names = "--prior", defaultValue = "markov", paramLabel = "KIND", description = "For a VQ-VAE or FSQ model: markov"
-                + " (autoregressive over the code grid in raster order) or categorical (each position alone); default ${DEFAULT-VALUE}.")
+        @Option(names = "--prior", paramLabel = "KIND", description = "For a VQ-VAE or FSQ model: pixelcnn (the PixelCNN prior"
+                + " saved in the model file by fit-prior), markov (autoregressive over the code grid in raster order, first order,"
+                + " fitted on --prior-data) or categorical (each position alone, fitted on --prior-data); default pixelcnn when the"
+                + " file holds one, else markov.")
         String prior;
 
         @Override
@@ -930,7 +939,8 @@ final class UseCommands {
             if (count <= 0) {
                 throw new IllegalArgumentException("--count must be positive, got " + count);
             }
-            LatentModel m = Models.load(model);
+            org.latent4j.io.SafeTensors.Contents contents = org.latent4j.io.SafeTensors.read(model);
+            LatentModel m = Models.from(contents, model);
             int width = m instanceof Autoencoder ae ? ae.conditionDim() : 0;
             if (width == 0 && condition != null) {
                 throw new IllegalArgumentException("--condition: " + model + " is not a conditional model");
@@ -941,7 +951,7 @@ final class UseCommands {
             }
             float[][] s;
             if (DiscreteCodes.has(m)) {
-                s = discreteSamples(m);
+                s = discreteSamples(m, contents);
             } else {
                 if (priorData != null) {
                     throw new IllegalArgumentException("--prior-data: " + model + " has a N(0, I) prior, not one over code indices");
@@ -955,11 +965,27 @@ final class UseCommands {
         }
 
         /** Index grids drawn from a prior fitted on the codes of --prior-data's rows, decoded. */
-        private float[][] discreteSamples(LatentModel m) throws java.io.IOException {
-            CodePrior.Kind kind = switch (prior.toLowerCase(Locale.ROOT)) {
+        private float[][] discreteSamples(LatentModel m, org.latent4j.io.SafeTensors.Contents contents) throws java.io.IOException {
+            DiscreteCodes codes = DiscreteCodes.of(m);
+            org.latent4j.model.PixelCnnPrior saved = VqCommands.savedPrior(contents, model, codes);
+            String k = prior != null ? prior.toLowerCase(Locale.ROOT) : saved != null ? "pixelcnn" : "markov";
+            if (k.equals("pixelcnn")) {
+                if (saved == null) {
+                    throw new IllegalArgumentException("--prior pixelcnn: " + model + " holds no PixelCNN prior (train one with fit-prior --model "
+                            + model + " --data TRAIN)");
+                }
+                if (priorData != null) {
+                    throw new IllegalArgumentException("--prior-data: the PixelCNN prior is saved in " + model + "; leave --prior-data out"
+                            + " (or give --prior markov or categorical)");
+                }
+                try (org.latent4j.kernel.Parallelism par = org.latent4j.kernel.Parallelism.of(org.latent4j.kernel.Parallelism.defaultThreads())) {
+                    return codes.decodeIndices(saved.sample(count, seed.seed, par));
+                }
+            }
+            CodePrior.Kind kind = switch (k) {
                 case "markov" -> CodePrior.Kind.MARKOV;
                 case "categorical" -> CodePrior.Kind.CATEGORICAL;
-                default -> throw new IllegalArgumentException("--prior " + prior + ": expected markov or categorical");
+                default -> throw new IllegalArgumentException("--prior " + prior + ": expected pixelcnn, markov or categorical");
             };
             Dataset rows;
             if (priorData != null) {

@@ -75,6 +75,16 @@ public final class DiscreteCodes {
         return positions;
     }
 
+    /** Rows of the code grid (1 for a flat code). */
+    public int gridHeight() {
+        return quantizer.shape().spatial() ? quantizer.shape().height() : 1;
+    }
+
+    /** Columns of the code grid (1 for a flat code). */
+    public int gridWidth() {
+        return quantizer.shape().spatial() ? quantizer.shape().width() : 1;
+    }
+
     /** Codes a position can take (the codebook's size, or FSQ's product of levels). */
     public int codes() {
         return codes;

@@ -6,10 +6,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.latent4j.dsl.PixelCnnSpec;
 import org.latent4j.graph.Graph;
-import org.latent4j.graph.Node;
 import org.latent4j.graph.Ops;
 import org.latent4j.graph.ParamSpec;
 import org.latent4j.graph.Planner;
@@ -18,13 +16,11 @@ import org.latent4j.kernel.Parallelism;
 import org.latent4j.kernel.Philox;
 import org.latent4j.kernel.PixelCnnKernels;
 import org.latent4j.runtime.Executor;
-import org.latent4j.train.OptimizerSpec;
-import org.latent4j.train.Trainer;
 
 /**
  * An autoregressive prior over the code grid of a discrete latent: a masked-convolution PixelCNN
- * ({@link PixelCnnSpec}, built in the engine as {@link Graph#pixelCnn}), trained by Adam on the
- * training set's code indices to maximize the exact log-likelihood
+ * ({@link PixelCnnSpec}, built in the engine as {@link Graph#pixelCnn}), trained by Adam
+ * ({@code org.latent4j.train.PixelCnnTrainer}) on the training set's code indices to maximize the exact log-likelihood
  * log p(k) = sum over positions p (raster order) of log p(k_p | k_1 .. k_{p-1}).
  * {@link #bits} scores a grid exactly (one forward pass: the masks make the logits at p depend on
  * the positions before p only), {@link #sample} draws grids in raster order, one forward pass per
@@ -39,20 +35,6 @@ public final class PixelCnnPrior {
     public static final String SPEC_KEY = "latent4j.prior.pixelcnn";
     /** Metadata key of the figures of its training (JSON: epochs, train bits per image of each epoch). */
     public static final String TRAINING_KEY = "latent4j.prior.training";
-
-    /** How a prior is trained: epochs over the index rows, batch size, Adam's learning rate, seed (initialization and shuffling). */
-    public record FitConfig(int epochs, int batch, float learningRate, long seed) {
-        public FitConfig {
-            if (epochs < 1 || batch < 1 || !(learningRate > 0f) || !Float.isFinite(learningRate)) {
-                throw new IllegalArgumentException("PixelCNN prior training needs epochs >= 1, batch >= 1 and a positive learning rate, got "
-                        + epochs + ", " + batch + ", " + learningRate);
-            }
-        }
-
-        public static FitConfig defaults() {
-            return new FitConfig(10, 64, 1e-3f, 42);
-        }
-    }
 
     private final PixelCnnSpec spec;
     private final Graph g;
@@ -72,19 +54,6 @@ public final class PixelCnnPrior {
         return new PixelCnnPrior(spec, params.clone());
     }
 
-    /** A prior at its initial parameters (the masked taps zero). */
-    public static PixelCnnPrior initial(PixelCnnSpec spec, long seed) {
-        Graph g = Graph.pixelCnn(spec);
-        float[] p = Trainer.initialParams(g, seed);
-        for (Node n : g.nodes()) {
-            if (n.op() instanceof Ops.MaskedConv mc) {
-                PixelCnnKernels.mask(p, g.param(n.params().get(0)).offset(), mc.geometry().outChannels(), mc.geometry().inChannels(),
-                        mc.geometry().kernelHeight(), mc.typeA());
-            }
-        }
-        return new PixelCnnPrior(spec, p);
-    }
-
     public PixelCnnSpec spec() {
         return spec;
     }
@@ -102,8 +71,8 @@ public final class PixelCnnPrior {
         return spec.positions();
     }
 
-    /** Index rows as the graph's float input, each checked (a one-line error naming the row and position). */
-    private float[] grid(int[][] index, int from, int n) {
+    /** Index rows [from, from + n) as the graph's float input, each checked (a one-line error naming the row and position). */
+    public float[] grid(int[][] index, int from, int n) {
         int pos = positions();
         float[] x = new float[n * pos];
         for (int r = 0; r < n; r++) {
@@ -121,63 +90,6 @@ public final class PixelCnnPrior {
             }
         }
         return x;
-    }
-
-    /**
-     * Trains a prior on index rows (each {@code spec.positions()} indices in raster order) with Adam;
-     * {@code log} gets one line per epoch (the mean bits per grid of the epoch's batches). Rows are
-     * shuffled each epoch by Philox(seed, epoch); the same arguments give the same bits for any thread count.
-     */
-    public static PixelCnnPrior fit(int[][] index, PixelCnnSpec spec, FitConfig cfg, Parallelism par, Consumer<String> log) {
-        if (index.length == 0) {
-            throw new IllegalArgumentException("a PixelCNN prior needs at least one index row");
-        }
-        PixelCnnPrior prior = initial(spec, cfg.seed());
-        float[] all = prior.grid(index, 0, index.length);
-        Graph g = prior.g;
-        int n = index.length, pos = spec.positions(), batch = Math.min(cfg.batch(), n);
-        Executor ex = new Executor(Planner.training(g), par, batch);
-        float[] grads = new float[g.paramCount()];
-        org.latent4j.train.Optimizer opt = new org.latent4j.train.Optimizer(OptimizerSpec.adam(cfg.learningRate()), g.trainableCount(), par);
-        int[] order = new int[n];
-        float[] u = new float[n];
-        float[] x = new float[batch * pos];
-        for (int e = 0; e < cfg.epochs(); e++) {
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            Philox.fillUniform(u, 0, n, cfg.seed(), 1L + e, 0);
-            for (int i = n - 1; i > 0; i--) {
-                int j = Math.min(i, (int) (u[i] * (i + 1)));
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
-            double sum = 0;
-            long t0 = System.nanoTime();
-            for (int b0 = 0; b0 < n; b0 += batch) {
-                int b = Math.min(batch, n - b0);
-                for (int r = 0; r < b; r++) {
-                    System.arraycopy(all, order[b0 + r] * pos, x, r * pos, pos);
-                }
-                ex.load(g.input, x, 0, b);
-                ex.run(prior.params, grads, b, cfg.seed(), e, 1f);
-                float[] loss = ex.value(g.recon);
-                for (int r = 0; r < b; r++) {
-                    sum += loss[r];
-                }
-                opt.step(prior.params, grads, cfg.learningRate());
-            }
-            double bits = sum / n / Math.log(2);
-            if (!Double.isFinite(bits)) {
-                throw new IllegalStateException("PixelCNN prior training diverged in epoch " + (e + 1) + " (loss " + bits + ")");
-            }
-            if (log != null) {
-                log.accept(String.format(java.util.Locale.ROOT, "prior epoch %d/%d: %.2f bits per grid (train, %d grids, %.1f s)", e + 1,
-                        cfg.epochs(), bits, n, (System.nanoTime() - t0) / 1e9));
-            }
-        }
-        return prior;
     }
 
     /** The codes x positions logits of each row (rows of the input grid as floats), channels first, by one forward pass. */

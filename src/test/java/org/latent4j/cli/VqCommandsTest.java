@@ -87,6 +87,82 @@ class VqCommandsTest {
         assertEquals(4, Csv.read(dir.resolve("s.csv")).rows());
         MainTest.Run bad = MainTest.run("sample", "--model", model.toString(), "--prior", "pixelcnn", "--out", dir.resolve("t.csv").toString());
         assertNotEquals(0, bad.code());
-        assertTrue(bad.err().contains("--prior pixelcnn: expected markov or categorical"), bad.err());
+        assertTrue(bad.err().contains("--prior pixelcnn: " + model + " holds no PixelCNN prior (train one with fit-prior"), bad.err());
+    }
+
+    /**
+     * fit-prior saves a PixelCNN prior in the model file; sample draws from it by default, equal to
+     * the Java API's draws; eval reports its bits; decode --indices equals decodeIndices, and a bad
+     * index or count gets one line naming the line and column.
+     */
+    @Test
+    void fitPriorThenSampleEvalAndDecode(@TempDir Path dir) throws Exception {
+        ModelSpec spec = Model.encoder(1, 28, 28).conv2d(8, 4, 2, 1).relu().conv2d(16, 4, 2, 1).relu().vectorQuantized(32, 8)
+                .decoder().convTranspose2d(8, 4, 2, 1).relu().convTranspose2d(1, 4, 2, 1).bernoulli();
+        Autoencoder ae = Autoencoder.of(spec, org.latent4j.train.Trainer.initialParams(org.latent4j.graph.Graph.build(spec), 3));
+        Path model = dir.resolve("vq.safetensors"), withPrior = dir.resolve("vq-prior.safetensors");
+        ae.save(model, java.util.Map.of());
+        float[][] rows = new float[6][];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = FashionMnist.bundledTest().row(i);
+        }
+        Path data = dir.resolve("x.csv");
+        Csv.write(data, rows);
+        MainTest.Run f = MainTest.run("fit-prior", "--model", model.toString(), "--data", data.toString(), "--test", data.toString(),
+                "--epochs", "2", "--batch", "4", "--channels", "8", "--embedding", "4", "--blocks", "1", "--out", withPrior.toString());
+        assertEquals(0, f.code(), f.err());
+        assertTrue(f.out().matches("(?s).*prior epoch 2/2: .* bits per grid.*test bits per image \\(6 rows.*categorical .*, markov .*,"
+                + " pixelcnn .*wrote .*"), f.out());
+        org.latent4j.io.SafeTensors.Contents c = org.latent4j.io.SafeTensors.read(withPrior);
+        org.latent4j.model.PixelCnnPrior prior = org.latent4j.model.PixelCnnPrior.from(c, withPrior);
+        assertEquals(new org.latent4j.dsl.PixelCnnSpec(32, 7, 7, 4, 8, 7, 1), prior.spec());
+        assertTrue(c.tensors().containsKey("prior.conv_in.weight") && c.tensors().containsKey("prior.blocks.0.conv2.bias"));
+        assertArrayEquals(new int[] {8, 4, 7, 7}, c.tensors().get("prior.conv_in.weight").shape());
+        assertEquals(null, org.latent4j.model.PixelCnnPrior.from(org.latent4j.io.SafeTensors.read(model), model));
+        Autoencoder back = Autoencoder.load(withPrior);   // the model reads its own tensors beside the prior's
+        assertArrayEquals(ae.parameters(), back.parameters());
+        DiscreteCodes dc = DiscreteCodes.of(back);
+
+        MainTest.Run s = MainTest.run("sample", "--model", withPrior.toString(), "-n", "5", "--seed", "9", "--out", dir.resolve("s.csv").toString());
+        assertEquals(0, s.code(), s.err());
+        float[][] want = dc.decodeIndices(prior.sample(5, 9, org.latent4j.kernel.Parallelism.serial()));
+        Dataset got = Csv.read(dir.resolve("s.csv"));
+        for (int r = 0; r < 5; r++) {
+            assertArrayEquals(want[r], got.row(r), 1e-6f, "sample " + r);
+        }
+        MainTest.Run ev = MainTest.run("eval", "--model", withPrior.toString(), "--data", data.toString());
+        assertEquals(0, ev.code(), ev.err());
+        assertTrue(ev.out().contains(String.format(java.util.Locale.ROOT, "\"pixelcnn_bits_per_image\":%.4f",
+                prior.meanBits(dc.encodeIndices(rows), org.latent4j.kernel.Parallelism.serial()))), ev.out());
+
+        int[][] idx = dc.encodeIndices(rows);
+        idx[2][5] = 31;
+        StringBuilder sb = new StringBuilder();
+        for (int[] row : idx) {
+            sb.append(java.util.Arrays.stream(row).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","))).append('\n');
+        }
+        Path idxFile = dir.resolve("idx.csv");
+        Files.writeString(idxFile, sb);
+        MainTest.Run d = MainTest.run("decode", "--model", withPrior.toString(), "--indices", idxFile.toString(), "--out",
+                dir.resolve("d.csv").toString());
+        assertEquals(0, d.code(), d.err());
+        float[][] decoded = dc.decodeIndices(idx);
+        Dataset dd = Csv.read(dir.resolve("d.csv"));
+        assertEquals(6, dd.rows());
+        for (int r = 0; r < 6; r++) {
+            assertArrayEquals(decoded[r], dd.row(r), 0f, "decoded row " + r);
+        }
+        assertTrue(Files.exists(dir.resolve("d.png")));
+        Files.writeString(idxFile, sb.toString().replaceFirst("\n([0-9]+),", "\n$1,32,").replaceFirst(",32,[0-9]+,", ",32,"));
+        MainTest.Run big = MainTest.run("decode", "--model", withPrior.toString(), "--indices", idxFile.toString(), "--out",
+                dir.resolve("e.csv").toString());
+        assertNotEquals(0, big.code());
+        assertTrue(big.err().contains(idxFile + ": line 2, column 2: '32' is not a code index (a whole number in 0..31)"), big.err());
+        Files.writeString(idxFile, "1,2,3\n");
+        MainTest.Run few = MainTest.run("decode", "--model", withPrior.toString(), "--indices", idxFile.toString(), "--out",
+                dir.resolve("e.csv").toString());
+        assertNotEquals(0, few.code());
+        assertTrue(few.err().contains(idxFile + ": line 1 has 3 indices but the model's code grid has 49 positions"), few.err());
+        assertEquals(1, few.err().strip().lines().count(), few.err());
     }
 }

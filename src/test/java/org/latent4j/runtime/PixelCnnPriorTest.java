@@ -28,7 +28,7 @@ class PixelCnnPriorTest {
 
     /** A prior with random parameters everywhere (biases too), masked taps zero. */
     static PixelCnnPrior randomPrior(PixelCnnSpec s, long seed, float scale) {
-        PixelCnnPrior init = PixelCnnPrior.initial(s, seed);
+        PixelCnnPrior init = org.latent4j.train.PixelCnnTrainer.initial(s, seed);
         float[] p = init.parameters().clone();
         float[] noise = new float[p.length];
         Philox.fillNormal(noise, 0, p.length, seed, 99, 0);
@@ -362,11 +362,11 @@ class PixelCnnPriorTest {
                 rows[r][q] = draw[(q / 4) * 4]; // each grid row repeats the code of its first column
             }
         }
-        PixelCnnPrior.FitConfig cfg = new PixelCnnPrior.FitConfig(6, 32, 3e-3f, 1);
-        PixelCnnPrior prior = PixelCnnPrior.fit(rows, s, cfg, Parallelism.serial(), null);
+        org.latent4j.train.PixelCnnTrainer.FitConfig cfg = new org.latent4j.train.PixelCnnTrainer.FitConfig(6, 32, 3e-3f, 1);
+        PixelCnnPrior prior = org.latent4j.train.PixelCnnTrainer.fit(rows, s, cfg, Parallelism.serial(), null);
         PixelCnnPrior two;
         try (Parallelism par = Parallelism.of(2)) {
-            two = PixelCnnPrior.fit(rows, s, cfg, par, null);
+            two = org.latent4j.train.PixelCnnTrainer.fit(rows, s, cfg, par, null);
         }
         assertArrayEquals(prior.parameters(), two.parameters());
         double pixel = prior.meanBits(rows, Parallelism.serial());
@@ -383,7 +383,7 @@ class PixelCnnPriorTest {
 
     @Test
     void badIndexRowsGetOneLineNamingRowAndPosition() {
-        PixelCnnPrior prior = PixelCnnPrior.initial(TINY, 1);
+        PixelCnnPrior prior = org.latent4j.train.PixelCnnTrainer.initial(TINY, 1);
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> prior.bits(new int[][] {new int[16], {0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}, Parallelism.serial()));
         assertEquals("index row 1, position 2: code 9 is not in 0..4", e.getMessage());
