@@ -33,11 +33,7 @@ class GemvTest {
     }
 
     static float[] random(SplittableRandom r, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return x;
+        return GemmTest.random(r, n);
     }
 
     /** Shapes: one panel and parts of one, 4-panel groups and remainders, k over several Gemm blocks. */
