@@ -19,6 +19,8 @@ final class InfoCommand implements Callable<Integer> {
             case "vae" -> "VAE";
             case "pca" -> "PCA";
             case "ppca" -> "PPCA";
+            case "vq-vae" -> "VQ-VAE";
+            case "fsq" -> "autoencoder with a finite scalar quantized (FSQ) latent";
             default -> m.kind();
         } + ", " + m.inputDim() + " inputs, " + m.latentDim() + " latent dimensions");
         System.out.print(m.summary());

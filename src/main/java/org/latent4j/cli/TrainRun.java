@@ -297,7 +297,8 @@ final class TrainRun {
             reportStages(p, o, pretraining, "train loss", "train_loss", EpochStats::trainNegElbo);
         }
         List<org.latent4j.train.QuantizerHealth> health;
-        try (ProgressListener bar = new ProgressListener(epochs, o).naming(td.images ? "img" : "rows", held).healthFile(dir.resolve("quantizer.json"))) {
+        try (ProgressListener bar = new ProgressListener(epochs, o).naming(td.images ? "img" : "rows", held).healthFile(dir.resolve("quantizer.json"))
+                .discrete(spec.hasDiscreteLatent())) {
             health = bar.health;
             result = resumed != null ? Trainer.resume(resumed, resume, train, test, cfg, bar, checkpoints)
                     : Trainer.fit(spec, train, test, cfg, bar, checkpoints, null, initial);
@@ -375,8 +376,13 @@ final class TrainRun {
         if (skipped > 0) {
             o.printf(Locale.ROOT, "skipped %d batch(es) whose loss or gradient was not finite%n", skipped);
         }
-        o.printf(Locale.ROOT, "%s -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
-                held, last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), last.epoch(), seconds);
+        if (spec.hasDiscreteLatent()) {
+            o.printf(Locale.ROOT, "%s reconstruction %.2f nats per image after %d epochs, %.1f s%n", held, last.validationReconstruction(),
+                    last.epoch(), seconds);
+        } else {
+            o.printf(Locale.ROOT, "%s -ELBO %.2f nats (reconstruction %.2f + KL %.2f) after %d epochs, %.1f s%n",
+                    held, last.validationNegElbo(), last.validationReconstruction(), last.validationKl(), last.epoch(), seconds);
+        }
         o.println("wrote " + dir + "/: model.safetensors, " + String.join(", ", pictures) + ", metrics.json"
                 + (checkpoints != null ? ", checkpoint.safetensors" : "")
                 + (modelOut != null ? "; and " + modelOut : ""));
@@ -495,12 +501,24 @@ final class TrainRun {
             kl[i] = s.trainKl();
             testKl[i] = s.validationKl();
         }
-        Pictures.lineChart(dir.resolve("loss.png"), "loss per image (nats)", "epoch", List.of(
+        if (model.spec().hasDiscreteLatent()) {
+            double[] testRecon = new double[n], vq = new double[n];
+            for (int i = 0; i < n; i++) {
+                testRecon[i] = history.get(i).validationReconstruction();
+                vq[i] = history.get(i).trainPenalty();
+            }
+            Pictures.lineChart(dir.resolve("loss.png"), "loss per image (nats; a discrete latent has no KL term)", "epoch", List.of(
+                    new Pictures.Series("train reconstruction", recon, Pictures.PALETTE[0]),
+                    new Pictures.Series("test reconstruction", testRecon, Pictures.PALETTE[1]),
+                    new Pictures.Series("train codebook + commitment", vq, Pictures.PALETTE[2])));
+        } else {
+            Pictures.lineChart(dir.resolve("loss.png"), "loss per image (nats)", "epoch", List.of(
                 new Pictures.Series("train -elbo", trainElbo, Pictures.PALETTE[0]),
                 new Pictures.Series("test -elbo", testElbo, Pictures.PALETTE[1]),
                 new Pictures.Series("train reconstruction", recon, Pictures.PALETTE[2]),
                 new Pictures.Series("train kl", kl, Pictures.PALETTE[3]),
                 new Pictures.Series("test kl", testKl, Pictures.PALETTE[4])));
+        }
         latentPicture(dir, model, test, fashion);
         org.latent4j.kernel.Shape image = UseCommands.pictureShape(model, test);
         if (image == null) {
@@ -611,6 +629,14 @@ final class TrainRun {
         private Path healthFile;
         private boolean healthFileFailed;
 
+        /** A discrete latent (VQ, FSQ): epoch lines without a KL term. */
+        private boolean discrete;
+
+        ProgressListener discrete(boolean discrete) {
+            this.discrete = discrete;
+            return this;
+        }
+
         ProgressListener healthFile(Path file) {
             this.healthFile = file;
             return this;
@@ -653,6 +679,13 @@ final class TrainRun {
         @Override
         public void onEpoch(EpochStats s) {
             close();
+            if (discrete) {
+                out.printf(Locale.ROOT, "epoch %d/%d: train reconstruction %.2f + codebook/commitment %.3f%s, %.1f s, %.0f " + unit + "/s%n",
+                        s.epoch(), epochs, s.trainReconstruction(), s.trainPenalty(),
+                        Double.isNaN(s.validationNegElbo()) ? "" : String.format(Locale.ROOT, ", " + held + " reconstruction %.2f",
+                                s.validationReconstruction()), s.seconds(), s.samplesPerSecond());
+                return;
+            }
             out.printf(Locale.ROOT, "epoch %d/%d: train -ELBO %.2f (recon %.2f, KL %.2f%s)%s%s, %.1f s, %.0f " + unit + "/s%n",
                     s.epoch(), epochs, s.trainNegElbo(), s.trainReconstruction(), s.trainKl(),
                     s.trainPenalty() != 0 ? String.format(Locale.ROOT, ", penalties %.3f", s.trainPenalty()) : "",

@@ -70,6 +70,11 @@ public record ModelSpec(int inputDim, List<LayerSpec> encoder, LatentSpec latent
         return latent instanceof LatentSpec.Gaussian;
     }
 
+    /** True for a discrete latent (vector quantized or finite scalar quantized): no KL term, code indices instead of z. */
+    public boolean hasDiscreteLatent() {
+        return latent instanceof LatentSpec.VectorQuantized || latent instanceof LatentSpec.FiniteScalar;
+    }
+
     /** The same spec with the input width fixed (from the data). */
     public ModelSpec withInputDim(int dim) {
         if (dim <= 0) {

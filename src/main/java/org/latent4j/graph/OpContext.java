@@ -107,4 +107,18 @@ public interface OpContext {
 
     /** Runs {@link Op#rowShare} of the current node's op for part {@code part} over rows [0, rows), on the threads when large. */
     void forRows(int part, int rows, int width);
+
+    /**
+     * Tells the optimizer that arena elements [offset, offset + length) were replaced by a state
+     * update (a re-seeded code): their moments start again from zero, so a revived code is not
+     * pushed by the moving averages of the code it replaced. Called from {@link Op#updateState};
+     * does nothing when no optimizer listens (inference, a bare executor).
+     */
+    void resetOptimizerState(int offset, int length);
+
+    /** Who receives {@link #resetOptimizerState}: the trainer's optimizer. */
+    @FunctionalInterface
+    interface OptimizerReset {
+        void reset(int offset, int length);
+    }
 }

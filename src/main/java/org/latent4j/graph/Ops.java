@@ -1169,7 +1169,10 @@ public final class Ops {
      * times it): deterministic for any thread count. With {@code kmeansIterations} > 0 the first
      * applied step (every cluster size still 0) initializes the codebook instead: codes drawn among
      * the batch's rows as a revival draws them, that many Lloyd iterations on the rows (a code left
-     * without rows keeps its vector), then cluster sizes = the final counts and averages = the sums.
+     * without rows keeps its vector; with {@code cosine} the rows are assigned by cosine similarity
+     * and a code moves to the mean of its rows), then cluster sizes = the final counts and averages
+     * = the sums. With gradient updates a re-seeded code's optimizer moments are reset
+     * ({@link OpContext#resetOptimizerState}), and the whole codebook's after a k-means start.
      */
     public record VectorQuantize(int codes, int dim, boolean cosine, boolean ema, float decay, float epsilon, float deadThreshold,
                                  int kmeansIterations) implements Op {
@@ -1208,7 +1211,8 @@ public final class Ops {
                     Buffer.doubles("counts", training ? codes : 1, training),
                     new Buffer("draws", Buffer.Type.FLOATS, 0, training ? codes : 1, training)));
             if (cosine) {
-                b.add(Buffer.floatsPerSample("unitRows", p * dim));
+                // the unit rows stay until the state update when a k-means start reads them
+                b.add(new Buffer("unitRows", Buffer.Type.FLOATS, p * dim, 0, training && kmeansIterations > 0));
                 b.add(new Buffer("unitCodes", Buffer.Type.FLOATS, 0, codes * dim, false));
             }
             return b;
@@ -1258,8 +1262,15 @@ public final class Ops {
                 System.arraycopy(rows, Math.min((int) (draws[k] * rowsN), rowsN - 1) * dim, p, emb + k * dim, dim);
             }
             for (int it = 0; it <= kmeansIterations; it++) {
-                VqKernels.codeNorms(norms, p, emb, codes, dim);
-                VqKernels.nearest(index, scores, rows, rowsN, p, emb, norms, codes, dim, c.gemm());
+                if (cosine) {
+                    // spherical assignment (as the forward's lookup), centroids the mean of the raw rows (as the moving averages)
+                    float[] unitCodes = c.floats(UNIT_CODES);
+                    VqKernels.normalizeRows(unitCodes, p, emb, codes, dim);
+                    VqKernels.nearest(index, scores, c.floats(UNIT_ROWS), rowsN, unitCodes, 0, null, codes, dim, c.gemm());
+                } else {
+                    VqKernels.codeNorms(norms, p, emb, codes, dim);
+                    VqKernels.nearest(index, scores, rows, rowsN, p, emb, norms, codes, dim, c.gemm());
+                }
                 VqKernels.assignmentSums(counts, sums, index, rows, rowsN, codes, dim);
                 if (it == kmeansIterations) {
                     break;
@@ -1290,6 +1301,9 @@ public final class Ops {
             int emb = c.paramOffset(0), size = c.paramOffset(1), revived = c.paramOffset(2), avg = ema ? c.paramOffset(3) : -1;
             if (kmeansIterations > 0 && unused(p, size)) {
                 kmeans(c, p, emb, size, avg, rows, rowsN, counts, sums);
+                if (!ema) {
+                    c.resetOptimizerState(emb, codes * dim);   // the first step's moments belonged to the codes k-means replaced
+                }
                 return;
             }
             VqKernels.assignmentSums(counts, sums, c.ints(INDEX), rows, rowsN, codes, dim);
@@ -1309,6 +1323,9 @@ public final class Ops {
                         int r = Math.min((int) (draws[k] * rowsN), rowsN - 1);
                         System.arraycopy(rows, r * dim, p, emb + k * dim, dim);
                         p[size + k] = (float) mean;
+                        if (!ema) {
+                            c.resetOptimizerState(emb + k * dim, dim);   // a code trained by gradient starts its moments afresh
+                        }
                         if (ema) {
                             for (int j = 0; j < dim; j++) {
                                 p[avg + k * dim + j] = (float) (rows[r * dim + j] * mean);

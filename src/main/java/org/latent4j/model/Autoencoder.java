@@ -174,7 +174,12 @@ public final class Autoencoder implements LatentModel {
 
     @Override
     public String kind() {
-        return spec.isVariational() ? "vae" : "autoencoder";
+        return switch (spec.latent()) {
+            case org.latent4j.dsl.LatentSpec.VectorQuantized v -> "vq-vae";
+            case org.latent4j.dsl.LatentSpec.FiniteScalar f -> "fsq";
+            case org.latent4j.dsl.LatentSpec.Gaussian g -> "vae";
+            case org.latent4j.dsl.LatentSpec.Deterministic d -> "autoencoder";
+        };
     }
 
     @Override
@@ -287,19 +292,35 @@ public final class Autoencoder implements LatentModel {
     private float[][] encodePart(float[][] x, float[] conditions, boolean logVariance) {
         checkRows(x, inputDim(), "input");
         float[][] in = inputScaling.apply(x);
-        int n = x.length, d = inputDim();
-        Executor ex = executor(encodePlan, n);
-        float[] buffer = ex.value(graph.input);
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(in[r], 0, buffer, r * d, d);
-        }
-        if (conditions != null) {
-            ex.load(graph.condition, conditions, 0, n);
-        }
-        ex.run(params, null, n, 0, 0, 1f);
+        int n = x.length, d = inputDim(), w = latentDim(), cd = spec.conditionDim();
         int node = !spec.isVariational() ? graph.code : logVariance ? graph.logvar : graph.mu;
-        return rows(ex.value(node), n, latentDim());
+        float[][] out = new float[n][w];
+        Executor ex = executor(encodePlan, Math.min(n, CHUNK));
+        for (int from = 0; from < n; from += CHUNK) {
+            int m = Math.min(CHUNK, n - from);
+            float[] buffer = ex.value(graph.input);
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(in[from + r], 0, buffer, r * d, d);
+            }
+            if (conditions != null) {
+                ex.load(graph.condition, conditions, from * cd, m);
+            }
+            ex.run(params, null, m, 0, 0, 1f);
+            float[] v = ex.value(node);
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(v, r * w, out[from + r], 0, w);
+            }
+        }
+        return out;
     }
+
+    /**
+     * Rows per forward pass of the batch methods (encode, decode, reconstruct, scores): a larger
+     * call runs in chunks, so its activations stay bounded (a whole training set of a
+     * convolutional model at once would need gigabytes); the rows do not interact at inference,
+     * so the results are the same.
+     */
+    static final int CHUNK = 1024;
 
     /** Decoder means for latent codes z: Bernoulli probabilities or Gaussian means. */
     @Override
@@ -313,17 +334,22 @@ public final class Autoencoder implements LatentModel {
     }
 
     private float[][] decode(float[][] z, float[] conditions) {
-        float[] out = decoderOutput(z, conditions);
+        checkRows(z, latentDim(), "latent code");
         int n = z.length;
         int d = inputDim();
         float[][] mean = new float[n][];
         boolean bernoulli = spec.likelihood() instanceof LikelihoodSpec.Bernoulli;
-        for (int r = 0; r < n; r++) {
-            if (bernoulli) {   // row by row into the caller's arrays: the same element-wise kernel, the same bits
-                mean[r] = new float[d];
-                Activations.forward(Activation.SIGMOID, 0f, mean[r], 0, out, r * d, d);
-            } else {
-                mean[r] = Arrays.copyOfRange(out, r * d, (r + 1) * d);
+        for (int from = 0; from < n; from += CHUNK) {
+            int m = Math.min(CHUNK, n - from);
+            float[] out = decoderOutput(z, from, m, conditions);
+            for (int i = 0; i < m; i++) {
+                int r = from + i;
+                if (bernoulli) {   // row by row into the caller's arrays: the same element-wise kernel, the same bits
+                    mean[r] = new float[d];
+                    Activations.forward(Activation.SIGMOID, 0f, mean[r], 0, out, i * d, d);
+                } else {
+                    mean[r] = Arrays.copyOfRange(out, i * d, (i + 1) * d);
+                }
             }
         }
         return inputScaling.invert(mean);
@@ -350,7 +376,7 @@ public final class Autoencoder implements LatentModel {
         if (z == null || z.length != x.length) {
             throw new IllegalArgumentException("need one latent row per input row, got " + (z == null ? 0 : z.length) + " for " + x.length);
         }
-        float[] out = decoderOutput(z, conditions);
+        checkRows(z, latentDim(), "latent code");
         int n = z.length;
         LikelihoodSpec lik = spec.likelihood();
         int logvarOffset = -1;
@@ -360,9 +386,14 @@ public final class Autoencoder implements LatentModel {
         }
         double logTwoPi = Math.log(2 * Math.PI);
         double[][] nll = new double[n][d];
+        float[] out = null;
         for (int r = 0; r < n; r++) {
+            if (r % CHUNK == 0) {
+                out = decoderOutput(z, r, Math.min(CHUNK, n - r), conditions);
+            }
+            int o0 = (r % CHUNK) * d;
             for (int j = 0; j < d; j++) {
-                double o = out[r * d + j], t = x[r][j];
+                double o = out[o0 + j], t = x[r][j];
                 nll[r][j] = switch (lik) {
                     case LikelihoodSpec.Bernoulli _ -> Math.max(o, 0) - o * t + Math.log1p(Math.exp(-Math.abs(o)));
                     case LikelihoodSpec.GaussianFixed g -> 0.5 * ((o - t) * (o - t) / g.variance() + Math.log(g.variance()) + logTwoPi);
@@ -378,20 +409,18 @@ public final class Autoencoder implements LatentModel {
     }
 
     /**
-     * Runs the decoder on latent rows z: its raw output (Bernoulli logits or Gaussian means), n x
+     * Runs the decoder on latent rows [from, from + n) of z (n <= CHUNK): its raw output (Bernoulli logits or Gaussian means), n x
      * inputDim, in this thread's executor buffer (read it before the next call on this thread).
      */
-    private float[] decoderOutput(float[][] z, float[] conditions) {
+    private float[] decoderOutput(float[][] z, int from, int n, float[] conditions) {
         int w = latentDim();
-        checkRows(z, w, "latent code");
-        int n = z.length;
         Executor ex = executor(decodePlan, n);
         float[] buffer = ex.value(graph.z);
         for (int r = 0; r < n; r++) {
-            System.arraycopy(z[r], 0, buffer, r * w, w);
+            System.arraycopy(z[from + r], 0, buffer, r * w, w);
         }
         if (conditions != null) {
-            ex.load(graph.condition, conditions, 0, n);
+            ex.load(graph.condition, conditions, from * spec.conditionDim(), n);
         }
         ex.run(params, null, n, 0, 0, 1f);
         return ex.value(graph.output);

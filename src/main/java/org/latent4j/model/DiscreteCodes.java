@@ -95,39 +95,51 @@ public final class DiscreteCodes {
         return positions * Math.log(codes) / Math.log(2);
     }
 
-    private Executor run(float[][] x, int to) {
-        int n = x.length, d = model.inputDim();
-        float[][] scaled = model.inputScaling().apply(x);
-        float[] flat = new float[n * d];
+    /** Rows per forward pass of the encoder: a whole training set at once would need gigabytes of activations. */
+    static final int CHUNK = 512;
+
+    /** The encoder's forward pass up to node {@code to} on rows [from, from + n) of x (n <= CHUNK), in {@code ex}. */
+    private void run(Executor ex, float[] flat, float[][] x, int from, int n) {
+        int d = model.inputDim();
+        float[][] scaled = model.inputScaling().apply(java.util.Arrays.copyOfRange(x, from, from + n));
         for (int r = 0; r < n; r++) {
             if (scaled[r] == null || scaled[r].length != d) {
-                throw new IllegalArgumentException("row " + r + " has " + (scaled[r] == null ? 0 : scaled[r].length) + " values but the model takes " + d);
+                throw new IllegalArgumentException("row " + (from + r) + " has " + (scaled[r] == null ? 0 : scaled[r].length)
+                        + " values but the model takes " + d);
             }
             System.arraycopy(scaled[r], 0, flat, r * d, d);
         }
-        Executor ex = new Executor(Planner.forward(g, 0, to), Parallelism.serial(), Math.max(1, n));
         ex.load(g.input, flat, 0, n);
         ex.run(model.parameters(), null, n, 0, 0, 1f);
-        return ex;
     }
 
-    /** One index per position of each row (raster order over the code grid). */
+    private Executor executor(int to, int n) {
+        return new Executor(Planner.forward(g, 0, to), Parallelism.serial(), Math.max(1, Math.min(n, CHUNK)));
+    }
+
+    /** One index per position of each row (raster order over the code grid); any number of rows (encoded {@value #CHUNK} at a time). */
     public int[][] encodeIndices(float[][] x) {
         int n = x.length;
         int[][] out = new int[n][positions];
         if (n == 0) {
             return out;
         }
-        Executor ex = run(x, quantizer.id());
-        int[] idx;
-        if (quantizer.op() instanceof Ops.FiniteScalarQuantize f) {
-            idx = new int[n * positions];
-            VqKernels.fsqIndices(idx, ex.value(quantizer.id()), f.levels(), n, positions);
-        } else {
-            idx = ex.intBuffer(quantizer.id(), 1);
-        }
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(idx, r * positions, out[r], 0, positions);
+        Executor ex = executor(quantizer.id(), n);
+        float[] flat = new float[Math.min(n, CHUNK) * model.inputDim()];
+        int[] fsq = quantizer.op() instanceof Ops.FiniteScalarQuantize ? new int[Math.min(n, CHUNK) * positions] : null;
+        for (int from = 0; from < n; from += CHUNK) {
+            int m = Math.min(CHUNK, n - from);
+            run(ex, flat, x, from, m);
+            int[] idx;
+            if (quantizer.op() instanceof Ops.FiniteScalarQuantize f) {
+                idx = fsq;
+                VqKernels.fsqIndices(idx, ex.value(quantizer.id()), f.levels(), m, positions);
+            } else {
+                idx = ex.intBuffer(quantizer.id(), 1);
+            }
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(idx, r * positions, out[from + r], 0, positions);
+            }
         }
         return out;
     }
@@ -179,9 +191,15 @@ public final class DiscreteCodes {
         if (n == 0) {
             return out;
         }
-        float[] v = run(x, ze).value(ze);
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(v, r * w, out[r], 0, w);
+        Executor ex = executor(ze, n);
+        float[] flat = new float[Math.min(n, CHUNK) * model.inputDim()];
+        for (int from = 0; from < n; from += CHUNK) {
+            int m = Math.min(CHUNK, n - from);
+            run(ex, flat, x, from, m);
+            float[] v = ex.value(ze);
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(v, r * w, out[from + r], 0, w);
+            }
         }
         return out;
     }

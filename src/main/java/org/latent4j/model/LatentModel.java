@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * from many threads at once. {@link Models#load(Path)} opens any model file.
  */
 public interface LatentModel {
-    /** "autoencoder", "vae", "pca" or "ppca". */
+    /** "autoencoder", "vae", "vq-vae", "fsq" (an autoencoder with a finite-scalar-quantized latent), "pca", "ppca" or "helmholtz". */
     String kind();
 
     int inputDim();

@@ -316,6 +316,14 @@ public final class Executor implements OpContext {
      * state as it was. Does nothing for a model without such ops.
      */
     public void updateRunningStatistics(float[] params) {
+        updateRunningStatistics(params, null);
+    }
+
+    /**
+     * {@link #updateRunningStatistics(float[])}, telling {@code reset} (may be null) which trained
+     * parameters a state update replaced (a re-seeded code), so the optimizer restarts their moments.
+     */
+    public void updateRunningStatistics(float[] params, OpContext.OptimizerReset reset) {
         if (stateNodes.length == 0) {
             return;
         }
@@ -324,10 +332,27 @@ public final class Executor implements OpContext {
         }
         this.params = params;
         this.batch = lastTrainingRows;
-        for (int id : stateNodes) {
-            node = nodes[id];
-            step = null;
-            node.op().updateState(node, this);
+        this.optimizerReset = reset;
+        try {
+            for (int id : stateNodes) {
+                node = nodes[id];
+                step = null;
+                node.op().updateState(node, this);
+            }
+        } finally {
+            this.optimizerReset = null;
+        }
+    }
+
+    private OpContext.OptimizerReset optimizerReset;
+
+    @Override
+    public void resetOptimizerState(int offset, int length) {
+        if (offset < 0 || length < 0 || offset + length > params.length) {
+            throw new IllegalArgumentException("optimizer reset of [" + offset + ", " + (offset + length) + ") outside the arena of " + params.length);
+        }
+        if (optimizerReset != null) {
+            optimizerReset.reset(offset, length);
         }
     }
 

@@ -79,6 +79,22 @@ public final class Optimizer {
         return v;
     }
 
+    /**
+     * Zeroes the first and second moments of arena elements [offset, offset + length) (parameters a
+     * state update replaced, such as a re-seeded code), leaving the step count and everything else.
+     */
+    public void resetMoments(int offset, int length) {
+        if (offset < 0 || length < 0 || offset + length > Math.max(m.length, v.length) && (m.length > 0 || v.length > 0)) {
+            throw new IllegalArgumentException("moments [" + offset + ", " + (offset + length) + ") outside the optimizer's " + Math.max(m.length, v.length));
+        }
+        if (m.length > 0) {
+            java.util.Arrays.fill(m, offset, offset + length, 0f);
+        }
+        if (v.length > 0) {
+            java.util.Arrays.fill(v, offset, offset + length, 0f);
+        }
+    }
+
     public void restore(long steps, float[] first, float[] second) {
         if (first.length != m.length || second.length != v.length) {
             throw new IllegalArgumentException("optimizer state has the wrong size for this model");

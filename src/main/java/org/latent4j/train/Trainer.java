@@ -301,6 +301,8 @@ public final class Trainer {
         final List<EpochStats> history;
         final Executor ex;
         final Optimizer opt;
+        /** Restarts the moments of parameters a state update replaced (re-seeded codes); made once, so a step allocates nothing. */
+        final org.latent4j.graph.OpContext.OptimizerReset resetMoments;
         final int b;
         final float[] batchX;
         /** z samples per input (L; 1 for a model without a Gaussian latent). */
@@ -347,6 +349,7 @@ public final class Trainer {
             }
             ex = new Executor(Planner.training(g), par, b * samples);
             opt = new Optimizer(cfg.optimizer(), g.trainableCount(), par);
+            resetMoments = opt::resetMoments;
             grads = new float[params.length];
             batchX = new float[b * samples * train.features()];
             conditionWidth = spec.conditionDim();
@@ -413,7 +416,7 @@ public final class Trainer {
                     Optimizer.clipByNorm(grads, cfg.clipNorm());
                 }
                 opt.step(params, grads, cfg.schedule().rate(cfg.optimizer().learningRate(), step, stepsPerEpoch, cfg.epochs()));
-                ex.updateRunningStatistics(params);
+                ex.updateRunningStatistics(params, resetMoments);
             } else if (cfg.onNonFinite() == TrainingConfig.OnNonFinite.SKIP) {
                 skipped++;
             } else {

@@ -23,6 +23,36 @@ class DiscreteCodesTest {
         return Autoencoder.of(spec, Trainer.initialParams(Graph.build(spec).fuse(), 3));
     }
 
+    /**
+     * More rows than one forward pass takes (the batch methods run in chunks of Autoencoder.CHUNK
+     * rows, the index encoder in DiscreteCodes.CHUNK): the same results as slices of 100 rows,
+     * the boundaries included (a whole training set at once ran out of heap before the chunks).
+     */
+    @Test
+    void largeCallsRunInChunksWithTheSameResults() {
+        Dataset data = FashionMnist.bundledTest();
+        int n = 2 * Autoencoder.CHUNK + 100;
+        float[][] x = new float[n][];
+        for (int i = 0; i < n; i++) {
+            x[i] = data.row(i % data.rows()).clone();
+            x[i][i % 784] = (i % 7) / 7f;   // rows differ even where the bundled slice repeats
+        }
+        Autoencoder m = model(Model.encoder(1, 28, 28).conv2d(8, 4, 2, 1).relu().conv2d(8, 4, 2, 1).vectorQuantized(16, 3)
+                .decoder().convTranspose2d(8, 4, 2, 1).relu().convTranspose2d(1, 4, 2, 1).bernoulli());
+        DiscreteCodes dc = DiscreteCodes.of(m);
+        int[][] idx = dc.encodeIndices(x);
+        float[][] ze = dc.encodeContinuous(x), rec = m.reconstruct(x);
+        double[][] nll = m.featureNegLogLikelihood(x, m.encode(x));
+        for (int from = 0; from < n; from += 100) {
+            float[][] part = java.util.Arrays.copyOfRange(x, from, Math.min(n, from + 100));
+            int to = from + part.length;
+            assertArrayEquals(dc.encodeIndices(part), java.util.Arrays.copyOfRange(idx, from, to), "indices of rows " + from);
+            assertArrayEquals(dc.encodeContinuous(part), java.util.Arrays.copyOfRange(ze, from, to), "z_e of rows " + from);
+            assertArrayEquals(m.reconstruct(part), java.util.Arrays.copyOfRange(rec, from, to), "reconstruction of rows " + from);
+            assertArrayEquals(m.featureNegLogLikelihood(part, m.encode(part)), java.util.Arrays.copyOfRange(nll, from, to), "-log p of rows " + from);
+        }
+    }
+
     @Test
     void indicesRoundTripThroughTheModelsOwnEncodeAndDecode() {
         Dataset data = FashionMnist.bundledTest().head(20);

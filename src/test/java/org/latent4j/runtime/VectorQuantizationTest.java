@@ -420,8 +420,77 @@ class VectorQuantizationTest {
     }
 
     @Test
+    void aCodeRevivedUnderGradientUpdatesRestartsItsAdamMoments() {
+        ModelSpec spec = Model.encoder(6).vectorQuantized(5, 3).codebookByGradient().deadCodeThreshold(0.5f).decoder().dense(6).gaussian();
+        Graph g = Graph.build(spec).fuse();
+        int batch = 12;
+        float[] params = Trainer.initialParams(g, SEED);
+        ParamSpec e = g.param("quantizer.embedding.weight"), cs = g.param("quantizer.cluster_size");
+        for (int k = 0; k < 5; k++) {
+            params[cs.offset() + k] = k == 4 ? 0.01f : 3f;
+            if (k == 4) {
+                for (int j = 0; j < 3; j++) {
+                    params[e.offset() + k * 3 + j] = 1000f;   // far away: never chosen, so dead
+                }
+            }
+        }
+        org.latent4j.train.Optimizer opt = new org.latent4j.train.Optimizer(org.latent4j.train.OptimizerSpec.adam(1e-3f), g.trainableCount());
+        float[] grads = new float[params.length];
+        java.util.Arrays.fill(grads, 0, g.trainableCount(), 0.5f);
+        opt.step(params.clone(), grads, 1e-3f);   // moments of every trained parameter now non-zero
+        float[] x = random(batch * 6, 7, 1f);
+        Executor ex = new Executor(Planner.training(g), Parallelism.serial(), batch);
+        ex.load(g.input, x, 0, batch);
+        ex.forward(params, batch, SEED, STREAM);
+        List<int[]> resets = new java.util.ArrayList<>();
+        ex.updateRunningStatistics(params, (offset, length) -> {
+            resets.add(new int[] {offset, length});
+            opt.resetMoments(offset, length);
+        });
+        assertEquals(1, resets.size(), "one code re-seeded, one reset");
+        assertArrayEquals(new int[] {e.offset() + 12, 3}, resets.get(0), "the reset covers exactly code 4's vector");
+        for (int i = 0; i < g.trainableCount(); i++) {
+            boolean revived = i >= e.offset() + 12 && i < e.offset() + 15;
+            if (revived) {
+                assertEquals(0f, opt.firstMoment()[i], "first moment of the revived code");
+                assertEquals(0f, opt.secondMoment()[i], "second moment of the revived code");
+            } else {
+                assertTrue(opt.firstMoment()[i] != 0f && opt.secondMoment()[i] != 0f, "moment " + i + " (not revived) kept");
+            }
+        }
+        assertTrue(params[e.offset() + 12] != 1000f, "code 4 was re-seeded");
+        // with moving averages the codebook is not trained by gradient: nothing to reset
+        ModelSpec emaSpec = Model.encoder(6).vectorQuantized(5, 3).deadCodeThreshold(0.5f).decoder().dense(6).gaussian();
+        Graph ge = Graph.build(emaSpec).fuse();
+        float[] pe = Trainer.initialParams(ge, SEED);
+        ParamSpec ee = ge.param("quantizer.embedding.weight"), ce = ge.param("quantizer.cluster_size");
+        for (int k = 0; k < 5; k++) {
+            pe[ce.offset() + k] = k == 4 ? 0.01f : 3f;
+        }
+        java.util.Arrays.fill(pe, ee.offset() + 12, ee.offset() + 15, 1000f);
+        Executor ex2 = new Executor(Planner.training(ge), Parallelism.serial(), batch);
+        ex2.load(ge.input, x, 0, batch);
+        ex2.forward(pe, batch, SEED, STREAM);
+        resets.clear();
+        ex2.updateRunningStatistics(pe, (offset, length) -> resets.add(new int[] {offset, length}));
+        assertTrue(resets.isEmpty(), "a moving-average codebook asks for no optimizer reset");
+        assertEquals(1f, pe[ge.param("quantizer.revived").offset()], "but its dead code was re-seeded");
+    }
+
+    @Test
     void kmeansInitializationIsLloydOnTheFirstBatch() {
-        ModelSpec spec = Model.encoder(6).vectorQuantized(5, 3).kmeansInit(4).decoder().dense(6).gaussian();
+        checkKmeans(false);
+    }
+
+    @Test
+    void cosineKmeansAssignsByCosineSimilarity() {
+        checkKmeans(true);
+    }
+
+    /** The first step's k-means against a double-precision Lloyd (cosine: rows assigned by cosine similarity, codes the mean of their rows). */
+    private static void checkKmeans(boolean cosine) {
+        var latent = Model.encoder(6).vectorQuantized(5, 3).kmeansInit(4);
+        ModelSpec spec = (cosine ? latent.cosine() : latent).decoder().dense(6).gaussian();
         Graph g = Graph.build(spec).fuse();
         int batch = 40;
         float[] params = Trainer.initialParams(g, SEED);
@@ -450,9 +519,15 @@ class VectorQuantizationTest {
                 int best = 0;
                 double bd = Double.POSITIVE_INFINITY;
                 for (int k = 0; k < 5; k++) {
-                    double d = 0;
+                    double d = 0, dot = 0, nr = 0, nc = 0;
                     for (int j = 0; j < 3; j++) {
                         d += (ze[r][j] - code[k][j]) * (ze[r][j] - code[k][j]);
+                        dot += ze[r][j] * code[k][j];
+                        nr += ze[r][j] * ze[r][j];
+                        nc += code[k][j] * code[k][j];
+                    }
+                    if (cosine) {
+                        d = -dot / Math.sqrt(nr * nc);
                     }
                     if (d < bd) {
                         bd = d;
