@@ -74,7 +74,14 @@ public final class Main implements Runnable {
             }
             return badInput ? 2 : 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands only Exceptions to the handler above; a heap too small for the data gets one line, not a stack trace
+            err.println("latent4j: out of memory (Java heap of " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): "
+                    + message(e) + "; give the JVM more, e.g. LATENT4J_JAVA_OPTS=-Xmx8g, or fewer rows (--rows where the command has it)");
+            return 1;
+        }
     }
 
     /** -h/--help and -V/--version on every command and subcommand (the help command has its own -h). */

@@ -386,6 +386,10 @@ final class TrainRun {
         o.println("wrote " + dir + "/: model.safetensors, " + String.join(", ", pictures) + ", metrics.json"
                 + (checkpoints != null ? ", checkpoint.safetensors" : "")
                 + (modelOut != null ? "; and " + modelOut : ""));
+        if (spec.hasDiscreteLatent()) {
+            o.println("samples.png: code grids from a Markov prior fitted on the training codes; for the autoregressive PixelCNN prior run"
+                    + " ./latent4j fit-prior --model " + modelFile + " --data " + (data == null ? "DATA" : data) + " (then sample draws from it)");
+        }
         return 0;
     }
 

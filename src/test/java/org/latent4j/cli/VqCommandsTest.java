@@ -35,6 +35,10 @@ class VqCommandsTest {
         assertEquals(0, t.code(), t.err());
         assertTrue(t.out().contains("VQ-VAE"), t.out());
         assertTrue(t.out().matches("(?s).*codebook: \\d+/64 codes used.*perplexity.*re-seeded.*commitment.*"), t.out());
+        // a discrete latent has no KL term: the lines say reconstruction and codebook/commitment, and where the PixelCNN comes from
+        assertTrue(t.out().matches("(?s).*epoch 1/1: train reconstruction [0-9.]+ \\+ codebook/commitment [0-9.]+, test reconstruction [0-9.]+.*"), t.out());
+        assertTrue(!t.out().contains("KL") && !t.out().contains("ELBO"), t.out());
+        assertTrue(t.out().contains("Markov prior") && t.out().contains("./latent4j fit-prior --model"), t.out());
         for (String f : new String[] {"code_usage.png", "samples.png", "interpolation.png", "metrics.json"}) {
             assertTrue(Files.exists(run.resolve(f)), f);
         }
@@ -57,6 +61,9 @@ class VqCommandsTest {
         Files.move(dir.resolve("metrics.json"), run.resolve("metrics.json"));
         Path model = run.resolve("model.safetensors");
         Autoencoder ae = Autoencoder.load(model);
+        assertEquals("vq-vae", ae.kind());
+        MainTest.Run info = MainTest.run("info", "--model", model.toString());
+        assertTrue(info.out().contains(": VQ-VAE, 784 inputs"), info.out());
         float[][] rows = new float[5][];
         for (int i = 0; i < rows.length; i++) {
             rows[i] = FashionMnist.bundledTest().row(i);

@@ -73,6 +73,7 @@ class DiscreteCodesTest {
             assertTrue(spec.summary().contains(String.format(java.util.Locale.ROOT, "total: %,d parameters",
                     Graph.build(spec).trainableCount())), spec.summary());
             Autoencoder m = model(spec);
+            assertEquals(spec.latent() instanceof org.latent4j.dsl.LatentSpec.FiniteScalar ? "fsq" : "vq-vae", m.kind());
             DiscreteCodes dc = DiscreteCodes.of(m);
             int[][] idx = dc.encodeIndices(x);
             assertArrayEquals(m.encode(x), dc.codeVectors(idx), "index -> code vectors is encode");
