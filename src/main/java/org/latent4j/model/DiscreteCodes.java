@@ -95,10 +95,10 @@ public final class DiscreteCodes {
         return positions * Math.log(codes) / Math.log(2);
     }
 
-    /** Rows per forward pass of the encoder: a whole training set at once would need gigabytes of activations. */
-    static final int CHUNK = 512;
+    /** Rows per forward pass of the encoder: the model's own batch-inference chunk ({@link Autoencoder#CHUNK}). */
+    private static final int CHUNK = Autoencoder.CHUNK;
 
-    /** The encoder's forward pass up to node {@code to} on rows [from, from + n) of x (n <= CHUNK), in {@code ex}. */
+    /** The forward pass {@code ex} was planned for (the encoder, up to the quantizer) on rows [from, from + n) of x (n <= CHUNK). */
     private void run(Executor ex, float[] flat, float[][] x, int from, int n) {
         int d = model.inputDim();
         float[][] scaled = model.inputScaling().apply(java.util.Arrays.copyOfRange(x, from, from + n));

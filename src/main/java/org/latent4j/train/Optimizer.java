@@ -84,8 +84,8 @@ public final class Optimizer {
      * state update replaced, such as a re-seeded code), leaving the step count and everything else.
      */
     public void resetMoments(int offset, int length) {
-        if (offset < 0 || length < 0 || offset + length > Math.max(m.length, v.length) && (m.length > 0 || v.length > 0)) {
-            throw new IllegalArgumentException("moments [" + offset + ", " + (offset + length) + ") outside the optimizer's " + Math.max(m.length, v.length));
+        if (offset < 0 || length < 0 || offset > size - length) {
+            throw new IllegalArgumentException("moments [" + offset + ", " + ((long) offset + length) + ") outside the " + size + " parameters this optimizer trains");
         }
         if (m.length > 0) {
             java.util.Arrays.fill(m, offset, offset + length, 0f);

@@ -24,8 +24,8 @@ class DiscreteCodesTest {
     }
 
     /**
-     * More rows than one forward pass takes (the batch methods run in chunks of Autoencoder.CHUNK
-     * rows, the index encoder in DiscreteCodes.CHUNK): the same results as slices of 100 rows,
+     * More rows than one forward pass takes (the batch methods and the index encoder run in chunks
+     * of Autoencoder.CHUNK rows): the same results as slices of 100 rows,
      * the boundaries included (a whole training set at once ran out of heap before the chunks).
      */
     @Test

@@ -108,6 +108,25 @@ class TrainerTest {
     }
 
     @Test
+    void resetMomentsZeroesExactlyItsRangeAndRefusesOneOutsideTheTrainedParameters() {
+        float[] p = new float[8];
+        float[] g = {1f, -2f, 3f, -4f, 5f, -6f, 7f, -8f};
+        Optimizer o = new Optimizer(OptimizerSpec.adam(0.01f), 6);   // the last two elements are state, not trained
+        o.step(p, g, 0.01f);
+        o.resetMoments(2, 3);
+        for (int i = 0; i < 6; i++) {
+            boolean reset = i >= 2 && i < 5;
+            assertEquals(reset, o.firstMoment()[i] == 0f, "first moment " + i);
+            assertEquals(reset, o.secondMoment()[i] == 0f, "second moment " + i);
+        }
+        assertEquals(1, o.steps(), "the step count is left alone");
+        o.resetMoments(6, 0);
+        assertThrows(IllegalArgumentException.class, () -> o.resetMoments(4, 3));
+        assertThrows(IllegalArgumentException.class, () -> o.resetMoments(-1, 2));
+        assertThrows(IllegalArgumentException.class, () -> o.resetMoments(Integer.MAX_VALUE, 2));
+    }
+
+    @Test
     void adamMatchesItsScalarDefinition() {
         float[] p = {0.5f, -1f, 2f, 0f, 0.25f, 3f, -2f, 1f, 0.1f};
         float[] q = p.clone();
