@@ -76,6 +76,12 @@ def openblas_info(threads):
         lib.openblas_set_num_threads(ctypes.c_int(threads))  # BLAS on THREADS threads too (Linear, ConvTranspose2d's GEMMs)
         return {"library": path, "corename": corename().decode(), "config": config().decode(),
                 "threads": lib.openblas_get_num_threads()}
+    if os.environ.get("LATENT4J_PEER_ANY_BLAS") != "1":
+        # A peer on Debian's reference BLAS (libblas3 without libopenblas0) runs its products several times slower:
+        # a ratio against it is a defect, not a result (seen: a VQ-VAE epoch at 262 samples/s instead of ~1600).
+        sys.exit("the peer is not at its best: PyTorch loaded no OpenBLAS (BLAS libraries: "
+                 + ", ".join(loaded_libraries("blas", "mkl", "lapack")) + "); install it (apt-get install libopenblas0-pthread)"
+                 " or set LATENT4J_PEER_ANY_BLAS=1 to run anyway")
     return None
 
 

@@ -11,7 +11,11 @@ Visible biases start at logit(mean pixel), weights N(0, 1) / sqrt(fan_in), other
 Prints one JSON object per epoch: epoch, threads, samples_per_s, epoch_s, train_bound (mean log p(x,h) - log q(h|x)).
 Usage: OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 pytorch_wake_sleep.py THREADS EPOCHS [DATA_DIR]
 """
-import gzip, json, struct, sys, time
+import gzip, json, os, struct, sys, time
+
+_FORCING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")   # they force OpenBLAS onto slower kernels: the peer runs at its best
+_DROPPED = {k: os.environ.pop(k) for k in _FORCING if k in os.environ}
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +36,9 @@ def main():
     data_dir = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/datasets/fashion-mnist"
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from pytorch_w2 import openblas_info  # noqa: E402 (refuses a reference BLAS; OpenBLAS on THREADS threads)
+    print(json.dumps({"threads": threads, "dropped_env": _DROPPED, "openblas": openblas_info(threads)}), flush=True)
     torch.manual_seed(1)
     x_train = images(data_dir, "train-images-idx3-ubyte.gz")
     widths = [784, 200, 200]
