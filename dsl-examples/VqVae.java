@@ -96,11 +96,7 @@ void main(String[] args) throws Exception {
     for (int i = 0; i < usage.length; i++) {
         share[i] = 100.0 * usage[usage.length - 1 - i] / total;
     }
-    String[] ticks = new String[share.length];
-    for (int i = 0; i < ticks.length; i++) {
-        ticks[i] = i == 0 || (i + 1) % 64 == 0 ? Integer.toString(i + 1) : "";
-    }
-    Pictures.lineChart(Path.of("vq-vae-code-usage.png"), "code usage (% of positions per code)", "codes by rank (most used first)", ticks,
+    Pictures.lineChart(Path.of("vq-vae-code-usage.png"), "code usage (% of positions per code)", "codes by rank (most used first)", null,
             List.of(new Pictures.Series("% of positions", share, Pictures.PALETTE[0])));
     IO.println("wrote vq-vae.safetensors, vq-vae-reconstructions.png (rows: input, reconstruction), vq-vae-samples.png (PixelCNN prior),"
             + " vq-vae-code-usage.png");

@@ -92,14 +92,9 @@ final class VqRun {
             for (int i = 0; i < c.length; i++) {
                 share[i] = 100.0 * c[c.length - 1 - i] / Math.max(1, total);
             }
-            String[] ticks = new String[share.length];
-            int every = Math.max(1, share.length / 8);
-            for (int i = 0; i < ticks.length; i++) {
-                ticks[i] = i == 0 || (i + 1) % every == 0 ? Integer.toString(i + 1) : "";
-            }
             Pictures.lineChart(dir.resolve("code_usage.png"), String.format(java.util.Locale.ROOT,
                     "Code usage, epoch %d: %d/%d codes used, perplexity %.1f", h.epoch(), h.used(), h.codes(), h.perplexity()),
-                    "codes by rank (most used first)", ticks, List.of(new Pictures.Series("% of positions", share, Pictures.PALETTE[0])));
+                    "codes by rank (most used first)", null, List.of(new Pictures.Series("% of positions", share, Pictures.PALETTE[0])));
             out.add("code_usage.png");
         }
         Shape image = UseCommands.pictureShape(model, test);

@@ -70,7 +70,8 @@ final class Charts {
         for (Pictures.Series ser : series) {
             n = Math.max(n, ser.values().length);
         }
-        s.setXAxisMin(n == 1 ? 0.5 : 1.0);
+        // A long series starts its axis at 0, so that XChart's ticks fall on round numbers (0, 100, 200 ...), not on 1, 21, 41 ...
+        s.setXAxisMin(n == 1 ? 0.5 : n > 30 ? 0.0 : 1.0);
         s.setXAxisMax(n == 1 ? 1.5 : (double) n);
         s.setXAxisMaxLabelCount(Math.min(n, 12));
         s.setXAxisTickLabelsFormattingFunction(x -> tickLabel(x, xTicks));
@@ -91,7 +92,7 @@ final class Charts {
             Color color = new Color(ser.rgb());
             xy.setLineColor(color);
             xy.setMarkerColor(color);
-            xy.setMarker(SeriesMarkers.CIRCLE);
+            xy.setMarker(v.length > 60 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);   // hundreds of dots would hide the curve
             xy.setLineStyle(new BasicStroke(2.5f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
         }
         if (drawn == 0) {
