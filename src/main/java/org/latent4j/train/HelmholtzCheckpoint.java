@@ -74,7 +74,12 @@ public record HelmholtzCheckpoint(HelmholtzMachine model, Group generative, Grou
                     Double.toString(e.rowsPerSecond())));
         }
         st.put("history", h);
-        model.save(file, Map.of(KEY, Json.write(st)));
+        // The model file's metadata (as HelmholtzMachine.save writes it) and the run state.
+        Map<String, String> md = new LinkedHashMap<>();
+        md.put(HelmholtzMachine.SPEC_KEY, model.spec().toJson());
+        md.put("format", "pt");
+        md.put(KEY, Json.write(st));
+        SafeTensors.write(file, md, tensors);
     }
 
     /**
