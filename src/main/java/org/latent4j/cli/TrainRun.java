@@ -203,6 +203,13 @@ final class TrainRun {
             }
             return HelmholtzRun.run(this, command, o, hs);
         }
+        if (resume != null && HelmholtzRun.isHelmholtzCheckpoint(resume)) {
+            if (specFile != null) {
+                throw new IllegalArgumentException("--resume " + resume + " is a Helmholtz machine's checkpoint but --spec " + specFile
+                        + " is not a Helmholtz machine; leave --spec out (the checkpoint holds the machine) or give its spec");
+            }
+            return HelmholtzRun.run(this, command, o, null);
+        }
         int t = threadsOption.resolve();
         long seed = seedOption.seed;
         int samples = samplesOption.samples;
