@@ -113,7 +113,8 @@ final class TrainRun {
     @Option(names = "--resume", paramLabel = "FILE",
             description = "Continue the run saved in this checkpoint, in its folder unless --out says otherwise. Give the "
                     + "same data and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs "
-                    + "may be raised. Default: a new run.")
+                    + "may be raised; for a Helmholtz machine's checkpoint also the same --procedure, --sleep-lr and "
+                    + "--eval-samples (--spec may be left out). Default: a new run.")
     Path resume;
 
     @Option(names = "--lr-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
