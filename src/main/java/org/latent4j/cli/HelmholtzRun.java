@@ -16,6 +16,8 @@ import org.latent4j.dsl.HelmholtzSpec;
 import org.latent4j.dsl.Json;
 import org.latent4j.io.Pictures;
 import org.latent4j.model.HelmholtzMachine;
+import org.latent4j.train.CheckpointPolicy;
+import org.latent4j.train.HelmholtzCheckpoint;
 import org.latent4j.train.HelmholtzTrainer;
 import org.latent4j.train.OptimizerSpec;
 import org.latent4j.train.TrainingConfig;
@@ -26,8 +28,9 @@ import org.latent4j.train.TrainingProcedure;
  * wake-sleep ({@code --procedure wake-sleep | rws:K | rws:K:sleep}), both groups at {@code --lr}
  * (the recognition group at {@code --sleep-lr} when given) with Adam; per epoch the training
  * bound, and on the validation rows the ELBO and the importance-sampled log p(x) with
- * {@code --eval-samples} samples. Writes model.safetensors, metrics.json and, for 784 features,
- * samples.png (ancestral dreams).
+ * {@code --eval-samples} samples. Writes model.safetensors, metrics.json, checkpoint.safetensors
+ * every {@code --checkpoint-every} epochs (0: none) and, for 784 features, samples.png (ancestral
+ * dreams); {@code --resume FILE} continues the run of such a checkpoint, bitwise as if it had not stopped.
  */
 final class HelmholtzRun {
     private HelmholtzRun() {}
@@ -49,32 +52,81 @@ final class HelmholtzRun {
         throw new IllegalArgumentException("--procedure " + text + ": expected wake-sleep, rws:K or rws:K:sleep (K samples per input)");
     }
 
-    static int run(TrainRun opts, String command, PrintStream o, HelmholtzSpec spec) throws IOException {
-        if (opts.pretrainEpochs > 0 || opts.resume != null || opts.layers != null || opts.latent != null || opts.likelihood != null
+    /**
+     * Whether a file is a Helmholtz machine's checkpoint, from its safetensors header alone (not
+     * its tensors); false for anything else, whose reader then says what is wrong with it.
+     */
+    static boolean isHelmholtzCheckpoint(Path file) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            while (len.hasRemaining() && ch.read(len) >= 0) {
+                // reads the 8 bytes of the header's length
+            }
+            long n = len.flip().remaining() == 8 ? len.getLong() : -1;
+            if (n <= 0 || n > org.latent4j.io.SafeTensors.MAX_HEADER || n > ch.size() - 8) {
+                return false;
+            }
+            java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate((int) n);
+            while (h.hasRemaining() && ch.read(h) >= 0) {
+                // reads the header
+            }
+            if (!(Json.parse(new String(h.array(), 0, h.position(), java.nio.charset.StandardCharsets.UTF_8)) instanceof Map<?, ?> header)
+                    || !(header.get("__metadata__") instanceof Map<?, ?> md)) {
+                return false;
+            }
+            return md.containsKey(HelmholtzCheckpoint.KEY) && md.containsKey(HelmholtzMachine.SPEC_KEY);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Trains the machine of {@code given} (the --spec file's), or with {@code --resume} continues
+     * the run of a Helmholtz checkpoint (its machine; {@code given}, when not null, must be the same).
+     */
+    static int run(TrainRun opts, String command, PrintStream o, HelmholtzSpec given) throws IOException {
+        String what = opts.specFile != null ? "--spec " + opts.specFile : "--resume " + opts.resume;
+        if (opts.pretrainEpochs > 0 || opts.layers != null || opts.latent != null || opts.likelihood != null
                 || !opts.kind.equalsIgnoreCase("vae")) {
-            throw new IllegalArgumentException("--spec " + opts.specFile + " is a Helmholtz machine: --layers, --latent, --kind, --likelihood,"
-                    + " --resume and --pretrain-epochs do not apply");
+            throw new IllegalArgumentException(what + " is a Helmholtz machine: --layers, --latent, --kind, --likelihood"
+                    + " and --pretrain-epochs do not apply");
         }
         int threads = opts.threadsOption.resolve();
         TrainingProcedure proc = procedure(opts.procedure, opts.lr, opts.sleepLr != null ? opts.sleepLr : opts.lr);
         TrainingConfig cfg = new TrainingConfig(OptimizerSpec.adam(opts.lr), opts.batch, opts.epochs, opts.seedOption.seed, threads, 1f, 0f, true);
+        HelmholtzCheckpoint resumed = opts.resume != null ? HelmholtzCheckpoint.read(opts.resume) : null;
+        HelmholtzSpec spec = resumed != null ? resumed.model().spec() : given;
+        if (resumed != null && given != null && !given.toJson().equals(spec.toJson())) {
+            throw new IllegalArgumentException("--spec " + opts.specFile + " is " + given.describe() + " but the checkpoint --resume "
+                    + opts.resume + " holds " + spec.describe() + "; give the same spec or leave --spec out");
+        }
         TrainData td = TrainData.read(opts.data, opts.columns, opts.validationFraction, opts.validationData, opts.seedOption.seed);
         td.choose("bernoulli", "a Helmholtz machine's", "none");
         Dataset train = td.train, test = td.validation;
         if (train.features() != spec.visible()) {
-            throw new IllegalArgumentException("--spec " + opts.specFile + ": the Helmholtz machine has " + spec.visible()
+            throw new IllegalArgumentException(what + ": the Helmholtz machine has " + spec.visible()
                     + " visible units but " + train.source() + " has " + train.features() + " features");
         }
-        Path dir = opts.out != null ? opts.out : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path dir = opts.out != null ? opts.out : opts.resume != null ? opts.resume.toAbsolutePath().getParent()
+                : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         org.latent4j.io.AtomicFiles.checkWritableFolder(dir);
+        CheckpointPolicy checkpoints = opts.checkpointEvery == 0 ? null
+                : new CheckpointPolicy(dir.resolve("checkpoint.safetensors"), opts.checkpointEvery, 0);
         o.printf(Locale.ROOT, "latent4j %s: %s on %s (%d train, %d validation rows), %s, %d epochs, batch %d, Adam, seed %d, %d thread(s)%n",
                 command, spec.describe(), opts.data == null ? train.source() : opts.data, train.rows(), test.rows(), proc, opts.epochs,
                 opts.batch, cfg.seed(), threads);
+        if (resumed != null) {
+            o.println("resuming the run saved in " + opts.resume + " (epoch " + resumed.progress().epoch() + ", row "
+                    + resumed.progress().position() + ")");
+        }
         o.print(HelmholtzMachine.initial(spec, 0, 0f).summary());
         long t0 = System.nanoTime();
-        HelmholtzTrainer.Result r = HelmholtzTrainer.fit(spec, train, test, cfg, proc, opts.evalSamples, null,
-                e -> o.printf(Locale.ROOT, "epoch %d: train bound %.2f, validation ELBO %.2f, log p(x) (K=%d) %.2f nats, %.1f s%n", e.epoch(),
-                        e.trainBound(), e.validationBound(), e.evaluationSamples(), e.validationLogLikelihood(), e.seconds()));
+        java.util.function.Consumer<HelmholtzTrainer.Epoch> report = e -> o.printf(Locale.ROOT,
+                "epoch %d: train bound %.2f, validation ELBO %.2f, log p(x) (K=%d) %.2f nats, %.1f s%n", e.epoch(),
+                e.trainBound(), e.validationBound(), e.evaluationSamples(), e.validationLogLikelihood(), e.seconds());
+        HelmholtzTrainer.Result r = resumed != null
+                ? HelmholtzTrainer.resume(resumed, opts.resume, train, test, cfg, proc, opts.evalSamples, null, report, checkpoints)
+                : HelmholtzTrainer.fit(spec, train, test, cfg, proc, opts.evalSamples, null, report, checkpoints);
         double seconds = (System.nanoTime() - t0) / 1e9;
         HelmholtzMachine m = r.model();
         m.save(dir.resolve("model.safetensors"));
@@ -82,6 +134,9 @@ final class HelmholtzRun {
             m.save(opts.modelOut);
         }
         List<String> files = new ArrayList<>(List.of("model.safetensors"));
+        if (checkpoints != null) {
+            files.add("checkpoint.safetensors");
+        }
         if (spec.visible() == 784) {
             Pictures.imageGrid(dir.resolve("samples.png"), m.sample(64, cfg.seed()), 8, 28, 28, 2);
             files.add("samples.png");

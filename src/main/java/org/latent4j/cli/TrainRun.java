@@ -113,7 +113,8 @@ final class TrainRun {
     @Option(names = "--resume", paramLabel = "FILE",
             description = "Continue the run saved in this checkpoint, in its folder unless --out says otherwise. Give the "
                     + "same data and recipe (--lr, --batch, --seed, --beta, --latent) as the run that made it; --epochs "
-                    + "may be raised. Default: a new run.")
+                    + "may be raised; for a Helmholtz machine's checkpoint also the same --procedure, --sleep-lr and "
+                    + "--eval-samples (--spec may be left out). Default: a new run.")
     Path resume;
 
     @Option(names = "--lr-schedule", paramLabel = "SCHEDULE", defaultValue = "constant",
@@ -202,6 +203,13 @@ final class TrainRun {
                 throw new IllegalArgumentException("--spec " + specFile + ": " + e.getMessage(), e);
             }
             return HelmholtzRun.run(this, command, o, hs);
+        }
+        if (resume != null && HelmholtzRun.isHelmholtzCheckpoint(resume)) {
+            if (specFile != null) {
+                throw new IllegalArgumentException("--resume " + resume + " is a Helmholtz machine's checkpoint but --spec " + specFile
+                        + " is not a Helmholtz machine; leave --spec out (the checkpoint holds the machine) or give its spec");
+            }
+            return HelmholtzRun.run(this, command, o, null);
         }
         int t = threadsOption.resolve();
         long seed = seedOption.seed;

@@ -101,6 +101,10 @@ public record Checkpoint(ModelSpec spec, float[] params, long optimizerSteps, fl
         if (json == null) {
             throw new IOException(file + ": not a training checkpoint (no " + KEY + " in the metadata); it may be a plain model file");
         }
+        if (c.metadata().containsKey(org.latent4j.model.HelmholtzMachine.SPEC_KEY)) {
+            throw new IOException(file + ": a Helmholtz machine's checkpoint, not a graph model's: HelmholtzCheckpoint.read and"
+                    + " HelmholtzTrainer.resume take it");
+        }
         Autoencoder model = Autoencoder.from(c, file);
         try {
             if (!(Json.parse(json) instanceof Map<?, ?> st)) {

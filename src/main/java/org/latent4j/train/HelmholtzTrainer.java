@@ -1,5 +1,8 @@
 package org.latent4j.train;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -7,6 +10,7 @@ import org.latent4j.data.Dataset;
 import org.latent4j.dsl.HelmholtzSpec;
 import org.latent4j.kernel.Bernoulli;
 import org.latent4j.kernel.Parallelism;
+import org.latent4j.kernel.Reductions;
 import org.latent4j.model.HelmholtzMachine;
 
 /**
@@ -27,6 +31,10 @@ import org.latent4j.model.HelmholtzMachine;
  * <p>The same seed gives bitwise the same parameters for any thread count: the draws depend
  * only on (seed, step, layer, index), the products are thread-count invariant, and the
  * reductions run in a fixed order. A step allocates nothing.
+ *
+ * <p>The epochs, batches, step counter and running sums are the trainers' one {@link EpochLoop}
+ * (the procedure's step is this loop's batch), so a run saves checkpoints as a graph model's does
+ * ({@link CheckpointPolicy}, {@link HelmholtzCheckpoint}) and {@link #resume} continues one bitwise.
  */
 public final class HelmholtzTrainer {
     private HelmholtzTrainer() {}
@@ -48,10 +56,19 @@ public final class HelmholtzTrainer {
      */
     public static Result fit(HelmholtzSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure,
                              int evaluationSamples, TrainingListener listener, Consumer<Epoch> onEpoch) {
+        return fit(spec, train, validation, cfg, procedure, evaluationSamples, listener, onEpoch, null);
+    }
+
+    /**
+     * As above, saving checkpoints as {@code checkpoints} says (null: none), each replacing the
+     * last atomically; {@link #resume} continues one bitwise as if the run had never stopped.
+     */
+    public static Result fit(HelmholtzSpec spec, Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure,
+                             int evaluationSamples, TrainingListener listener, Consumer<Epoch> onEpoch, CheckpointPolicy checkpoints) {
         checkData(spec, train, validation);
         HelmholtzMachine m = HelmholtzMachine.initial(spec, cfg.seed(), 1f);
         visibleBiasFromData(m, train);
-        return fit(m, train, validation, cfg, procedure, evaluationSamples, listener, onEpoch);
+        return fit(m, train, validation, cfg, procedure, evaluationSamples, listener, onEpoch, checkpoints);
     }
 
     /**
@@ -60,48 +77,105 @@ public final class HelmholtzTrainer {
      */
     public static Result fit(HelmholtzMachine start, Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure,
                              int evaluationSamples, TrainingListener listener, Consumer<Epoch> onEpoch) {
-        HelmholtzSpec spec = start.spec();
+        return fit(start, train, validation, cfg, procedure, evaluationSamples, listener, onEpoch, null);
+    }
+
+    /** As above, with checkpoints (null: none). */
+    public static Result fit(HelmholtzMachine start, Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure,
+                             int evaluationSamples, TrainingListener listener, Consumer<Epoch> onEpoch, CheckpointPolicy checkpoints) {
+        checkData(start.spec(), train, validation);
+        checkEvaluationSamples(evaluationSamples);
+        String fingerprint = checkpoints == null ? null : Checkpoint.fingerprint(train);
+        return run(start.copy(), null, new Checkpoint.Progress(1, 0, 0, 0, 0, 0, 0, 0, 0), new ArrayList<>(), train, validation, cfg,
+                procedure, evaluationSamples, listener, onEpoch, checkpoints, fingerprint);
+    }
+
+    /**
+     * Continues the run saved in a checkpoint file ({@link HelmholtzCheckpoint}) to
+     * {@code cfg.epochs()} epochs: the parameters after each step, and the history, are bitwise
+     * those of a run that never stopped, with any thread count. The recipe (all of cfg but
+     * threads and epochs), the procedure, the evaluation samples and the training data must be
+     * those of the checkpoint; anything else is refused with a message saying what differs.
+     */
+    public static Result resume(Path checkpointFile, Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure,
+                                int evaluationSamples, TrainingListener listener, Consumer<Epoch> onEpoch, CheckpointPolicy checkpoints)
+            throws IOException {
+        return resume(HelmholtzCheckpoint.read(checkpointFile), checkpointFile, train, validation, cfg, procedure, evaluationSamples,
+                listener, onEpoch, checkpoints);
+    }
+
+    /** As above, for a checkpoint already read from {@code checkpointFile} (named in messages). */
+    public static Result resume(HelmholtzCheckpoint c, Path checkpointFile, Dataset train, Dataset validation, TrainingConfig cfg,
+                                TrainingProcedure procedure, int evaluationSamples, TrainingListener listener, Consumer<Epoch> onEpoch,
+                                CheckpointPolicy checkpoints) {
+        if (!c.recipe().equals(cfg.recipe())) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made with another training recipe ("
+                    + TrainingConfig.recipeDifference(c.recipe(), cfg.recipe()) + "); resume with the same settings");
+        }
+        if (!c.procedure().equals(procedure.toString())) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made by " + c.procedure() + ", not " + procedure
+                    + "; resume with the same procedure and rates");
+        }
+        if (c.evaluationSamples() != evaluationSamples) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint's run evaluates with " + c.evaluationSamples()
+                    + " samples, not " + evaluationSamples + "; resume with the same");
+        }
+        Checkpoint.Progress at = c.progress();
+        if (at.epoch() > cfg.epochs() + 1 || (at.epoch() == cfg.epochs() + 1 && at.position() > 0)) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint is already " + (at.epoch() - 1)
+                    + " epochs into the run; resume with at least " + (at.epoch() - 1) + " epochs, not " + cfg.epochs());
+        }
+        HelmholtzSpec spec = c.model().spec();
         checkData(spec, train, validation);
+        checkEvaluationSamples(evaluationSamples);
+        String fp = Checkpoint.fingerprint(train);
+        if (!c.dataFingerprint().equals(fp)) {
+            throw new IllegalArgumentException(checkpointFile + ": the checkpoint was made on other training data (fingerprint "
+                    + c.dataFingerprint() + "; " + train.source() + " gives " + fp + ")");
+        }
+        int batch = Math.min(cfg.batchSize(), train.rows()), perEpoch = (train.rows() + batch - 1) / batch;
+        if (at.position() >= train.rows() || at.position() % batch != 0 || at.rowsCounted() != at.position()
+                || at.step() != (long) (at.epoch() - 1) * perEpoch + at.position() / batch) {
+            throw new IllegalArgumentException(checkpointFile + ": the progress (epoch " + at.epoch() + ", position " + at.position()
+                    + ", step " + at.step() + ", rows " + at.rowsCounted() + ") does not fit " + train.rows() + " rows in batches of " + batch);
+        }
+        for (Object[] g : new Object[][] {{"generative", c.generative(), c.model().generative().length},
+                {"recognition", c.recognition(), c.model().recognition().length}}) {
+            HelmholtzCheckpoint.Group s = (HelmholtzCheckpoint.Group) g[1];
+            int[] sizes = Optimizer.stateSizes(cfg.optimizer(), (Integer) g[2]);
+            if (s.firstMoment().length != sizes[0] || s.secondMoment().length != sizes[1]) {
+                throw new IllegalArgumentException(checkpointFile + ": the " + g[0] + " optimizer's state holds " + s.firstMoment().length
+                        + " + " + s.secondMoment().length + " values but " + cfg.optimizer().kind() + " needs " + sizes[0] + " + " + sizes[1]);
+            }
+        }
+        return run(c.model().copy(), c, at, new ArrayList<>(c.history()), train, validation, cfg, procedure, evaluationSamples, listener,
+                onEpoch, checkpoints, fp);
+    }
+
+    private static void checkEvaluationSamples(int evaluationSamples) {
         if (evaluationSamples < 1 || evaluationSamples > HelmholtzMachine.MAX_SAMPLES) {
             throw new IllegalArgumentException("evaluation samples must be from 1 to " + HelmholtzMachine.MAX_SAMPLES + ", got "
                     + evaluationSamples);
         }
-        HelmholtzMachine m = start.copy();
-        List<Epoch> history = new ArrayList<>();
+    }
+
+    private static Result run(HelmholtzMachine m, HelmholtzCheckpoint resumed, Checkpoint.Progress start, List<Epoch> history,
+                              Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure, int evaluationSamples,
+                              TrainingListener listener, Consumer<Epoch> onEpoch, CheckpointPolicy checkpoints, String fingerprint) {
         try (Parallelism par = Parallelism.of(cfg.threads())) {
-            Loop loop = new Loop(m, train, cfg, procedure, par);
-            float[] valX = validation == null ? null : binarized(validation, cfg.seed());
-            TrainingListener l = listener == null ? TrainingListener.NONE : listener;
-            long step = 0;
-            for (int epoch = 1; epoch <= cfg.epochs(); epoch++) {
-                Trainer.shuffle(loop.order, cfg.shuffle() ? cfg.seed() : 0, epoch, cfg.shuffle());
-                long t0 = System.nanoTime();
-                double boundSum = 0;
-                for (int from = 0; from < train.rows(); from += loop.batch) {
-                    int n = Math.min(loop.batch, train.rows() - from);
-                    double b = loop.step(from, n, step);
-                    if (!Double.isFinite(b)) {
-                        throw new TrainingFailedException("training stopped at epoch " + epoch + ", step " + step + ": the bound is " + b
-                                + "; try smaller learning rates", step);
-                    }
-                    boundSum += b;
-                    step++;
-                    l.onBatch(epoch, from + n, train.rows(), -boundSum / (from + n));
-                }
-                double sec = (System.nanoTime() - t0) / 1e9;
-                double vb = Double.NaN, vl = Double.NaN;
-                if (valX != null) {
-                    HelmholtzMachine.Estimate e = m.logLikelihood(valX, validation.rows(), evaluationSamples,
-                            cfg.seed() + EVALUATION_SEED_OFFSET, par);
-                    vb = e.meanBound();
-                    vl = e.meanLogLikelihood();
-                }
-                Epoch ep = new Epoch(epoch, boundSum / train.rows(), vb, vl, evaluationSamples, sec, train.rows() / sec);
-                history.add(ep);
-                if (onEpoch != null) {
-                    onEpoch.accept(ep);
-                }
+            Loop loop = new Loop(m, train, validation, cfg, procedure, evaluationSamples, par, listener, onEpoch, checkpoints, history,
+                    fingerprint);
+            if (resumed != null) {
+                loop.generative.restore(resumed.generative().steps(), resumed.generative().firstMoment(), resumed.generative().secondMoment());
+                loop.recognition.restore(resumed.recognition().steps(), resumed.recognition().firstMoment(),
+                        resumed.recognition().secondMoment());
             }
+            if (checkpoints != null) {
+                org.latent4j.io.AtomicFiles.removeLeftovers(checkpoints.file());
+            }
+            loop.run(start);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return new Result(m, history);
     }
@@ -161,13 +235,25 @@ public final class HelmholtzTrainer {
     }
 
     /**
-     * One run's buffers and optimizers. {@link #step} applies one batch by the procedure and
-     * returns the sum over the batch's rows of the training bound.
+     * One run on the trainers' {@link EpochLoop}: its buffers and optimizers. {@link #step}
+     * applies one batch by the procedure and returns the sum over the batch's rows of the
+     * training bound; {@link #batch} is that step in the loop (the epoch's bound sum in
+     * {@code recon}, its rows in {@code counted}); {@link #endEpoch} measures the validation
+     * figures, saves the checkpoint and reports the epoch. A step allocates nothing.
      */
-    static final class Loop {
+    static final class Loop extends EpochLoop {
         final HelmholtzMachine m;
         final Dataset train;
+        final Dataset validation;
+        /** The validation rows binarized once (null without validation data). */
+        final float[] validationX;
+        final int evaluationSamples;
         final TrainingProcedure procedure;
+        final Parallelism par;
+        final TrainingListener listener;
+        final Consumer<Epoch> onEpoch;
+        final List<Epoch> history;
+        final String fingerprint;
         final HelmholtzMachine.Workspace w;
         final Optimizer generative;
         final Optimizer recognition;
@@ -175,16 +261,29 @@ public final class HelmholtzTrainer {
         final float recognitionRate;
         final int samples;
         final boolean sleep;
-        final int batch;
-        final int[] order;
         final float[] binary;
         final double[] logWeights;
         final long seed;
 
+        /** A loop without validation, listener or checkpoints (to run single steps). */
         Loop(HelmholtzMachine m, Dataset train, TrainingConfig cfg, TrainingProcedure procedure, Parallelism par) {
+            this(m, train, null, cfg, procedure, 1, par, null, null, null, new ArrayList<>(), null);
+        }
+
+        Loop(HelmholtzMachine m, Dataset train, Dataset validation, TrainingConfig cfg, TrainingProcedure procedure, int evaluationSamples,
+             Parallelism par, TrainingListener listener, Consumer<Epoch> onEpoch, CheckpointPolicy checkpoints, List<Epoch> history,
+             String fingerprint) {
+            super(cfg, train.rows(), checkpoints);
             this.m = m;
             this.train = train;
+            this.validation = validation;
+            this.evaluationSamples = evaluationSamples;
             this.procedure = procedure;
+            this.par = par;
+            this.listener = listener == null ? TrainingListener.NONE : listener;
+            this.onEpoch = onEpoch;
+            this.history = history;
+            this.fingerprint = fingerprint;
             switch (procedure) {
                 case TrainingProcedure.WakeSleep ws -> {
                     generativeRate = ws.wakeRate();
@@ -201,17 +300,76 @@ public final class HelmholtzTrainer {
                 case TrainingProcedure.Backprop b -> throw new IllegalArgumentException("a Helmholtz machine's binary stochastic units"
                         + " have no gradient to back-propagate through: train it by wake-sleep or reweighted wake-sleep");
             }
-            batch = Math.min(cfg.batchSize(), train.rows());
             if ((long) batch * samples > 1 << 20) {
                 throw new IllegalArgumentException("batch " + batch + " x " + samples + " samples is more than 2^20 rows per step");
             }
             w = new HelmholtzMachine.Workspace(m, batch * samples, par);
             generative = new Optimizer(cfg.optimizer(), m.generative().length, par);
             recognition = new Optimizer(cfg.optimizer(), m.recognition().length, par);
-            order = new int[train.rows()];
             binary = new float[batch * train.features()];
             logWeights = new double[batch * samples];
             seed = cfg.seed();
+            validationX = validation == null ? null : binarized(validation, cfg.seed());
+        }
+
+        /** One procedure step on the batch; a bound that is not finite stops the run. */
+        @Override
+        void batch(int epoch, int start, int n, long step) {
+            double b = step(start, n, step);
+            if (!Double.isFinite(b)) {
+                throw new TrainingFailedException("training stopped at epoch " + epoch + ", step " + step + ": the bound is " + b
+                        + "; try smaller learning rates" + lastSavedNote(), step);
+            }
+            recon += b;
+            counted += n;
+        }
+
+        @Override
+        void afterBatch(int epoch, int done) {
+            listener.onBatch(epoch, done, order.length, -recon / done);
+        }
+
+        @Override
+        void endEpoch(int epoch, double seconds, Checkpoint.Progress next) throws IOException {
+            double vb = Double.NaN, vl = Double.NaN;
+            if (validationX != null) {
+                HelmholtzMachine.Estimate e = m.logLikelihood(validationX, validation.rows(), evaluationSamples,
+                        cfg.seed() + EVALUATION_SEED_OFFSET, par);
+                vb = e.meanBound();
+                vl = e.meanLogLikelihood();
+            }
+            Epoch ep = new Epoch(epoch, recon / order.length, vb, vl, evaluationSamples, seconds, order.length / seconds);
+            history.add(ep);
+            if (savesAtEnd(epoch)) {
+                save(next);
+            }
+            if (onEpoch != null) {
+                onEpoch.accept(ep);
+            }
+        }
+
+        /** The checkpoint this run saved last, and its step (null and -1 before the first). */
+        private Path lastSaved;
+        private long lastSavedStep = -1;
+
+        /** Saves a checkpoint, never one with a NaN or infinite parameter. */
+        @Override
+        void save(Checkpoint.Progress p) throws IOException {
+            for (float[] a : new float[][] {m.generative(), m.recognition()}) {
+                if (!Reductions.allFinite(a, 0, a.length)) {
+                    throw new TrainingFailedException("training stopped at epoch " + p.epoch() + ", step " + p.step() + ": the "
+                            + (a == m.generative() ? "generative" : "recognition") + " parameters hold a NaN or infinity after the"
+                            + " last step; not saved" + lastSavedNote() + ". Try smaller learning rates", p.step());
+                }
+            }
+            new HelmholtzCheckpoint(m, HelmholtzCheckpoint.Group.of(generative), HelmholtzCheckpoint.Group.of(recognition), p, history,
+                    cfg.recipe(), procedure.toString(), evaluationSamples, fingerprint).write(checkpoints.file());
+            lastSaved = checkpoints.file();
+            lastSavedStep = p.step();
+        }
+
+        private String lastSavedNote() {
+            return lastSaved == null ? "" : "; the last checkpoint this run saved is " + lastSaved + " (after step " + lastSavedStep + ")";
         }
 
         /** Applies one batch (rows order[start .. start + n)); returns the sum of the rows' training bounds. */

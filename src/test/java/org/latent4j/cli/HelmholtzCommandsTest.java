@@ -100,4 +100,75 @@ class HelmholtzCommandsTest {
         CliErrorsTest.oneLine(MainTest.run("train", "--spec", spec.toString(), "--pretrain", "boltzmann", "--pretrain-epochs", "1"),
                 "--pretrain boltzmann", "autoencoder or rbm");
     }
+
+    /**
+     * train --spec helmholtz.json saves checkpoint.safetensors each epoch; a run of 2 epochs
+     * resumed with --resume to 3 (in the checkpoint's folder, with or without --spec) writes
+     * bitwise the model and the history of a run of 3; other settings or specs are refused in one line.
+     */
+    @Test
+    void aHelmholtzRunResumedFromItsCheckpointEqualsAnUnbrokenOne(@TempDir Path dir) throws Exception {
+        Path spec = dir.resolve("helmholtz.json");
+        Files.writeString(spec, Model.helmholtz(16).layers(8, 4).toJson());
+        float[] u = new float[80 * 16];
+        org.latent4j.kernel.Philox.fillUniform(u, 0, u.length, 5, 1, 0);
+        float[][] rows = new float[80][];
+        for (int i = 0; i < 80; i++) {
+            rows[i] = java.util.Arrays.copyOfRange(u, i * 16, i * 16 + 16);
+        }
+        Path data = dir.resolve("x.csv");
+        Csv.write(data, rows);
+        // The run's options; the second list of a call replaces some of them (picocli takes an option once).
+        List<String> common = List.of("--data", data.toString(), "--batch", "16", "--procedure", "rws:2:sleep", "--eval-samples", "5",
+                "--seed", "3", "--threads", "2");
+        java.util.function.BiFunction<List<String>, List<String>, MainTest.Run> train = (a, b) -> {
+            Map<String, String> opts = new java.util.LinkedHashMap<>();
+            for (List<String> l : List.of(common, a, b)) {
+                for (int i = 0; i < l.size(); i += 2) {
+                    opts.put(l.get(i), l.get(i + 1));
+                }
+            }
+            List<String> args = new java.util.ArrayList<>(List.of("train"));
+            opts.forEach((k, v) -> {
+                args.add(k);
+                args.add(v);
+            });
+            return MainTest.run(args.toArray(String[]::new));
+        };
+        Path whole = dir.resolve("whole"), cut = dir.resolve("cut");
+        MainTest.Run r = train.apply(List.of("--spec", spec.toString(), "--epochs", "3"), List.of("--out", whole.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("checkpoint.safetensors"), r.out());
+        r = train.apply(List.of("--spec", spec.toString(), "--epochs", "2"), List.of("--out", cut.toString()));
+        assertEquals(0, r.code(), r.err());
+        Path ck = cut.resolve("checkpoint.safetensors");
+        assertTrue(Models.load(ck) instanceof HelmholtzMachine, "a checkpoint loads as the model");
+        CliErrorsTest.oneLine(train.apply(List.of("--resume", ck.toString(), "--epochs", "3"), List.of("--lr", "0.01")), ck.toString(),
+                "recipe");
+        CliErrorsTest.oneLine(train.apply(List.of("--resume", ck.toString(), "--epochs", "3"), List.of("--procedure", "wake-sleep")),
+                ck.toString(), "same procedure");
+        Path other = dir.resolve("other.json");
+        Files.writeString(other, Model.helmholtz(16).layers(8, 3).toJson());
+        CliErrorsTest.oneLine(train.apply(List.of("--resume", ck.toString(), "--epochs", "3"), List.of("--spec", other.toString())),
+                "--spec " + other, "holds");
+        r = train.apply(List.of("--resume", ck.toString(), "--epochs", "3"), List.of());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resuming the run saved in " + ck + " (epoch 3, row 0)"), r.out());
+        assertTrue(r.out().contains("epoch 3: train bound") && !r.out().contains("epoch 2: train bound"), r.out());
+        HelmholtzMachine a = HelmholtzMachine.load(whole.resolve("model.safetensors")), b = HelmholtzMachine.load(cut.resolve("model.safetensors"));
+        assertArrayEquals(a.generative(), b.generative(), "generative arena");
+        assertArrayEquals(a.recognition(), b.recognition(), "recognition arena");
+        List<?> ha = (List<?>) ((Map<?, ?>) Json.parse(Files.readString(whole.resolve("metrics.json")))).get("history");
+        List<?> hb = (List<?>) ((Map<?, ?>) Json.parse(Files.readString(cut.resolve("metrics.json")))).get("history");
+        assertEquals(3, hb.size());
+        for (int e = 0; e < 3; e++) {
+            for (String k : List.of("epoch", "train_bound", "test_elbo", "test_log_likelihood")) {
+                assertEquals(((Map<?, ?>) ha.get(e)).get(k), ((Map<?, ?>) hb.get(e)).get(k), "epoch " + (e + 1) + " " + k);
+            }
+        }
+        // With the same --spec given, and on one thread, resuming the 3-epoch checkpoint to 4 epochs works too.
+        r = train.apply(List.of("--resume", ck.toString(), "--epochs", "4", "--spec", spec.toString()), List.of("--threads", "1"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("epoch 4: train bound"), r.out());
+    }
 }
