@@ -18,7 +18,14 @@ public final class ColdStart {
         for (float v : r[0]) {
             sum += v;
         }
+        // ColdStart MODEL K: K more reconstructs, each timed (where the first one's time goes)
+        StringBuilder more = new StringBuilder();
+        for (int k = 0; k < (args.length > 1 ? Integer.parseInt(args[1]) : 0); k++) {
+            long u = System.nanoTime();
+            m.reconstruct(x);
+            more.append(k == 0 ? ", then" : "").append(' ').append((System.nanoTime() - u) / 1000 / 1000.0);
+        }
         System.out.println("latent4j main->loaded " + (t1 - t0) / 1000 / 1000.0 + " ms, ->reconstructed " + (t2 - t0) / 1000 / 1000.0
-                + " ms, sum " + sum);
+                + " ms, sum " + sum + more);
     }
 }
