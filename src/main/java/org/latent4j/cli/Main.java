@@ -48,7 +48,17 @@ public final class Main implements Runnable {
         if (args.length > 0 && COMPUTING.contains(args[0])) {
             Thread.ofPlatform().daemon().name("latent4j-warm-up").start(org.latent4j.kernel.Gemm::warmUp);
         }
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        int code = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        // The launcher, while the JVM records an AOT cache, makes one only of a command that succeeded.
+        String aotOk = System.getProperty("latent4j.aot.ok");
+        if (code == 0 && aotOk != null) {
+            try {
+                java.nio.file.Files.writeString(java.nio.file.Path.of(aotOk), "");
+            } catch (java.io.IOException | RuntimeException e) {
+                // no cache this time
+            }
+        }
+        System.exit(code);
     }
 
     /** Runs the command line; returns the exit code. */
