@@ -5,7 +5,6 @@ import org.latent4j.data.Dataset;
 import org.latent4j.dsl.HelmholtzSpec;
 import org.latent4j.dsl.Model;
 import org.latent4j.kernel.Parallelism;
-import org.latent4j.kernel.Philox;
 import org.latent4j.model.HelmholtzMachine;
 
 /**
@@ -16,26 +15,6 @@ import org.latent4j.model.HelmholtzMachine;
  */
 public final class ShifterExperiment {
     private ShifterExperiment() {}
-
-    static Dataset shifter(int rows, long seed, float pOn) {
-        float[] u = new float[rows * 9];
-        Philox.fillUniform(u, 0, u.length, seed, 3, 0);
-        float[] x = new float[rows * 32];
-        int[] labels = new int[rows];
-        for (int r = 0; r < rows; r++) {
-            int dir = u[r * 9 + 8] < 0.5f ? 1 : -1;
-            labels[r] = dir == 1 ? 1 : 0;
-            for (int c = 0; c < 8; c++) {
-                float bit = u[r * 9 + c] < pOn ? 1f : 0f;
-                int shifted = Math.floorMod(c + dir, 8);
-                x[r * 32 + 16 + c] = bit;
-                x[r * 32 + 24 + c] = bit;
-                x[r * 32 + shifted] = bit;
-                x[r * 32 + 8 + shifted] = bit;
-            }
-        }
-        return new Dataset(x, rows, 32, labels, "shifter");
-    }
 
     /** Best single top unit: {mean-field accuracy, sampled-posterior accuracy}. */
     static double[] accuracies(HelmholtzMachine m, Dataset test, int samples) {
@@ -110,29 +89,13 @@ public final class ShifterExperiment {
         System.out.println("  prior logits" + pr);
     }
 
-    /**
-     * The generating process as a 32-16-1 machine: middle units 0-7 detect a right shift at bottom column c
-     * (pixels (2, c), (3, c), (0, c+1), (1, c+1)), units 8-15 a left shift; the top unit is the direction.
-     */
     static void hand(HelmholtzMachine m) {
-        if (m.spec().width(1) != 16 || m.spec().depth() != 3 || m.spec().top() != 1) {
+        HelmholtzMachine h = HelmholtzTrainerTest.shiftDetectorMachine();
+        if (!m.spec().equals(h.spec())) {
             throw new IllegalArgumentException("hand wants layers=16,1");
         }
-        float[] g = m.generative(), q = m.recognition();
-        java.util.Arrays.fill(g, 0f);
-        java.util.Arrays.fill(q, 0f);
-        java.util.Arrays.fill(g, m.generativeBias(0), m.generativeBias(0) + 32, -6f);
-        for (int j = 0; j < 16; j++) {
-            int c = j % 8, top = Math.floorMod(c + (j < 8 ? 1 : -1), 8);
-            for (int px : new int[] {16 + c, 24 + c, top, 8 + top}) {
-                g[m.generativeWeight(0) + px * 16 + j] = 12f;
-                q[m.recognitionWeight(0) + j * 32 + px] = 5f;
-            }
-            q[m.recognitionBias(0) + j] = -17.5f;
-            g[m.generativeBias(1) + j] = j < 8 ? -8f : -1.39f;
-            g[m.generativeWeight(1) + j] = j < 8 ? 6.6f : -6.6f;
-            q[m.recognitionWeight(1) + j] = j < 8 ? 4f : -4f;
-        }
+        System.arraycopy(h.generative(), 0, m.generative(), 0, h.generative().length);
+        System.arraycopy(h.recognition(), 0, m.recognition(), 0, h.recognition().length);
     }
 
     public static void main(String[] args) {
@@ -153,7 +116,7 @@ public final class ShifterExperiment {
         float pOn = Float.parseFloat(a.getOrDefault("pon", "0.2")), init = Float.parseFloat(a.getOrDefault("init", "1"));
         boolean rws = a.containsKey("rws");
         float wd = Float.parseFloat(a.getOrDefault("wd", "0"));
-        Dataset train = shifter(rows, 1, pOn), test = shifter(1000, 2, pOn);
+        Dataset train = HelmholtzTrainerTest.shifter(rows, 1, pOn), test = HelmholtzTrainerTest.shifter(1000, 2, pOn);
         for (String ss : a.getOrDefault("seeds", "1").split(",")) {
             long seed = Long.parseLong(ss);
             OptimizerSpec os = opt.equals("adam") ? OptimizerSpec.adam(wake) : new OptimizerSpec(OptimizerSpec.Kind.SGD, wake, 0f, false, 0.9f, 0.999f, 1e-8f, wd);
@@ -177,6 +140,15 @@ public final class ShifterExperiment {
             }
             if (a.containsKey("hand")) {
                 hand(m);
+                if (a.get("hand").equals("middle")) {
+                    // keep the detectors (layer 0 both ways), start the top layer afresh from the seed
+                    HelmholtzMachine r0 = HelmholtzMachine.initial(spec, seed, init);
+                    System.arraycopy(r0.generative(), m.generativeWeight(1), m.generative(), m.generativeWeight(1), 16);
+                    java.util.Arrays.fill(m.generative(), m.generativeBias(1), m.generativeBias(1) + 16, -2.2f);
+                    m.generative()[m.priorLogits()] = 0f;
+                    System.arraycopy(r0.recognition(), m.recognitionWeight(1), m.recognition(), m.recognitionWeight(1), 16);
+                    m.recognition()[m.recognitionBias(1)] = 0f;
+                }
                 double[] acc = accuracies(m, test, 32);
                 System.out.printf(Locale.ROOT, "hand-made machine: log p(x) %.3f, best top unit mean-field %.3f, sampled %.3f%n",
                         m.logLikelihood(test.x(), test.rows(), 20, 5, Parallelism.serial()).meanLogLikelihood(), acc[0], acc[1]);
