@@ -213,6 +213,11 @@ class HelmholtzTrainerTest {
      * place left or right (wrapping), the direction a fair coin. Label 1 for a right shift.
      */
     static Dataset shifter(int rows, long seed) {
+        return shifter(rows, seed, 0.3f);
+    }
+
+    /** As above with the row's bits on with probability {@code pOn}. */
+    static Dataset shifter(int rows, long seed, float pOn) {
         float[] u = new float[rows * 9];
         Philox.fillUniform(u, 0, u.length, seed, 3, 0);
         float[] x = new float[rows * 32];
@@ -221,7 +226,7 @@ class HelmholtzTrainerTest {
             int dir = u[r * 9 + 8] < 0.5f ? 1 : -1;
             labels[r] = dir == 1 ? 1 : 0;
             for (int c = 0; c < 8; c++) {
-                float bit = u[r * 9 + c] < 0.3f ? 1f : 0f;
+                float bit = u[r * 9 + c] < pOn ? 1f : 0f;
                 int shifted = Math.floorMod(c + dir, 8);
                 x[r * 32 + 16 + c] = bit;
                 x[r * 32 + 24 + c] = bit;
@@ -255,8 +260,10 @@ class HelmholtzTrainerTest {
      * direction in a top unit (measured 0.73 of 1000 held-out images, chance 0.5 with a standard
      * error of 0.016). Plain wake-sleep models the images (held-out log p(x) within about 0.85 nats
      * of the data's entropy, 5.54 nats) but in our runs its top units did not take up the direction
-     * (best unit 0.51-0.58 with 16-4, 24-1, 24-4 and 48-1 machines, Adam or online SGD, up to
-     * 4 million images), printed beside the RWS figure.
+     * (best unit 0.50-0.65 with 16-4, 24-1, 24-4, 32-2, 48-1, 48-4 and 64-8 machines, Adam or online
+     * SGD, up to 4 million images; the runs in benchmarks/RESULTS.md), printed beside the RWS figure;
+     * the next test shows where it fails. The RWS figure is this seed's: the same recipe at seeds
+     * 1-3 of {@link ShifterExperiment} gave 0.52-0.62.
      */
     @Test
     void onTheShifterProblemRwsPutsTheShiftDirectionInATopUnit() {
@@ -274,6 +281,76 @@ class HelmholtzTrainerTest {
                 wsLl, wsAcc, rwsAcc);
         assertTrue(w.history().get(0).validationLogLikelihood() < -7.5 && wsLl > -6.6, "wake-sleep models the shifter images: " + wsLl);
         assertTrue(rwsAcc > 0.68, "a top unit of the RWS machine predicts the shift direction: accuracy " + rwsAcc + " (chance 0.5)");
+    }
+
+    /**
+     * The shifter's generating process as a 32-16-1 Helmholtz machine (bits on with probability
+     * 0.2): middle units 0-7 are right-shift detectors (bottom-row column c with top-row column
+     * c + 1, each in both copies of its row), units 8-15 left-shift detectors, the top unit the
+     * direction (on: right). Generative: a pixel is on (logit +6) when a detector covering it is;
+     * a detector of the chosen direction is on with probability 0.2 (logit -1.39), of the other
+     * about never (-8). Recognition: a detector fires when its four pixels are on; the top unit
+     * adds +4 per right detector, -4 per left one.
+     */
+    static HelmholtzMachine shiftDetectorMachine() {
+        HelmholtzSpec spec = Model.helmholtz(32).layers(16, 1);
+        int[] sz = HelmholtzMachine.sizes(spec);
+        HelmholtzMachine m = HelmholtzMachine.of(spec, new float[sz[0]], new float[sz[1]]);
+        float[] g = m.generative(), q = m.recognition();
+        java.util.Arrays.fill(g, m.generativeBias(0), m.generativeBias(0) + 32, -6f);
+        for (int j = 0; j < 16; j++) {
+            int c = j % 8, top = Math.floorMod(c + (j < 8 ? 1 : -1), 8);
+            for (int px : new int[] {16 + c, 24 + c, top, 8 + top}) {
+                g[m.generativeWeight(0) + px * 16 + j] = 12f;
+                q[m.recognitionWeight(0) + j * 32 + px] = 5f;
+            }
+            q[m.recognitionBias(0) + j] = -17.5f;
+            g[m.generativeBias(1) + j] = j < 8 ? -8f : -1.39f;
+            g[m.generativeWeight(1) + j] = j < 8 ? 6.6f : -6.6f;
+            q[m.recognitionWeight(1) + j] = j < 8 ? 4f : -4f;
+        }
+        return m;
+    }
+
+    /**
+     * Why plain wake-sleep misses the shifter's direction (the test above): not the top layer's
+     * learning and not the update rules. The generating process, built by hand as a 32-16-1
+     * machine, is a fixed point of wake-sleep (online SGD keeps its top unit at the direction and
+     * its held-out log p(x) within 0.1 nats of the data's entropy, 4.696 nats at 0.2); and with its
+     * shift detectors in the middle layer but the top layer's weights random, wake-sleep puts the
+     * direction in the top unit within 100,000 images, for each of three seeds (measured 0.906-0.923
+     * of 1000 held-out images, the ceiling about 0.915 as a row of zeros, probability 0.168, shows
+     * no direction). From random weights it does not find the detectors (benchmarks/RESULTS.md).
+     */
+    @Test
+    void wakeSleepKeepsTheShifterSolutionAndLearnsTheDirectionOnTopOfShiftDetectors() {
+        Dataset train = shifter(4000, 1, 0.2f), test = shifter(1000, 2, 0.2f);
+        TrainingProcedure ws = new TrainingProcedure.WakeSleep(0.02f, 0.05f);
+        double entropy = 8 * -(0.2 * Math.log(0.2) + 0.8 * Math.log(0.8)) + Math.log(2);
+        HelmholtzMachine solution = shiftDetectorMachine();
+        HelmholtzTrainer.Result kept = HelmholtzTrainer.fit(solution, train, test, new TrainingConfig(OptimizerSpec.sgd(0.02f), 1, 25, 1, 1,
+                1f, 0f, true), ws, 20, TrainingListener.NONE, null);
+        double keptLl = kept.history().get(24).validationLogLikelihood(), keptAcc = bestTopUnitAccuracy(kept.model(), test);
+        System.out.printf("shifter: the hand-made machine after 100,000 wake-sleep images: log p(x) %.3f (entropy -%.3f), top unit %.3f%n",
+                keptLl, entropy, keptAcc);
+        assertTrue(keptAcc > 0.88 && keptLl > -entropy - 0.1, "wake-sleep keeps the generating solution: " + keptAcc + ", " + keptLl);
+        HelmholtzSpec spec = solution.spec();
+        for (long seed = 1; seed <= 3; seed++) {
+            HelmholtzMachine m = solution.copy(), random = HelmholtzMachine.initial(spec, seed, 0.4f);
+            System.arraycopy(random.generative(), m.generativeWeight(1), m.generative(), m.generativeWeight(1), 16);
+            java.util.Arrays.fill(m.generative(), m.generativeBias(1), m.generativeBias(1) + 16, -2.2f);
+            m.generative()[m.priorLogits()] = 0f;
+            System.arraycopy(random.recognition(), m.recognitionWeight(1), m.recognition(), m.recognitionWeight(1), 16);
+            m.recognition()[m.recognitionBias(1)] = 0f;
+            double before = bestTopUnitAccuracy(m, test);
+            HelmholtzTrainer.Result r = HelmholtzTrainer.fit(m, train, test, new TrainingConfig(OptimizerSpec.sgd(0.02f), 1, 25, seed, 1, 1f,
+                    0f, true), ws, 20, TrainingListener.NONE, null);
+            double after = bestTopUnitAccuracy(r.model(), test);
+            System.out.printf("shifter: detectors given, top layer from seed %d: top unit %.3f before, %.3f after 100,000 wake-sleep images%n",
+                    seed, before, after);
+            assertTrue(before < 0.7, "the random top layer does not know the direction yet: " + before);
+            assertTrue(after > 0.88, "wake-sleep puts the direction in the top unit on top of shift detectors: " + after + " (seed " + seed + ")");
+        }
     }
 
     @Test
