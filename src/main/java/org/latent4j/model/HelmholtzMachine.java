@@ -311,8 +311,10 @@ public final class HelmholtzMachine implements LatentModel {
     public void dream(Workspace w, int rows, boolean sample, long seed, long stream, long start) {
         checkRows(w, rows);
         int top = spec.depth() - 1, wt = spec.top();
-        for (int r = 0; r < rows; r++) {
-            VMath.sigmoid(w.h[top], r * wt, generative, prior, wt);
+        // The prior's probabilities are the same for every row: computed once, copied to the others.
+        VMath.sigmoid(w.h[top], 0, generative, prior, wt);
+        for (int r = 1; r < rows; r++) {
+            System.arraycopy(w.h[top], 0, w.h[top], r * wt, wt);
         }
         if (sample) {
             Bernoulli.sample(w.h[top], 0, w.h[top], 0, rows * wt, seed, stream + top, start * wt);

@@ -20,6 +20,44 @@ class PhiloxTest {
         assertArrayEquals(new int[] {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}, out);
     }
 
+    /**
+     * The vectorized uniforms against the scalar definition, element by element: toUniform of word
+     * e % 4 of block(e / 4 counter, stream, seed), for starts at every phase of a block, counters whose
+     * low 32 bits wrap (the high word carries), negative-looking seeds and streams, and lengths around
+     * the vector's 4 x lanes (also run with -Dlatent4j.vectorBits=128 and 256).
+     */
+    @Test
+    void uniformsAreTheScalarDefinitionForEveryStartLengthAndCounterCarry() {
+        int[] w = new int[4];
+        long[] seeds = {0, 42, -1, 0x9E3779B97F4A7C15L};
+        long[] streams = {0, 7, -2, 0x8_0000_0000L + 64 * 12345};
+        long[] starts = {0, 1, 2, 3, 5, 4L * 0xFFFFFFFFL - 9, 4L * 0xFFFFFFFFL + 2, (1L << 40) + 3};
+        int[] lengths = {0, 1, 3, 4, 31, 32, 33, 63, 64, 65, 130, 1000};
+        for (long seed : seeds) {
+            for (long stream : streams) {
+                for (long start : starts) {
+                    for (int n : lengths) {
+                        float[] out = new float[n + 3];
+                        Arrays.fill(out, -1f);
+                        Philox.fillUniform(out, 2, n, seed, stream, start);
+                        assertEquals(-1f, out[0]);
+                        assertEquals(-1f, out[1]);
+                        assertEquals(-1f, out[n + 2], "nothing written past the end");
+                        for (int i = 0; i < n; i++) {
+                            long e = start + i, ctr = e >>> 2;
+                            Philox.block((int) ctr, (int) (ctr >>> 32), (int) stream, (int) (stream >>> 32), (int) seed, (int) (seed >>> 32), w);
+                            float want = Philox.toUniform(w[(int) (e & 3)]);
+                            if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(out[2 + i])) {
+                                throw new AssertionError("seed " + seed + ", stream " + stream + ", start " + start + ", n " + n + ", element " + i
+                                        + ": " + out[2 + i] + " but the scalar definition gives " + want);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aDrawDependsOnlyOnSeedStreamAndIndex() {
         int n = 1003;
