@@ -1,10 +1,5 @@
 package org.latent4j.kernel;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
  * Philox4x32-10 (Salmon et al., SC'11), a counter-based generator: every draw is a pure
  * function of (seed, stream, index), so it does not depend on which thread made it, in what
@@ -53,76 +48,9 @@ public final class Philox {
         return ((word >>> 9) + 0.5f) * TWO_POW_MINUS_23;
     }
 
-    /**
-     * out[off + i] = uniform(seed, stream, start + i) in (0, 1), for i in [0, n). Allocates nothing.
-     * The whole blocks run {@link Simd#LONG}'s lane count of counters at once (bitwise the scalar
-     * rounds: each 32 x 32-bit product is exact in a 64-bit lane); the ends run scalar.
-     */
+    /** out[off + i] = uniform(seed, stream, start + i) in (0, 1), for i in [0, n). Allocates nothing. */
     public static void fillUniform(float[] out, int off, int n, long seed, long stream, long start) {
-        checkFill(out, off, n, start);
-        int head = (int) Math.min(n, (4 - (start & 3)) & 3);
-        fill(out, off, head, seed, stream, start, false);
-        int i = head;
-        if (Simd.LONG != null) {
-            int lanes = Simd.LONG.length(), step = 4 * lanes;
-            for (; n - i >= step; i += step) {
-                uniformBlocks(out, off + i, seed, stream, (start + i) >>> 2);
-            }
-        }
-        fill(out, off + i, n - i, seed, stream, start + i, false);
-    }
-
-    private static final long LOW = 0xFFFFFFFFL;
-    /** Lane indices into (p, q) that interleave them: p0 q0 p1 q1 ... (low half) and the same for the high half. */
-    private static final LongVector INTERLEAVE_LOW, INTERLEAVE_HIGH;
-
-    static {
-        if (Simd.LONG == null) {
-            INTERLEAVE_LOW = INTERLEAVE_HIGH = null;
-        } else {
-            int lanes = Simd.LONG.length();
-            long[] low = new long[lanes], high = new long[lanes];
-            for (int j = 0; j < lanes; j++) {
-                low[j] = j / 2 + (j % 2) * lanes;
-                high[j] = lanes / 2 + j / 2 + (j % 2) * lanes;
-            }
-            INTERLEAVE_LOW = LongVector.fromArray(Simd.LONG, low, 0);
-            INTERLEAVE_HIGH = LongVector.fromArray(Simd.LONG, high, 0);
-        }
-    }
-
-    /**
-     * The 4 x lanes uniforms of counters ctr, ctr + 1, ... into out[o ..]: out[o + 4 b + j] = word j
-     * of block b. Words 0 and 1 (2 and 3) of a block are packed into one long lane as float bits,
-     * low then high, so that interleaving the two long vectors gives the floats in memory order.
-     */
-    private static void uniformBlocks(float[] out, int o, long seed, long stream, long ctr) {
-        VectorSpecies<Long> sl = Simd.LONG;
-        LongVector counter = LongVector.broadcast(sl, ctr).add(LongVector.zero(sl).addIndex(1));
-        LongVector c0 = counter.and(LOW), c1 = counter.lanewise(VectorOperators.LSHR, 32);
-        LongVector c2 = LongVector.broadcast(sl, stream & LOW), c3 = LongVector.broadcast(sl, stream >>> 32);
-        int r0 = (int) seed, r1 = (int) (seed >>> 32);
-        for (int r = 0; r < 10; r++) {
-            LongVector p0 = c0.mul(M0 & LOW), p1 = c2.mul(M1 & LOW);
-            LongVector n0 = p1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c1).lanewise(VectorOperators.XOR, r0 & LOW);
-            LongVector n2 = p0.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c3).lanewise(VectorOperators.XOR, r1 & LOW);
-            c1 = p1.and(LOW);
-            c3 = p0.and(LOW);
-            c0 = n0;
-            c2 = n2;
-            r0 += W0;
-            r1 += W1;
-        }
-        LongVector p = uniformBits(c0).or(uniformBits(c1).lanewise(VectorOperators.LSHL, 32));
-        LongVector q = uniformBits(c2).or(uniformBits(c3).lanewise(VectorOperators.LSHL, 32));
-        INTERLEAVE_LOW.selectFrom(p, q).reinterpretAsFloats().intoArray(out, o);
-        INTERLEAVE_HIGH.selectFrom(p, q).reinterpretAsFloats().intoArray(out, o + 2 * sl.length());
-    }
-
-    /** The float bits of toUniform of each lane's 32-bit word (exact: (w >>> 9) + 0.5 has at most 24 significant bits), in the lane's low half. */
-    private static LongVector uniformBits(LongVector word) {
-        FloatVector f = (FloatVector) word.lanewise(VectorOperators.LSHR, 9).convertShape(VectorOperators.L2F, Simd.FLOAT_HALF, 0);
-        return (LongVector) f.add(0.5f).mul(TWO_POW_MINUS_23).reinterpretAsInts().convertShape(VectorOperators.I2L, Simd.LONG, 0);
+        fill(out, off, n, seed, stream, start, false);
     }
 
     /**

@@ -31,16 +31,6 @@ public final class Simd {
     /** Lanes per vector of {@link #FLOAT}. */
     public static final int LANES = FLOAT.length();
 
-    /**
-     * Long lanes of FLOAT's width (Philox's vectorized rounds, one 64-bit lane per counter), and
-     * floats of half that width (one float per long lane); null when FLOAT is 64-bit (one long lane
-     * would gain nothing), and then the generator runs scalar.
-     */
-    public static final VectorSpecies<Long> LONG = FLOAT.vectorBitSize() >= 128
-            ? VectorSpecies.of(long.class, VectorShape.forBitSize(FLOAT.vectorBitSize())) : null;
-    public static final VectorSpecies<Float> FLOAT_HALF = LONG == null ? null
-            : VectorSpecies.of(float.class, VectorShape.forBitSize(FLOAT.vectorBitSize() / 2));
-
     static VectorSpecies<Float> choose(String bits) {
         if (bits == null || bits.isBlank()) {
             return FloatVector.SPECIES_PREFERRED;
