@@ -1,5 +1,13 @@
 package org.latent4j.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Philox4x32-10 (Salmon et al., SC'11), a counter-based generator: every draw is a pure
  * function of (seed, stream, index), so it does not depend on which thread made it, in what
@@ -48,9 +56,83 @@ public final class Philox {
         return ((word >>> 9) + 0.5f) * TWO_POW_MINUS_23;
     }
 
-    /** out[off + i] = uniform(seed, stream, start + i) in (0, 1), for i in [0, n). Allocates nothing. */
+    /**
+     * out[off + i] = uniform(seed, stream, start + i) in (0, 1), for i in [0, n). Allocates nothing.
+     * Whole runs of {@code 4 * L} values (L = the long lanes of {@link Simd#FLOAT}'s width) take L
+     * counters at once: the ten rounds in 64-bit lanes, where each 32 x 32-bit product is exact,
+     * then the same float conversion as {@link #toUniform}; so the values are bitwise the scalar
+     * definition at every width. The ends (and 64-bit vectors) run scalar.
+     */
     public static void fillUniform(float[] out, int off, int n, long seed, long stream, long start) {
-        fill(out, off, n, seed, stream, start, false);
+        checkFill(out, off, n, start);
+        int head = (int) Math.min(n, (4 - (start & 3)) & 3);
+        fill(out, off, head, seed, stream, start, false);
+        int i = head;
+        if (VECTOR_ROUNDS) {
+            int step = 4 * LONG_LANES;
+            long k0 = seed & LOW, k1 = seed >>> 32, s0 = stream & LOW, s1 = stream >>> 32;
+            for (; n - i >= step; i += step) {
+                uniformBlocks(out, off + i, k0, k1, s0, s1, (start + i) >>> 2);
+            }
+        }
+        fill(out, off + i, n - i, seed, stream, start + i, false);
+    }
+
+    private static final long LOW = 0xFFFFFFFFL;
+    private static final VectorSpecies<Long> LONG = VectorSpecies.of(long.class, Simd.FLOAT.vectorShape());
+    private static final int LONG_LANES = LONG.length();
+    /**
+     * Whether whole blocks take the vector rounds: at least two long lanes, on hardware whose
+     * preferred vectors are 256 bits or wider. On SSE-only x86 and 128-bit NEON, C2 has no
+     * 64-bit lane multiply, so the vectors would be boxed (allocating on every call: measured
+     * with -XX:UseAVX=0); there the scalar rounds run. Both paths give the same bits.
+     */
+    private static final boolean VECTOR_ROUNDS = LONG_LANES >= 2
+            && jdk.incubator.vector.VectorShape.preferredShape().vectorBitSize() >= 256;
+    /** 0, 1, ..., L - 1: the counter offsets of one vector of blocks. */
+    private static final LongVector IOTA = LongVector.zero(LONG).addIndex(1);
+    /**
+     * Float lane f of the first (second) output vector takes float lane 2 (f / 4) + f % 2 (plus
+     * the vector's half) of the converted words 0, 1 when f / 2 is even, of words 2, 3 when odd:
+     * the long lanes (word pairs) of the two vectors interleaved, done on float lanes because
+     * 2-lane long rearranges are not intrinsified (128-bit vectors).
+     */
+    private static final VectorSpecies<Float> FLOAT = Simd.FLOAT;
+    private static final VectorShuffle<Float> SPREAD_LOW = VectorShuffle.fromOp(FLOAT, f -> 2 * (f / 4) + f % 2);
+    private static final VectorShuffle<Float> SPREAD_HIGH = VectorShuffle.fromOp(FLOAT, f -> FLOAT.length() / 2 + 2 * (f / 4) + f % 2);
+    private static final VectorMask<Float> ODD_PAIRS = VectorMask.fromLong(FLOAT, 0xCCCCCCCCCCCCCCCCL);
+
+    /**
+     * The 4 L uniforms of counters ctr .. ctr + L - 1 (stream (s0, s1), key (k0, k1), each half
+     * in a long's low 32 bits) into out[o .. o + 4 L): out[o + 4 b + j] = toUniform(word j of
+     * block b). Words 0 and 1 (2 and 3) of block b are packed into long lane b, low then high,
+     * converted as int lanes, and the two long vectors interleaved lane by lane into memory order.
+     * One method, no vector crosses a call: C2 keeps every vector in registers.
+     */
+    private static void uniformBlocks(float[] out, int o, long k0, long k1, long s0, long s1, long ctr) {
+        LongVector counter = LongVector.broadcast(LONG, ctr).add(IOTA);
+        LongVector c0 = counter.and(LOW), c1 = counter.lanewise(VectorOperators.LSHR, 32);
+        LongVector c2 = LongVector.broadcast(LONG, s0), c3 = LongVector.broadcast(LONG, s1);
+        long r0 = k0, r1 = k1;
+        for (int r = 0; r < 10; r++) {
+            LongVector p0 = c0.mul(M0 & LOW), p1 = c2.mul(M1 & LOW);
+            LongVector n0 = p1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c1.lanewise(VectorOperators.XOR, r0));
+            LongVector n2 = p0.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c3.lanewise(VectorOperators.XOR, r1));
+            c1 = p1.and(LOW);
+            c3 = p0.and(LOW);
+            c0 = n0;
+            c2 = n2;
+            r0 = (r0 + (W0 & LOW)) & LOW;
+            r1 = (r1 + (W1 & LOW)) & LOW;
+        }
+        IntVector w01 = c0.or(c1.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts();
+        IntVector w23 = c2.or(c3.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts();
+        FloatVector u01 = ((FloatVector) w01.lanewise(VectorOperators.LSHR, 9).convert(VectorOperators.I2F, 0))
+                .add(0.5f).mul(TWO_POW_MINUS_23);
+        FloatVector u23 = ((FloatVector) w23.lanewise(VectorOperators.LSHR, 9).convert(VectorOperators.I2F, 0))
+                .add(0.5f).mul(TWO_POW_MINUS_23);
+        u01.rearrange(SPREAD_LOW).blend(u23.rearrange(SPREAD_LOW), ODD_PAIRS).intoArray(out, o);
+        u01.rearrange(SPREAD_HIGH).blend(u23.rearrange(SPREAD_HIGH), ODD_PAIRS).intoArray(out, o + 2 * LONG_LANES);
     }
 
     /**
