@@ -31,6 +31,8 @@ public final class Optimizer {
     private final int size;
     private final float[] m;
     private final float[] v;
+    /** Adam's bias corrections (float) (1 - beta^t) for t = 1 .. length, see {@link #biasCorrections}. */
+    private final float[] correction1, correction2;
     private long t;
 
     public Optimizer(OptimizerSpec spec, int size) {
@@ -51,6 +53,43 @@ public final class Optimizer {
         int[] sizes = stateSizes(spec, size);
         m = new float[sizes[0]];
         v = new float[sizes[1]];
+        boolean adam = spec.kind() == OptimizerSpec.Kind.ADAM || spec.kind() == OptimizerSpec.Kind.ADAMW;
+        correction1 = adam ? biasCorrections(spec.beta1()) : new float[0];
+        correction2 = adam ? biasCorrections(spec.beta2()) : new float[0];
+    }
+
+    /** Longest table of bias corrections kept (4 MB; beta2 = 0.99999 saturates after about 1.7 million steps). */
+    static final int MAX_CORRECTIONS = 1 << 20;
+
+    /**
+     * c[t - 1] = (float) (1 - StrictMath.pow(beta, t)) for t = 1, 2, ... up to the first t whose value
+     * rounds to exactly 1f, which every later t gives too (beta^t falls by the factor beta per step,
+     * far more than pow's error), or up to {@link #MAX_CORRECTIONS}. Computed once, because
+     * StrictMath.pow allocates scratch arrays on every call (96 bytes in JDK 25, measured), and a
+     * training step allocates nothing; the values are the same bits pow gives at each step.
+     */
+    static float[] biasCorrections(float beta) {
+        float[] c = new float[256];
+        int n = 0;
+        while (n < MAX_CORRECTIONS) {
+            float value = (float) (1 - StrictMath.pow(beta, n + 1));
+            if (value == 1f) {
+                break;
+            }
+            if (n == c.length) {
+                c = java.util.Arrays.copyOf(c, 2 * n);
+            }
+            c[n++] = value;
+        }
+        return java.util.Arrays.copyOf(c, n);
+    }
+
+    /** (float) (1 - beta^t) from the table, 1f past a saturated table, else (past the cap) from pow. */
+    private static float biasCorrection(float[] table, float beta, long t) {
+        if (t <= table.length) {
+            return table[(int) t - 1];
+        }
+        return table.length < MAX_CORRECTIONS ? 1f : (float) (1 - StrictMath.pow(beta, t));
     }
 
     /** The lengths of the first and second moments this optimizer keeps for {@code size} parameters (0: none). */
@@ -187,7 +226,7 @@ public final class Optimizer {
     private void adam(float[] p, float[] g, int from, int to, float lr) {
         float b1 = spec.beta1(), b2 = spec.beta2(), eps = spec.epsilon(), wd = spec.weightDecay();
         boolean decoupled = spec.kind() == OptimizerSpec.Kind.ADAMW;
-        float c1 = (float) (1 - StrictMath.pow(b1, t)), c2 = (float) (1 - StrictMath.pow(b2, t));
+        float c1 = biasCorrection(correction1, b1, t), c2 = biasCorrection(correction2, b2, t);
         float stepSize = lr / c1;
         float invSqrtC2 = (float) (1 / StrictMath.sqrt(c2));
         FloatVector vwd = FloatVector.broadcast(S, wd);

@@ -151,6 +151,21 @@ class TrainerTest {
     }
 
     @Test
+    void adamsBiasCorrectionTableIsPowAtEveryStepAndOneOnceSaturated() {
+        for (float beta : new float[] {0.9f, 0.99f, 0.999f, 0.95f, 0f}) {
+            float[] c = Optimizer.biasCorrections(beta);
+            assertTrue(c.length < Optimizer.MAX_CORRECTIONS, "beta " + beta + " saturates inside the table");
+            for (int t = 1; t <= c.length + 5000; t++) {
+                float pow = (float) (1 - StrictMath.pow(beta, t));
+                float table = t <= c.length ? c[t - 1] : 1f;
+                assertEquals(Float.floatToRawIntBits(pow), Float.floatToRawIntBits(table), "beta " + beta + ", step " + t);
+            }
+        }
+        assertEquals(0, Optimizer.biasCorrections(0f).length, "beta 0 corrects nothing");
+        assertTrue(Optimizer.biasCorrections(0.999f).length > 10_000, "0.999^t stays above 2^-25 for about 17,000 steps");
+    }
+
+    @Test
     void pytorchInitIsUniformInOneOverSqrtFanInForWeightsAndTheirBiases() {
         var spec = org.latent4j.dsl.Model.encoder(1, 12, 12).conv2d(6, 4, 2, 1).batchNorm().relu().flatten().latent(5)
                 .decoder().dense(6 * 6 * 6).relu().reshape(6, 6, 6).convTranspose2d(1, 4, 2, 1).bernoulli();
