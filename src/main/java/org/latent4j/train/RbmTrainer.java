@@ -139,8 +139,8 @@ public final class RbmTrainer {
                     err += loop.step(from, n, step++, momentum);
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
-                Epoch e = new Epoch(epoch, err / train.rows(), rbm.meanFreeEnergy(train.x(), train.rows()),
-                        validation == null ? Double.NaN : rbm.meanFreeEnergy(validation.x(), validation.rows()), sec);
+                Epoch e = new Epoch(epoch, err / train.rows(), rbm.meanFreeEnergy(loop.gemm, train.x(), train.rows()),
+                        validation == null ? Double.NaN : rbm.meanFreeEnergy(loop.gemm, validation.x(), validation.rows()), sec);
                 if (!Double.isFinite(e.reconstructionError()) || !Double.isFinite(e.freeEnergy())) {
                     throw new TrainingFailedException("RBM training stopped at epoch " + epoch + ": the reconstruction error is "
                             + e.reconstructionError() + " and the free energy " + e.freeEnergy() + "; try a smaller learning rate", step);

@@ -130,6 +130,24 @@ class RbmTest {
     }
 
     @Test
+    void theBatchedMeanFreeEnergyIsTheDoubleDefinition() {
+        for (Rbm.Kind kind : Rbm.Kind.values()) {
+            Rbm rbm = randomRbm(kind, 37, 23, 5, 0.5f);
+            int rows = 600;   // three chunks of 256, the last one short
+            float[] x = new float[rows * 37];
+            java.util.Random rnd = new java.util.Random(3);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rnd.nextFloat();
+            }
+            double exact = rbm.meanFreeEnergy(x, rows);
+            try (org.latent4j.kernel.Parallelism par = org.latent4j.kernel.Parallelism.of(2)) {
+                double batched = rbm.meanFreeEnergy(new org.latent4j.kernel.Gemm(par), x, rows);
+                assertEquals(exact, batched, 1e-5 * Math.abs(exact), kind.name());
+            }
+        }
+    }
+
+    @Test
     void freeEnergyEqualsMinusLogSumOverHiddenStatesAndTheLikelihoodIsNormalized() {
         Rbm rbm = randomRbm(Rbm.Kind.BERNOULLI_BERNOULLI, 6, 4, 7, 1f);
         float[] v = {1, 0, 1, 1, 0, 0};
