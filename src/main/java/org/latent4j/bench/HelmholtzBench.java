@@ -99,14 +99,16 @@ public final class HelmholtzBench {
         }
         long t0 = System.nanoTime();
         org.latent4j.train.StackedPretraining.Pretrained p = org.latent4j.train.StackedPretraining.pretrainRbm(deep, tr,
-                org.latent4j.train.RbmTrainer.Config.hinton(org.latent4j.model.Rbm.Kind.BERNOULLI_BERNOULLI, rbmEpochs).withThreads(threads), null);
+                org.latent4j.train.RbmTrainer.Config.hinton(org.latent4j.model.Rbm.Kind.BERNOULLI_BERNOULLI, rbmEpochs).withThreads(threads),
+                (layer, e) -> System.out.printf(Locale.ROOT, "  RBM %d epoch %d: reconstruction error %.4f, free energy %.2f (%.0f s)%n",
+                        layer, e.epoch(), e.reconstructionError(), e.freeEnergy(), e.seconds()));
         double pre = (System.nanoTime() - t0) / 1e9;
         double unrolled = squaredError(org.latent4j.model.Autoencoder.of(deep.withInputDim(784), p.params()).reconstruct(x), x);
         t0 = System.nanoTime();
-        Trainer.Result tuned = Trainer.fit(deep, tr, null, cfg, TrainingListener.NONE, null, null, p.params());
+        Trainer.Result tuned = Trainer.fit(deep, tr, null, cfg, progress("pretrained"), null, null, p.params());
         double tune = (System.nanoTime() - t0) / 1e9;
         t0 = System.nanoTime();
-        Trainer.Result scratch = Trainer.fit(deep, tr, null, cfg, TrainingListener.NONE);
+        Trainer.Result scratch = Trainer.fit(deep, tr, null, cfg, progress("random"));
         double rand = (System.nanoTime() - t0) / 1e9;
         double pca;
         try (Parallelism par = Parallelism.of(threads)) {
@@ -118,6 +120,17 @@ public final class HelmholtzBench {
                 squaredError(tuned.model().reconstruct(x), x));
         System.out.printf(Locale.ROOT, "  random weights, %d epochs (%.0f s): %.2f%n", fineTuneEpochs, rand, squaredError(scratch.model().reconstruct(x), x));
         System.out.printf(Locale.ROOT, "  PCA-30: %.2f%n", pca);
+    }
+
+    /** Prints each fine-tuning epoch's training reconstruction loss (Bernoulli nats per image) and time. */
+    private static TrainingListener progress(String name) {
+        return new TrainingListener() {
+            @Override
+            public void onEpoch(org.latent4j.train.EpochStats s) {
+                System.out.printf(Locale.ROOT, "  %s epoch %d: train reconstruction %.3f nats (%.0f s)%n", name, s.epoch(),
+                        s.trainReconstruction(), s.seconds());
+            }
+        };
     }
 
     private static double squaredError(float[][] r, float[][] x) {
