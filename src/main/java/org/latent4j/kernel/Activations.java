@@ -98,15 +98,10 @@ public final class Activations {
 
     // ------------------------------------------------------------------ forward bodies
 
-    private static FloatVector load(float[] x, int xo, float[] bias, int bo, int i) {
-        FloatVector v = FloatVector.fromArray(S, x, xo + i);
-        return bias == null ? v : v.add(FloatVector.fromArray(S, bias, bo + i));
-    }
-
-    private static FloatVector load(float[] x, int xo, float[] bias, int bo, int i, VectorMask<Float> m) {
-        FloatVector v = FloatVector.fromArray(S, x, xo + i, m);
-        return bias == null ? v : v.add(FloatVector.fromArray(S, bias, bo + i, m));
-    }
+    // No helper here returns a vector: C2 does not inline a callee it has already compiled into more
+    // than InlineSmallCode bytes, and a vector returned from a call it did not inline is boxed on the
+    // heap (seen at 256 bits: a load(x, bias) helper compiled alone allocated 32 bytes per vector).
+    // So each body writes its loads out, with the bias / no-bias choice outside the loop.
 
     private static void identity(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         if (bias == null) {
@@ -117,58 +112,77 @@ public final class Activations {
         }
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, bo, i).intoArray(y, yo + i);
+            FloatVector.fromArray(S, x, xo + i).add(FloatVector.fromArray(S, bias, bo + i)).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, bo, i, m).intoArray(y, yo + i, m);
+            FloatVector.fromArray(S, x, xo + i, m).add(FloatVector.fromArray(S, bias, bo + i, m)).intoArray(y, yo + i, m);
         }
     }
 
     private static void relu(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n) {
         FloatVector zero = FloatVector.zero(S);
         int i = 0;
+        if (bias == null) {
+            for (int bound = S.loopBound(n); i < bound; i += L) {
+                FloatVector.fromArray(S, x, xo + i).max(zero).intoArray(y, yo + i);
+            }
+            if (i < n) {
+                VectorMask<Float> m = S.indexInRange(i, n);
+                FloatVector.fromArray(S, x, xo + i, m).max(zero).intoArray(y, yo + i, m);
+            }
+            return;
+        }
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            load(x, xo, bias, bo, i).max(zero).intoArray(y, yo + i);
+            FloatVector.fromArray(S, x, xo + i).add(FloatVector.fromArray(S, bias, bo + i)).max(zero).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            load(x, xo, bias, bo, i, m).max(zero).intoArray(y, yo + i, m);
+            FloatVector.fromArray(S, x, xo + i, m).add(FloatVector.fromArray(S, bias, bo + i, m)).max(zero).intoArray(y, yo + i, m);
         }
     }
 
-    private static FloatVector leaky(FloatVector v, float a) {
-        // x > 0 ? x : a x  ==  max(x, a x) for 0 <= a < 1; NaN stays NaN.
-        return v.max(v.mul(a));
-    }
-
+    // Leaky relu: x > 0 ? x : a x  ==  max(x, a x) for 0 <= a < 1; NaN stays NaN.
     private static void leakyRelu(float[] y, int yo, float[] x, int xo, float[] bias, int bo, int n, float a) {
         int i = 0;
+        if (bias == null) {
+            for (int bound = S.loopBound(n); i < bound; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                v.max(v.mul(a)).intoArray(y, yo + i);
+            }
+            if (i < n) {
+                VectorMask<Float> m = S.indexInRange(i, n);
+                FloatVector v = FloatVector.fromArray(S, x, xo + i, m);
+                v.max(v.mul(a)).intoArray(y, yo + i, m);
+            }
+            return;
+        }
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            leaky(load(x, xo, bias, bo, i), a).intoArray(y, yo + i);
+            FloatVector v = FloatVector.fromArray(S, x, xo + i).add(FloatVector.fromArray(S, bias, bo + i));
+            v.max(v.mul(a)).intoArray(y, yo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            leaky(load(x, xo, bias, bo, i, m), a).intoArray(y, yo + i, m);
+            FloatVector v = FloatVector.fromArray(S, x, xo + i, m).add(FloatVector.fromArray(S, bias, bo + i, m));
+            v.max(v.mul(a)).intoArray(y, yo + i, m);
         }
     }
 
     // ------------------------------------------------------------------ backward bodies
 
     /** relu / leaky relu / elu derivative from y; {@code y * 0} carries a NaN of y into dx. */
-    private static FloatVector reluGrad(FloatVector dy, FloatVector y, float a, boolean elu) {
-        FloatVector neg = elu ? dy.mul(y.add(a)) : dy.mul(a);
-        return dy.blend(neg, y.compare(VectorOperators.GT, 0f).not()).add(y.mul(0f));
-    }
-
     private static void reluBackward(float[] dx, int dxo, float[] dy, int dyo, float[] y, int yo, int n, float a, boolean elu) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            reluGrad(FloatVector.fromArray(S, dy, dyo + i), FloatVector.fromArray(S, y, yo + i), a, elu).intoArray(dx, dxo + i);
+            FloatVector g = FloatVector.fromArray(S, dy, dyo + i), v = FloatVector.fromArray(S, y, yo + i);
+            FloatVector neg = elu ? g.mul(v.add(a)) : g.mul(a);
+            g.blend(neg, v.compare(VectorOperators.GT, 0f).not()).add(v.mul(0f)).intoArray(dx, dxo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            reluGrad(FloatVector.fromArray(S, dy, dyo + i, m), FloatVector.fromArray(S, y, yo + i, m), a, elu).intoArray(dx, dxo + i, m);
+            FloatVector g = FloatVector.fromArray(S, dy, dyo + i, m), v = FloatVector.fromArray(S, y, yo + i, m);
+            FloatVector neg = elu ? g.mul(v.add(a)) : g.mul(a);
+            g.blend(neg, v.compare(VectorOperators.GT, 0f).not()).add(v.mul(0f)).intoArray(dx, dxo + i, m);
         }
     }
 
