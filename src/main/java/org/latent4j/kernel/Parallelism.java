@@ -248,8 +248,14 @@ public final class Parallelism implements AutoCloseable {
                 }
                 claim(body, tasks, 0);
                 // Wait for the workers to leave this call, so no task still writes after we return.
-                while (pending.get() != 0) {
-                    Thread.onSpinWait();
+                // After ~1024 spins (tens of µs) yield instead: a worker the OS has descheduled (another
+                // process on the core) then gets the core back sooner than a full time slice later.
+                for (int spins = 0; pending.get() != 0; spins++) {
+                    if (spins < 1024) {
+                        Thread.onSpinWait();
+                    } else {
+                        Thread.yield();
+                    }
                 }
             } finally {
                 this.body = null;
@@ -324,6 +330,7 @@ public final class Parallelism implements AutoCloseable {
                 }
                 spins = 0;
                 if (System.nanoTime() - start < spinNanos) {
+                    Thread.yield();   // returns at once on an idle core; lets another runnable thread in on a busy one
                     continue;
                 }
                 parked.incrementAndGet();

@@ -137,8 +137,14 @@ public final class SpinTeam implements AutoCloseable {
             } catch (Throwable t) {
                 mine = t;
             }
-            while (pending.get() != 0) {   // every share finishes before we return or throw
-                Thread.onSpinWait();
+            // Every share finishes before we return or throw; past ~1024 spins, yield, so a helper
+            // the OS descheduled (another process on its core) gets a core back sooner.
+            for (int spins = 0; pending.get() != 0; spins++) {
+                if (spins < 1024) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
             this.body = null;
             Throwable theirs = failure;

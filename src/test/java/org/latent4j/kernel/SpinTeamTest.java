@@ -30,6 +30,7 @@ class SpinTeamTest {
     }
 
     @Test
+    @SuppressWarnings("try")   // closes the team inside its try on purpose: a closed team must refuse work
     void usesItsHelpersAndPassesAFailureToTheCaller() {
         try (SpinTeam team = new SpinTeam(2, 1_000_000)) {
             String[] who = new String[2];
