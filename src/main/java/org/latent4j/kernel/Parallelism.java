@@ -248,15 +248,7 @@ public final class Parallelism implements AutoCloseable {
                 }
                 claim(body, tasks, 0);
                 // Wait for the workers to leave this call, so no task still writes after we return.
-                // After ~1024 spins (tens of µs) yield instead: a worker the OS has descheduled (another
-                // process on the core) then gets the core back sooner than a full time slice later.
-                for (int spins = 0; pending.get() != 0; spins++) {
-                    if (spins < 1024) {
-                        Thread.onSpinWait();
-                    } else {
-                        Thread.yield();
-                    }
-                }
+                SpinTeam.awaitZero(pending);
             } finally {
                 this.body = null;
                 busy.set(false);

@@ -137,15 +137,7 @@ public final class SpinTeam implements AutoCloseable {
             } catch (Throwable t) {
                 mine = t;
             }
-            // Every share finishes before we return or throw; past ~1024 spins, yield, so a helper
-            // the OS descheduled (another process on its core) gets a core back sooner.
-            for (int spins = 0; pending.get() != 0; spins++) {
-                if (spins < 1024) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
-            }
+            awaitZero(pending);   // every share finishes before we return or throw
             this.body = null;
             Throwable theirs = failure;
             failure = null;
@@ -215,6 +207,22 @@ public final class SpinTeam implements AutoCloseable {
                 if (t != null) {
                     LockSupport.unpark(t);
                 }
+            }
+        }
+    }
+
+    /**
+     * Waits until {@code pending} is 0: spins about 1024 times (tens of microseconds), then yields
+     * on each check, so a thread the OS descheduled (another process on its core) gets a core back
+     * sooner than a full time slice later. The callers' wait for their workers, here and in
+     * {@link Parallelism}.
+     */
+    static void awaitZero(AtomicInteger pending) {
+        for (int spins = 0; pending.get() != 0; spins++) {
+            if (spins < 1024) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
             }
         }
     }

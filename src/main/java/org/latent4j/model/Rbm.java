@@ -87,13 +87,18 @@ public final class Rbm {
      * linear v W^T + c for Gaussian hidden units. Allocates nothing.
      */
     public void hiddenMeans(Gemm gemm, float[] v, int rows, float[] out) {
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(params, hiddenBias(), out, r * hidden, hidden);
-        }
-        gemm.gemm(out, 0, hidden, false, true, rows, hidden, visible, 1f, v, 0, visible, params, 0, visible, 1f);
+        hiddenInputs(gemm, v, 0, rows, out);
         if (kind == Kind.BERNOULLI_BERNOULLI) {
             VMath.sigmoid(out, 0, out, 0, rows * hidden);
         }
+    }
+
+    /** out (rows x hidden) = v W^T + c, the hidden units' inputs, for the rows v at v[vOff ..] (rows x visible). */
+    private void hiddenInputs(Gemm gemm, float[] v, int vOff, int rows, float[] out) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(params, hiddenBias(), out, r * hidden, hidden);
+        }
+        gemm.gemm(out, 0, hidden, false, true, rows, hidden, visible, 1f, v, vOff, visible, params, 0, visible, 1f);
     }
 
     /** out (rows x visible) = p(v = 1 | h) = sigmoid(h W + b) for the rows h (rows x hidden). Allocates nothing. */
@@ -133,10 +138,7 @@ public final class Rbm {
         double s = 0;
         for (int from = 0; from < rows; from += chunk) {
             int n = Math.min(chunk, rows - from);
-            for (int r = 0; r < n; r++) {
-                System.arraycopy(params, hiddenBias(), pre, r * hidden, hidden);
-            }
-            gemm.gemm(pre, 0, hidden, false, true, n, hidden, visible, 1f, x, from * visible, visible, params, 0, visible, 1f);
+            hiddenInputs(gemm, x, from * visible, n, pre);
             for (int r = 0; r < n; r++) {
                 int vo = (from + r) * visible;
                 double f = 0;
