@@ -105,6 +105,11 @@ public interface OpContext {
         return null;
     }
 
+    /** True when one-row products read the weights rounded to bfloat16 ({@link #packedWeightBf16} not null). */
+    default boolean weightsBf16() {
+        return false;
+    }
+
     /** Runs {@link Op#rowShare} of the current node's op for part {@code part} over rows [0, rows), on the threads when large. */
     void forRows(int part, int rows, int width);
 

@@ -207,7 +207,11 @@ public final class Ops {
 
         @Override
         public void forward(Node n, OpContext c) {
-            Activations.forward(activation, parameter, c.value(n.id()), 0, c.value(n.input(0)), 0, c.batch() * n.width());
+            if (c.batch() == 1 && c.gemv() != null) {   // one row at inference: the scalar twin in a fresh JVM
+                org.latent4j.kernel.ScalarKernels.forwardInference(activation, parameter, c.value(n.id()), 0, c.value(n.input(0)), 0, n.width());
+            } else {
+                Activations.forward(activation, parameter, c.value(n.id()), 0, c.value(n.input(0)), 0, c.batch() * n.width());
+            }
         }
 
         @Override
@@ -244,6 +248,12 @@ public final class Ops {
         public void forward(Node n, OpContext c) {
             int in = inWidth(c, n, 0), out = n.width(), batch = c.batch();
             float[] x = c.value(n.input(0)), y = c.value(n.id());
+            if (batch == 1 && c.gemv() != null && !org.latent4j.kernel.VectorWarmUp.ready()) {
+                // A fresh JVM: the scalar twin until the vector kernels are compiled (same bits, no packing yet).
+                org.latent4j.kernel.ScalarKernels.dense(y, 0, x, 0, in, out, 1f, c.params(), c.paramOffset(0), c.weightsBf16(),
+                        c.params(), c.paramOffset(1), activation, parameter);
+                return;
+            }
             float[] packed = c.packedWeight(0, in, out);
             org.latent4j.kernel.Gemv gemv = batch == 1 && packed != null ? c.gemv() : null;
             if (gemv != null) {   // one row: bias and activation fused, bitwise the GEMM's result with float weights

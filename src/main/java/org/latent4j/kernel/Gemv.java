@@ -71,6 +71,7 @@ public final class Gemv {
     private Activation act;
     private float actParam;
     private int shares;
+    private boolean vector;
 
     /**
      * y[yOff .. +n) = act(alpha * x[xOff .. +k) B + bias[biasOff .. +n)) with B packed by
@@ -112,6 +113,7 @@ public final class Gemv {
         this.biasOff = biasOff;
         this.act = act;
         this.actParam = actParam;
+        vector = VectorWarmUp.ready();
         int panels = Gemm.ceilDiv(n, NR);
         shares = team == null || (long) k * n < SPLIT_WEIGHTS ? 1 : Math.min(team.threads(), panels);
         try {
@@ -136,7 +138,9 @@ public final class Gemv {
         if (p1 <= p0) {
             return;
         }
-        if (packed16 != null) {
+        if (!vector) {
+            panelsScalar(y, yOff, x, xOff, k, n, alpha, packed, packed16, packedOff, p0, p1);
+        } else if (packed16 != null) {
             panels16(y, yOff, x, xOff, k, n, alpha, packed16, packedOff, p0, p1);
         } else {
             panels(y, yOff, x, xOff, k, n, alpha, packed, packedOff, p0, p1);
@@ -231,6 +235,49 @@ public final class Gemv {
             v.intoArray(y, yOff + j);
         } else if (j < n) {
             v.intoArray(y, yOff + j, S.indexInRange(j, n));
+        }
+    }
+
+    // ---------------------------------------------------------------- the scalar twin
+
+    /**
+     * As {@link #panels} (packed16 null) or {@link #panels16} (packed16 not null, then b is not
+     * read), bitwise: the same k blocks, each summed from zero in k order with {@link Math#fma},
+     * scaled by alpha and added to the running total. Plain scalar loops, cheap in the interpreter
+     * and compiled by C1 within milliseconds: a fresh JVM runs its first calls here while the
+     * vector kernels are still interpreted (boxed vectors, 10-50 x slower; see {@link VectorWarmUp}).
+     */
+    public static void panelsScalar(float[] y, int yOff, float[] x, int xOff, int k, int n, float alpha, float[] b, int[] b16, int off,
+                                    int p0, int p1) {
+        int kcb = Gemm.blockDepth(k);
+        for (int p = p0; p < p1; p++) {
+            int cols = Math.min(NR, n - p * NR);
+            for (int c = 0; c < cols; c++) {
+                float t = 0f;
+                if (b16 == null) {
+                    int base = off + p * k * NR + c;
+                    for (int pc = 0; pc < k; pc += kcb) {
+                        int end = Math.min(k, pc + kcb);
+                        float a = 0f;
+                        for (int q = pc, r = base + pc * NR; q < end; q++, r += NR) {
+                            a = Math.fma(x[xOff + q], b[r], a);
+                        }
+                        t += a * alpha;
+                    }
+                } else {   // lane c % L of a row: column c < L in the low half, c >= L in the high half
+                    int base = off + p * k * L + (c < L ? c : c - L);
+                    for (int pc = 0; pc < k; pc += kcb) {
+                        int end = Math.min(k, pc + kcb);
+                        float a = 0f;
+                        for (int q = pc, r = base + pc * L; q < end; q++, r += L) {
+                            int w = b16[r];
+                            a = Math.fma(x[xOff + q], Float.intBitsToFloat(c < L ? w << 16 : w & HIGH), a);
+                        }
+                        t += a * alpha;
+                    }
+                }
+                y[yOff + p * NR + c] = t;
+            }
         }
     }
 

@@ -15,7 +15,6 @@ import org.latent4j.graph.Plan;
 import org.latent4j.graph.Planner;
 import org.latent4j.io.SafeTensors;
 import org.latent4j.kernel.Activation;
-import org.latent4j.kernel.Activations;
 import org.latent4j.kernel.Parallelism;
 import org.latent4j.kernel.SpinTeam;
 import org.latent4j.kernel.Shape;
@@ -346,7 +345,7 @@ public final class Autoencoder implements LatentModel {
                 int r = from + i;
                 if (bernoulli) {   // row by row into the caller's arrays: the same element-wise kernel, the same bits
                     mean[r] = new float[d];
-                    Activations.forward(Activation.SIGMOID, 0f, mean[r], 0, out, i * d, d);
+                    org.latent4j.kernel.ScalarKernels.forwardInference(Activation.SIGMOID, 0f, mean[r], 0, out, i * d, d);
                 } else {
                     mean[r] = Arrays.copyOfRange(out, i * d, (i + 1) * d);
                 }

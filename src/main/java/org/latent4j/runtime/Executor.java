@@ -514,6 +514,11 @@ public final class Executor implements OpContext {
         return gemv;
     }
 
+    @Override
+    public boolean weightsBf16() {
+        return bf16Weights;
+    }
+
     /** The current node's weight k packed in bfloat16, made on first use; null unless the executor reads 16-bit weights. */
     @Override
     public int[] packedWeightBf16(int k, int in, int out) {

@@ -131,6 +131,54 @@ class GemvTest {
         }
     }
 
+    /**
+     * The scalar twin a fresh JVM runs first ({@link Gemv#panelsScalar}) gives bitwise the vector
+     * kernels' outputs, float and bfloat16 weights, any alpha, any range of panels, and writes
+     * nothing outside the range's columns.
+     */
+    @Test
+    void theScalarTwinIsBitwiseTheVectorKernels() {
+        SplittableRandom r = new SplittableRandom(22);
+        for (int[] s : SHAPES) {
+            int k = s[0], n = s[1], panels = Gemm.ceilDiv(n, Gemm.NR);
+            float[] w = random(r, n * k), x = random(r, 2 + k);
+            float[] packed = Gemm.packB(true, k, n, w, 0, k);
+            int[] half = Gemv.packBf16(packed, k, n);
+            for (float alpha : new float[] {1f, -0.3f}) {
+                for (int[] range : new int[][] {{0, panels}, {panels / 2, panels}, {0, (panels + 1) / 2}}) {
+                    int p0 = range[0], p1 = range[1];
+                    for (boolean bf16 : new boolean[] {false, true}) {
+                        float[] v = new float[n + 3], t = new float[n + 3];
+                        java.util.Arrays.fill(v, 7f);
+                        java.util.Arrays.fill(t, 7f);
+                        if (bf16) {
+                            Gemv.panels16(v, 2, x, 2, k, n, alpha, half, 0, p0, p1);
+                        } else {
+                            Gemv.panels(v, 2, x, 2, k, n, alpha, packed, 0, p0, p1);
+                        }
+                        Gemv.panelsScalar(t, 2, x, 2, k, n, alpha, bf16 ? null : packed, bf16 ? half : null, 0, p0, p1);
+                        String what = k + "x" + n + (bf16 ? " bf16" : "") + " alpha " + alpha + " panels " + p0 + ".." + p1;
+                        for (int j = 0; j < v.length; j++) {
+                            assertEquals(Float.floatToRawIntBits(v[j]), Float.floatToRawIntBits(t[j]), what + ": element " + j);
+                        }
+                        if (p1 > p0) {
+                            assertTrue(t[2 + p0 * Gemm.NR] != 7f, what + ": nothing written");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The warm-up thread ends and hands batch-1 calls to the vector kernels (it ran at least one round). */
+    @Test
+    void theVectorWarmUpEndsAndHandsOverToTheVectorKernels() throws InterruptedException {
+        assertTrue(VectorWarmUp.await(120, java.util.concurrent.TimeUnit.SECONDS), "the warm-up did not end in 120 s");
+        assertTrue(VectorWarmUp.ready());
+        assertTrue(VectorWarmUp.rounds() >= 1 || "false".equals(System.getProperty("latent4j.scalarFirst")),
+                "the warm-up ran " + VectorWarmUp.rounds() + " rounds");
+    }
+
     @Test
     void bf16RoundsToTheNearestNeighbourTiesToEven() {
         SplittableRandom r = new SplittableRandom(22);
