@@ -22,7 +22,6 @@ public final class Models {
 
     /** Reads and checks a model file; the metadata says which kind of model it holds. */
     public static LatentModel load(Path file) throws IOException {
-        org.latent4j.kernel.VectorWarmUp.start();
         return from(SafeTensors.read(file), file);
     }
 
