@@ -61,7 +61,22 @@ public sealed interface LearningRateSchedule {
         public float rate(float base, long step, int stepsPerEpoch, int epochs) {
             double total = (double) stepsPerEpoch * epochs, t = Math.min(step, (long) total) / total;
             double low = (double) base * minFactor;
-            return (float) (low + (base - low) * 0.5 * (1 + StrictMath.cos(Math.PI * t)));
+            return (float) (low + (base - low) * 0.5 * (1 + cosPi(t)));
+        }
+
+        /**
+         * cos(pi t) for t in [0, 1], reduced in t (exact: 1/2 - t and 1 - t need no rounding there)
+         * so that StrictMath gets an argument within pi / 4: JDK 25's StrictMath.cos of a larger
+         * argument allocates its reduction's array (32 bytes a call, every training step).
+         */
+        static double cosPi(double t) {
+            if (t <= 0.25) {
+                return StrictMath.cos(Math.PI * t);
+            }
+            if (t <= 0.75) {
+                return StrictMath.sin(Math.PI * (0.5 - t));
+            }
+            return -StrictMath.cos(Math.PI * (1 - t));
         }
     }
 

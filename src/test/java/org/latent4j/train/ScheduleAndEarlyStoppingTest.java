@@ -17,6 +17,37 @@ class ScheduleAndEarlyStoppingTest {
     static final Dataset TRAIN = TrainerTest.TRAIN.head(200);
     static final Dataset VALID = TrainerTest.TEST.head(100);
 
+    /** The cosine's reduced cos(pi t) against Math.cos in double, and no schedule allocates per step once compiled. */
+    @Test
+    void theCosineIsCosPiAndNoScheduleAllocates() {
+        for (int i = 0; i <= 100_000; i++) {
+            double t = i / 100_000.0;
+            assertEquals(Math.cos(Math.PI * t), LearningRateSchedule.Cosine.cosPi(t), 4e-16, "cos(pi " + t + ")");
+        }
+        assertEquals(1.0, LearningRateSchedule.Cosine.cosPi(0));
+        assertEquals(0.0, LearningRateSchedule.Cosine.cosPi(0.5));
+        assertEquals(-1.0, LearningRateSchedule.Cosine.cosPi(1));
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        for (LearningRateSchedule s : List.of(LearningRateSchedule.constant(), LearningRateSchedule.stepDecay(3, 0.5f),
+                LearningRateSchedule.exponential(0.999f), LearningRateSchedule.cosine(0.01f),
+                LearningRateSchedule.warmUp(100, LearningRateSchedule.cosine(0f)))) {
+            float sum = 0f;
+            java.util.List<Long> windows = new java.util.ArrayList<>();
+            int zeros = 0;
+            for (long step = 0; zeros < 3 && windows.size() < 200; ) {
+                long before = mx.getThreadAllocatedBytes(tid);
+                for (int i = 0; i < 10_000; i++, step++) {
+                    sum += s.rate(1e-3f, step % 50_000, 500, 100);
+                }
+                long bytes = mx.getThreadAllocatedBytes(tid) - before;
+                windows.add(bytes);
+                zeros = bytes == 0 ? zeros + 1 : 0;
+            }
+            assertTrue(zeros == 3, s + ": bytes allocated per 10,000 rates: " + windows + " (sum " + sum + ")");
+        }
+    }
+
     @Test
     void schedulesFollowTheirClosedForms() {
         float base = 0.1f;
