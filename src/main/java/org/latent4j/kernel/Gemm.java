@@ -245,6 +245,19 @@ public final class Gemm {
         this.mPanels = mPanels;
         this.nPanels = nPanels;
         int threads = parallelism.threads();
+        lastSharing = threads == 1 ? Sharing.SERIAL : Sharing.TWO_PHASE;
+        if (threads > 1 && chooseSplit(threads)) {
+            lastSharing = splitByColumns ? Sharing.BY_COLUMNS : Sharing.BY_ROWS;
+            try {
+                parallelism.forEach(splitTasks, ownBody);
+            } finally {
+                this.c = null;
+                this.a = null;
+                this.b = null;
+                this.bPanels = null;
+            }
+            return;
+        }
         try {
             // Pack: panels of A and of B are independent; deal them out to the threads.
             packTasks = Math.min(threads, mPanels + (packBNow ? nPanels : 0));
@@ -323,10 +336,132 @@ public final class Gemm {
         int total = mPanels + (packBNow ? nPanels : 0);
         for (int p = t; p < total; p += packTasks) {
             if (p < mPanels) {
-                packA(packedA, p, transA, m, k, a, aOff, lda);
+                packA(packedA, 0, p, transA, m, k, a, aOff, lda);
             } else {
                 packB(packedB, 0, p - mPanels, transB, n, k, b, bOff, ldb);
             }
+        }
+    }
+
+    // ------------------------------------------------ one parallel region per product
+
+    /** How the last product was shared between the threads (tests check that each way is covered). */
+    enum Sharing { SERIAL, TWO_PHASE, BY_COLUMNS, BY_ROWS }
+
+    private Sharing lastSharing = Sharing.SERIAL;
+
+    Sharing lastSharing() {
+        return lastSharing;
+    }
+
+    /** Products up to this many flops (2 m n k) run as one parallel region with packing per task. */
+    static final double SMALL_PRODUCT_FLOPS = 16e6;
+
+    private int splitTasks;
+    private boolean splitByColumns;
+    private float[][] ownA = new float[0][];
+    private float[][] ownB = new float[0][];
+    private final java.util.function.IntConsumer ownBody = this::ownShare;
+
+    /**
+     * Chooses how {@code threads} tasks share the product when each packs its own operands: by
+     * columns (each task packs all of A and its own B panels) or by rows (its own A panels and,
+     * unless B was packed beforehand, all of B). Each task then packs and computes with no barrier
+     * between the two and reads only panels it wrote itself, so nothing crosses to the other core's
+     * cache. The split duplicates the packing of one operand; the one chosen costs less by a model of
+     * copy and multiply-add rates (a packed float costs about as much time as 16 flops). False when
+     * neither dimension has a panel per task, or the duplicated operand would not fit in half of L2
+     * (the caller then runs the two-phase path).
+     * Results do not depend on the choice: every element is still summed in one lane, in k order.
+     */
+    private boolean chooseSplit(int threads) {
+        // Only small products: there the barrier between packing and computing and the other core's
+        // panels cost as much as the work (2 threads: 128x256x64 35 -> 26 us, 128x32x256 24 -> 18-22 us,
+        // 256x128x64 transposed 39 -> 27-32 us); on the W1 layers' larger products the shared packing
+        // measured as fast or faster (bench gemm, 128x784x512: 178-186 shared, 170 each its own).
+        if (2.0 * m * n * k > SMALL_PRODUCT_FLOPS) {
+            return false;
+        }
+        boolean byCols = nPanels >= threads, byRows = mPanels >= threads;
+        if (!byCols && !byRows) {
+            return false;
+        }
+        final double copy = 16;
+        double colsPer = ceilDiv(nPanels, threads), rowsPer = ceilDiv(mPanels, threads);
+        double costCols = copy * ((double) m * k + (packBNow ? (double) k * NR * colsPer : 0))
+                + 2.0 * k * mPanels * MR * colsPer * NR;
+        double costRows = copy * ((double) k * MR * rowsPer + (packBNow ? (double) k * n : 0))
+                + 2.0 * k * rowsPer * MR * nPanels * NR;
+        splitByColumns = byCols && (!byRows || costCols <= costRows);
+        // The duplicated operand must fit in half of a core's L2, where each task's copy then stays
+        // for its compute; a larger one streams from memory either way, and packing it once between
+        // the threads measured faster (1024^3: 10.5 ms shared, 11.2 ms duplicated, 2 threads).
+        double duplicated = splitByColumns ? (double) m * k : packBNow ? (double) k * n : 0;
+        if (duplicated * Float.BYTES > CacheInfo.l2Bytes() / 2.0) {
+            return false;
+        }
+        splitTasks = threads;
+        if (ownA.length < threads) {
+            ownA = java.util.Arrays.copyOf(ownA, threads);
+            ownB = java.util.Arrays.copyOf(ownB, threads);
+            for (int i = 0; i < threads; i++) {
+                if (ownA[i] == null) {
+                    ownA[i] = new float[0];
+                    ownB[i] = new float[0];
+                }
+            }
+        }
+        if (tiles.length < threads) {
+            float[][] t = new float[threads][];
+            for (int i = 0; i < threads; i++) {
+                t[i] = i < tiles.length ? tiles[i] : new float[MR * NR];
+            }
+            tiles = t;
+        }
+        return true;
+    }
+
+    /** Task t of {@link #chooseSplit}: packs its panels into its own buffers, then computes its part of C. */
+    private void ownShare(int t) {
+        int r0 = 0, r1 = mPanels, c0 = 0, c1 = nPanels;
+        if (splitByColumns) {
+            c0 = (int) ((long) nPanels * t / splitTasks);
+            c1 = (int) ((long) nPanels * (t + 1) / splitTasks);
+        } else {
+            r0 = (int) ((long) mPanels * t / splitTasks);
+            r1 = (int) ((long) mPanels * (t + 1) / splitTasks);
+        }
+        if (r0 == r1 || c0 == c1) {
+            return;
+        }
+        int needA = (r1 - r0) * MR * k;
+        if (ownA[t].length < needA) {
+            ownA[t] = new float[needA];
+        }
+        float[] pa = ownA[t];
+        for (int p = r0; p < r1; p++) {
+            packA(pa, -r0 * k * MR, p, transA, m, k, a, aOff, lda);
+        }
+        float[] pb;
+        int pbOff;
+        if (packBNow) {
+            int needB = (c1 - c0) * NR * k;
+            if (ownB[t].length < needB) {
+                ownB[t] = new float[needB];
+            }
+            pb = ownB[t];
+            pbOff = -c0 * k * NR;
+            for (int p = c0; p < c1; p++) {
+                packB(pb, pbOff, p, transB, n, k, b, bOff, ldb);
+            }
+        } else {
+            pb = bPanels;
+            pbOff = bPanelsOff;
+        }
+        int mPer = Math.max(1, MC / MR);
+        for (int ip = r0; ip < r1; ip += mPer) {
+            computeBlock(c, cOff, ldc, m, n, k, alpha, beta, pa, -r0 * k * MR, pb, pbOff, tiles[t],
+                    ip, Math.min(r1, ip + mPer), c0, c1);
         }
     }
 
@@ -335,12 +470,12 @@ public final class Gemm {
         int jg = t % nGroups;
         int ip0 = ig * mPerGroup;
         int jp0 = jg * nPerGroup;
-        computeBlock(c, cOff, ldc, m, n, k, alpha, beta, packedA, bPanels, bPanelsOff, tiles[t],
+        computeBlock(c, cOff, ldc, m, n, k, alpha, beta, packedA, 0, bPanels, bPanelsOff, tiles[t],
                 ip0, Math.min(mPanels, ip0 + mPerGroup), jp0, Math.min(nPanels, jp0 + nPerGroup));
     }
 
     private static void computeBlock(float[] c, int cOff, int ldc, int m, int n, int k, float alpha, float beta,
-                                     float[] ap, float[] bp, int bpOff, float[] tile, int ip0, int ip1, int jp0, int jp1) {
+                                     float[] ap, int apOff, float[] bp, int bpOff, float[] tile, int ip0, int ip1, int jp0, int jp1) {
         int kcb = blockDepth(k);
         if (beta == 0f) {
             // C is not read when beta == 0 (it may hold anything, NaN included): zero this task's
@@ -361,7 +496,7 @@ public final class Gemm {
                 for (int ip = ip0; ip < ip1; ip++) {
                     int i0 = ip * MR;
                     int mValid = Math.min(MR, m - i0);
-                    int aIdx = (ip * k + pc) * MR;
+                    int aIdx = apOff + (ip * k + pc) * MR;
                     int cIdx = cOff + i0 * ldc + j0;
                     boolean full = mValid == MR && nValid == NR;
                     if (MR == 4) {
@@ -380,10 +515,10 @@ public final class Gemm {
     // ---------------------------------------------------------------- packing
 
     /** packed[(panel*k + kk)*MR + r] = op(A)[panel*MR + r][kk], zero past row m. */
-    private static void packA(float[] dst, int panel, boolean transA, int m, int k, float[] a, int aOff, int lda) {
+    private static void packA(float[] dst, int dstOff, int panel, boolean transA, int m, int k, float[] a, int aOff, int lda) {
         int i0 = panel * MR;
         int rows = Math.min(MR, m - i0);
-        int base = panel * k * MR;
+        int base = dstOff + panel * k * MR;
         if (transA) {
             // A stored k x m: row kk of storage holds op(A)[.][kk]; copy MR consecutive floats.
             for (int kk = 0; kk < k; kk++) {

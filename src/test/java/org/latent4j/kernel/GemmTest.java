@@ -150,6 +150,36 @@ class GemmTest {
     }
 
     @Test
+    void everyWayOfSharingAProductGivesTheSerialBits() {
+        // Small products: each task packs its own panels (by columns, or by rows, also with B packed
+        // beforehand); large ones: the threads pack together, then compute. Shapes chosen so that every
+        // way runs on any machine (the split depends on the L2 size), at 2 and 3 threads, with edge panels.
+        SplittableRandom r = new SplittableRandom(5);
+        int[][] shapes = {{16, 64, 700}, {21, 70, 301}, {700, 64, 16}, {333, 45, 20}, {600, 1000, 600}, {128, 256, 784}, {2, 10, 3}};
+        java.util.EnumSet<Gemm.Sharing> seen = java.util.EnumSet.noneOf(Gemm.Sharing.class);
+        for (int[] s : shapes) {
+            for (int ops = 0; ops < 4; ops++) {
+                Case c = Case.make(r, s[0], s[2], s[1], (ops & 1) != 0, (ops & 2) != 0, 0.5f, ops == 0 ? 0f : 0.75f);
+                float[] one = c.run(new Gemm(Parallelism.serial()));
+                for (Parallelism p : new Parallelism[] {two, three}) {
+                    Gemm g = new Gemm(p);
+                    assertArrayEquals(one, c.run(g), p + " differs from 1 thread on " + s[0] + "x" + s[1] + "x" + s[2] + " ops=" + ops);
+                    seen.add(g.lastSharing());
+                    if ((ops & 1) == 0) {
+                        float[] packed = Gemm.packB((ops & 2) != 0, c.k(), c.n(), c.b(), c.bOff(), c.ldb());
+                        float[] got = c.c0().clone();
+                        g.gemmPacked(got, c.cOff(), c.ldc(), false, c.m(), c.n(), c.k(), 0.5f, c.a(), c.aOff(), c.lda(), packed, ops == 0 ? 0f : 0.75f);
+                        assertArrayEquals(one, got, p + ", B packed beforehand, differs on " + s[0] + "x" + s[1] + "x" + s[2] + " ops=" + ops);
+                        seen.add(g.lastSharing());
+                    }
+                }
+            }
+        }
+        assertEquals(java.util.EnumSet.of(Gemm.Sharing.TWO_PHASE, Gemm.Sharing.BY_COLUMNS, Gemm.Sharing.BY_ROWS), seen,
+                "each way of sharing a product between threads is exercised");
+    }
+
+    @Test
     void anApplicationsOwnPoolGivesTheSameBitsAndIsLeftRunning() throws Exception {
         SplittableRandom r = new SplittableRandom(13);
         Case c = Case.make(r, 70, 90, 300, false, true, 1f, 0f);
