@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.latent4j.bench.ConvBench;
@@ -82,7 +83,16 @@ final class BenchCommand implements Runnable {
             }
             GemmBench.run(list, t, budget, peer.isEmpty() ? null : n -> {
                 try {
-                    return peer.get().measure(list, n, budget);
+                    Map<String, Double> measured = peer.get().measure(list, n, budget);
+                    // Which kernels the peer ran: a peer on the wrong kernel set makes every ratio wrong.
+                    String blas = peer.get().blas().isEmpty() ? "unknown (the peer printed no header)" : peer.get().blas();
+                    if (json) {
+                        System.out.println("{\"peer\":\"" + peer.get().description().replace("\\", "\\\\").replace("\"", "\\\"")
+                                + "\",\"threads\":" + n + ",\"blas\":\"" + blas.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}");
+                    } else {
+                        System.out.println("peer at " + n + " thread(s): " + blas);
+                    }
+                    return measured;
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
