@@ -273,7 +273,7 @@ public final class Gemm {
                 int groups = roundUp(ceilDiv(mPanels, mPer), threads);
                 mPer = ceilDiv(mPanels, groups);
             } else if (threads > 1) {
-                int want = threads;   // one task per thread: 2 x threads measured slower on the M = 128 shapes
+                int want = threads * TASKS_PER_THREAD;
                 int mg = ceilDiv(mPanels, mPer);
                 if (mg < want) {
                     int ng = Math.min(nPanels, ceilDiv(want, mg));
@@ -353,6 +353,15 @@ public final class Gemm {
     Sharing lastSharing() {
         return lastSharing;
     }
+
+    /**
+     * Compute tasks per thread when a product is cut by columns: more than one, so that a thread done
+     * early takes the tasks another has not started ({@link Parallelism}). Measured, 128x784x512 at
+     * 2 threads in fresh JVMs: with one task per thread 840-865 us in 3 of 8 measurements (530-540 in
+     * the others; 1 thread 1005), with four 529-538 us in 20 of 20. The cause of the slow runs was
+     * not pinned down (a vCPU slowed by another guest, or placement-dependent cache conflicts).
+     */
+    static final int TASKS_PER_THREAD = Integer.getInteger("latent4j.gemm.tasksPerThread", 4);
 
     /** Products up to this many flops (2 m n k) run as one parallel region with packing per task. */
     static final double SMALL_PRODUCT_FLOPS = 16e6;
