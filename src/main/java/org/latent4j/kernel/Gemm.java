@@ -251,10 +251,7 @@ public final class Gemm {
             try {
                 parallelism.forEach(splitTasks, ownBody);
             } finally {
-                this.c = null;
-                this.a = null;
-                this.b = null;
-                this.bPanels = null;
+                forgetOperands();
             }
             return;
         }
@@ -296,11 +293,16 @@ public final class Gemm {
             }
             parallelism.forEach(tasks, computeBody);
         } finally {
-            this.c = null;
-            this.a = null;
-            this.b = null;
-            this.bPanels = null;
+            forgetOperands();
         }
+    }
+
+    /** Drops the call's arrays, so that an idle instance keeps no caller's data alive. */
+    private void forgetOperands() {
+        this.c = null;
+        this.a = null;
+        this.b = null;
+        this.bPanels = null;
     }
 
     // The current call (valid only inside gemm()).
