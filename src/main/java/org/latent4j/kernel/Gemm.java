@@ -286,16 +286,21 @@ public final class Gemm {
             nPerGroup = nPer;
             nGroups = ceilDiv(nPanels, nPerGroup);
             int tasks = ceilDiv(mPanels, mPerGroup) * nGroups;
-            if (tiles.length < tasks) {
-                float[][] t = new float[tasks][];
-                for (int i = 0; i < tasks; i++) {
-                    t[i] = i < tiles.length ? tiles[i] : new float[MR * NR];
-                }
-                tiles = t;
-            }
+            ensureTiles(tasks);
             parallelism.forEach(tasks, computeBody);
         } finally {
             forgetOperands();
+        }
+    }
+
+    /** One edge tile per task, kept from call to call (grows only when a call has more tasks than any before). */
+    private void ensureTiles(int tasks) {
+        if (tiles.length < tasks) {
+            float[][] t = new float[tasks][];
+            for (int i = 0; i < tasks; i++) {
+                t[i] = i < tiles.length ? tiles[i] : new float[MR * NR];
+            }
+            tiles = t;
         }
     }
 
@@ -424,13 +429,7 @@ public final class Gemm {
                 }
             }
         }
-        if (tiles.length < threads) {
-            float[][] t = new float[threads][];
-            for (int i = 0; i < threads; i++) {
-                t[i] = i < tiles.length ? tiles[i] : new float[MR * NR];
-            }
-            tiles = t;
-        }
+        ensureTiles(threads);
         return true;
     }
 
