@@ -87,8 +87,11 @@ final class BenchCommand implements Runnable {
                     // Which kernels the peer ran: a peer on the wrong kernel set makes every ratio wrong.
                     String blas = peer.get().blas().isEmpty() ? "unknown (the peer printed no header)" : peer.get().blas();
                     if (json) {
-                        System.out.println("{\"peer\":\"" + peer.get().description().replace("\\", "\\\\").replace("\"", "\\\"")
-                                + "\",\"threads\":" + n + ",\"blas\":\"" + blas.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}");
+                        Map<String, Object> line = new java.util.LinkedHashMap<>();
+                        line.put("peer", peer.get().description());
+                        line.put("threads", n);
+                        line.put("blas", blas);
+                        System.out.println(org.latent4j.dsl.Json.write(line));
                     } else {
                         System.out.println("peer at " + n + " thread(s): " + blas);
                     }
